@@ -1,0 +1,27 @@
+using Microsoft.ML.Tokenizers;
+using T5Gemma2.Rag.Encoder.Models;
+using T5Gemma2.Rag.Encoder.Tokenization;
+
+namespace T5Gemma2.Rag.Encoder.Embeddings;
+
+/// <summary>T5Gemma 2 encoder input as Hugging Face's tokenizer defaults build it: <c>&lt;bos&gt;</c> then the text's tokens, no eos.</summary>
+internal sealed class GemmaEncoderInputTokenizer : EncoderInputTokenizer
+{
+    private readonly GemmaTokenizer _tokenizer;
+
+    public GemmaEncoderInputTokenizer(ModelDirectory model)
+    {
+        this._tokenizer = GemmaTokenizer.Create(model.TokenizerPath);
+    }
+
+    public override Tokenizer Tokenizer => this._tokenizer;
+
+    public override int PaddingId => this._tokenizer.PaddingId ?? this._tokenizer.UnknownId;
+
+    public override int[] Encode(string text, int maxLength, out bool truncated)
+    {
+        var ids = this._tokenizer.EncodeToIds(text, this._tokenizer.AddBeginningOfSentence);
+        truncated = ids.Count > maxLength;
+        return truncated ? [.. ids.Take(maxLength)] : [.. ids];
+    }
+}

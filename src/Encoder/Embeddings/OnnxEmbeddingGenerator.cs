@@ -1,0 +1,308 @@
+using System.Numerics.Tensors;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Microsoft.ML.Tokenizers;
+using T5Gemma2.Rag.Encoder.Models;
+using T5Gemma2.Rag.Encoder.Onnx;
+
+namespace T5Gemma2.Rag.Encoder.Embeddings;
+
+/// <summary>
+/// Embeddings from an encoder run by ONNX Runtime: the T5Gemma 2 encoder or a BERT-family sentence-transformers model,
+/// chosen by the model directory's own files. Inputs are batched by a token budget after sorting by length, pooled
+/// over the attention mask, and optionally L2-normalized.
+/// </summary>
+/// <remarks>
+/// <para>Safe for concurrent callers: the session is shared and ONNX Runtime runs are thread-safe; all other state is per call.</para>
+/// <para>Bad input: a null entry throws <see cref="ArgumentException"/> naming its index; an empty or whitespace-only
+/// string is embedded as the model's special tokens alone (a valid vector, as sentence-transformers does); text past
+/// the maximum length is truncated and counted in <c>AdditionalProperties["truncated_inputs"]</c>; lone surrogates are
+/// read as U+FFFD; an empty batch returns no embeddings without running the model; cancellation stops between batches
+/// and interrupts a run in progress.</para>
+/// </remarks>
+public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+{
+    /// <summary>The <see cref="GeneratedEmbeddings{TEmbedding}.AdditionalProperties"/> key with the number of inputs that were truncated.</summary>
+    public const string TruncatedInputsKey = "truncated_inputs";
+
+    private static readonly HashSet<string> s_knownInputs =
+        [EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask, EncoderGraphNames.TokenTypeIds, EncoderGraphNames.ImageFeatures];
+
+    private readonly InferenceSession _session;
+    private readonly EncoderInputTokenizer _input;
+    private readonly OnnxEmbeddingGeneratorOptions _options;
+    private readonly ILogger _logger;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames = [EncoderGraphNames.LastHiddenState];
+    private readonly EmbeddingGeneratorMetadata _metadata;
+    private readonly int _maxLength;
+    private readonly PoolingMode _pooling;
+    private readonly bool _normalize;
+
+    private OnnxEmbeddingGenerator(ModelDirectory model, EncoderInputTokenizer input, InferenceSession session, OnnxEmbeddingGeneratorOptions options, ILogger logger)
+    {
+        this.Model = model;
+        this._input = input;
+        this._session = session;
+        this._options = options;
+        this._logger = logger;
+        this._inputNames = [.. session.InputMetadata.Keys];
+        this._maxLength = Math.Min(options.MaxLength ?? model.MaxLength, model.MaxLength);
+        this._pooling = options.Pooling ?? model.Pooling;
+        this._normalize = options.Normalize ?? model.Normalize;
+        this.Dimensions = CheckGraph(model, session);
+        this._metadata = new EmbeddingGeneratorMetadata("onnxruntime", new Uri(model.Path + Path.DirectorySeparatorChar), model.ModelId, this.Dimensions);
+    }
+
+    /// <summary>The model directory the generator was made from.</summary>
+    public ModelDirectory Model { get; }
+
+    /// <summary>The length of the vectors.</summary>
+    public int Dimensions { get; }
+
+    /// <summary>The model's tokenizer, for counting and cutting text the way the model sees it.</summary>
+    public Tokenizer Tokenizer => this._input.Tokenizer;
+
+    /// <summary>
+    /// Opens a model directory and creates its ONNX Runtime session.
+    /// </summary>
+    /// <exception cref="ModelFileException">A file of the directory is missing or corrupt, or the graph's inputs and outputs are not those of an encoder.</exception>
+    /// <exception cref="InvalidOperationException">CUDA was asked for and is not available.</exception>
+    public static OnnxEmbeddingGenerator Create(string modelDirectory, OnnxEmbeddingGeneratorOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        options ??= OnnxEmbeddingGeneratorOptions.Default;
+        var model = ModelDirectory.Open(modelDirectory);
+        var input = EncoderInputTokenizer.Create(model);
+        var session = OnnxSessionFactory.Create(model.EncoderGraphPath, options.Session);
+        try
+        {
+            var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<OnnxEmbeddingGenerator>();
+            var generator = new OnnxEmbeddingGenerator(model, input, session, options, logger);
+            logger.ModelLoaded(model.ModelId, model.Kind, generator.Dimensions, generator._maxLength, model.Path);
+            return generator;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return Task.FromResult(this.Generate(values, options, cancellationToken));
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<GeneratedEmbeddings<Embedding<float>>>(ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceKey is not null ? null
+            : serviceType == typeof(EmbeddingGeneratorMetadata) ? this._metadata
+            : serviceType == typeof(ModelDirectory) ? this.Model
+            : serviceType.IsInstanceOfType(this._input.Tokenizer) ? this._input.Tokenizer
+            : serviceType.IsInstanceOfType(this) ? this
+            : null;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => this._session.Dispose();
+
+    private GeneratedEmbeddings<Embedding<float>> Generate(IEnumerable<string> values, EmbeddingGenerationOptions? options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        cancellationToken.ThrowIfCancellationRequested();
+        var texts = values as IReadOnlyList<string> ?? [.. values];
+        int dimensions = options?.Dimensions ?? this.Dimensions;
+        if (dimensions < 1 || dimensions > this.Dimensions)
+        {
+            throw new ArgumentException($"Dimensions is {dimensions}; expected 1 to {this.Dimensions} (shorter vectors keep the leading components).", nameof(options));
+        }
+
+        string prefix = options.GetInputKind() == EmbeddingInputKind.Query ? this.Model.QueryPrefix : this.Model.PassagePrefix;
+        var ids = new int[texts.Count][];
+        int truncated = 0;
+        long tokenCount = 0;
+        for (int i = 0; i < texts.Count; i++)
+        {
+            string text = texts[i] ?? throw new ArgumentException($"values[{i}] is null; expected a string (an empty one is allowed).", nameof(values));
+            ids[i] = this._input.Encode(prefix.Length == 0 ? text : prefix + text, this._maxLength, out bool cut);
+            truncated += cut ? 1 : 0;
+            tokenCount += ids[i].Length;
+        }
+
+        var vectors = new float[texts.Count][];
+        var batches = TokenBudgetBatcher.Plan([.. ids.Select(x => x.Length)], this._options.MaxBatchTokens, this._options.MaxBatchSize, this._options.SortByLength);
+        foreach (int[] batch in batches)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            this.RunBatch(batch, ids, vectors, dimensions, cancellationToken);
+        }
+
+        if (truncated > 0)
+        {
+            this._logger.InputsTruncated(truncated, texts.Count, this._maxLength);
+        }
+
+        var result = new GeneratedEmbeddings<Embedding<float>>(vectors.Select(v => new Embedding<float>(v) { ModelId = this.Model.ModelId, CreatedAt = DateTimeOffset.UtcNow }))
+        {
+            Usage = new UsageDetails { InputTokenCount = tokenCount, TotalTokenCount = tokenCount },
+            AdditionalProperties = new AdditionalPropertiesDictionary { [TruncatedInputsKey] = truncated },
+        };
+        return result;
+    }
+
+    private void RunBatch(int[] batch, int[][] ids, float[][] vectors, int dimensions, CancellationToken cancellationToken)
+    {
+        int count = batch.Length;
+        int length = batch.Max(i => ids[i].Length);
+        long[] inputIds = new long[count * length];
+        long[] attentionMask = new long[count * length];
+        Array.Fill(inputIds, this._input.PaddingId);
+        for (int row = 0; row < count; row++)
+        {
+            int[] source = ids[batch[row]];
+            for (int t = 0; t < source.Length; t++)
+            {
+                inputIds[row * length + t] = source[t];
+                attentionMask[row * length + t] = 1;
+            }
+        }
+
+        long[] shape = [count, length];
+        var inputs = new List<OrtValue>(this._inputNames.Length);
+        try
+        {
+            foreach (string name in this._inputNames)
+            {
+                inputs.Add(name switch
+                {
+                    EncoderGraphNames.InputIds => OrtValue.CreateTensorValueFromMemory(inputIds, shape),
+                    EncoderGraphNames.AttentionMask => OrtValue.CreateTensorValueFromMemory(attentionMask, shape),
+                    EncoderGraphNames.TokenTypeIds => OrtValue.CreateTensorValueFromMemory(new long[count * length], shape),
+                    _ => OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [0, this.Dimensions]), // image_features: none for text
+                });
+            }
+
+            using var runOptions = new RunOptions();
+            using var registration = cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions);
+            IDisposableReadOnlyCollection<OrtValue> outputs;
+            try
+            {
+                outputs = this._session.Run(runOptions, this._inputNames, inputs, this._outputNames);
+            }
+            catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+
+            using (outputs)
+            {
+                var states = outputs[0].GetTensorDataAsSpan<float>();
+                int hidden = states.Length / (count * length);
+                for (int row = 0; row < count; row++)
+                {
+                    var rowStates = states.Slice(row * length * hidden, length * hidden);
+                    vectors[batch[row]] = this.Pool(rowStates, ids[batch[row]].Length, hidden, dimensions);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var value in inputs)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Pools one input's states; rows past <paramref name="tokens"/> are padding (right-padded batches).</summary>
+    private float[] Pool(ReadOnlySpan<float> states, int tokens, int hidden, int dimensions)
+    {
+        var vector = new float[hidden];
+        switch (this._pooling)
+        {
+            case PoolingMode.Cls:
+                states[..hidden].CopyTo(vector);
+                break;
+            case PoolingMode.LastToken:
+                states.Slice((tokens - 1) * hidden, hidden).CopyTo(vector);
+                break;
+            default:
+                for (int t = 0; t < tokens; t++)
+                {
+                    TensorPrimitives.Add(vector, states.Slice(t * hidden, hidden), vector);
+                }
+
+                TensorPrimitives.Divide(vector, tokens, vector);
+                break;
+        }
+
+        if (dimensions < hidden)
+        {
+            Array.Resize(ref vector, dimensions);
+        }
+
+        if (this._normalize)
+        {
+            float norm = TensorPrimitives.Norm(vector);
+            if (norm > 0)
+            {
+                TensorPrimitives.Divide(vector, norm, vector);
+            }
+        }
+
+        return vector;
+    }
+
+    /// <summary>Checks the graph is an encoder this class can feed, and returns the width of its states.</summary>
+    private static int CheckGraph(ModelDirectory model, InferenceSession session)
+    {
+        var inputs = session.InputMetadata;
+        string found = string.Join(", ", inputs.Keys);
+        foreach (string required in new[] { EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask })
+        {
+            if (!inputs.TryGetValue(required, out var metadata) || metadata.ElementDataType != TensorElementType.Int64 || metadata.Dimensions.Length != 2)
+            {
+                throw new ModelFileException(model.EncoderGraphPath, $"graph inputs are [{found}]; expected {required} as int64 [batch, sequence].");
+            }
+        }
+
+        foreach (string name in inputs.Keys)
+        {
+            if (!s_knownInputs.Contains(name))
+            {
+                throw new ModelFileException(model.EncoderGraphPath, $"graph input '{name}' is not one an encoder takes; expected only {string.Join(", ", s_knownInputs)}.");
+            }
+        }
+
+        if (!session.OutputMetadata.TryGetValue(EncoderGraphNames.LastHiddenState, out var output) || output.ElementDataType != TensorElementType.Float || output.Dimensions.Length != 3)
+        {
+            throw new ModelFileException(model.EncoderGraphPath, $"graph outputs are [{string.Join(", ", session.OutputMetadata.Keys)}]; expected {EncoderGraphNames.LastHiddenState} as float32 [batch, sequence, hidden].");
+        }
+
+        int hidden = output.Dimensions[2] > 0 ? output.Dimensions[2] : model.HiddenSize ?? 0;
+        if (hidden <= 0)
+        {
+            throw new ModelFileException(model.EncoderGraphPath, $"the width of {EncoderGraphNames.LastHiddenState} is not fixed in the graph and config.json has no hidden_size; expected one of them to give it.");
+        }
+
+        if (model.HiddenSize is int configured && configured != hidden)
+        {
+            throw new ModelFileException(model.EncoderGraphPath, $"{EncoderGraphNames.LastHiddenState} is {hidden} wide but config.json says hidden_size {configured}; expected the graph and config of one model.");
+        }
+
+        return hidden;
+    }
+}

@@ -1,0 +1,14 @@
+using Microsoft.Extensions.Logging;
+using T5Gemma2.Rag.Encoder.Models;
+
+namespace T5Gemma2.Rag.Encoder.Embeddings;
+
+/// <summary>Source-generated log messages of <see cref="OnnxEmbeddingGenerator"/> (event ids 1000–1099).</summary>
+internal static partial class OnnxEmbeddingGeneratorLog
+{
+    [LoggerMessage(1000, LogLevel.Information, "Loaded embedding model {ModelId} ({Kind}, {Dimensions} dimensions, up to {MaxLength} tokens) from {Path}")]
+    public static partial void ModelLoaded(this ILogger logger, string modelId, ModelKind kind, int dimensions, int maxLength, string path);
+
+    [LoggerMessage(1001, LogLevel.Warning, "{Truncated} of {Total} inputs were longer than {MaxLength} tokens and were truncated")]
+    public static partial void InputsTruncated(this ILogger logger, int truncated, int total, int maxLength);
+}

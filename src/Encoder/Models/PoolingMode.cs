@@ -1,0 +1,14 @@
+namespace T5Gemma2.Rag.Encoder.Models;
+
+/// <summary>How the encoder's per-token states become one vector.</summary>
+public enum PoolingMode
+{
+    /// <summary>The mean of the states at positions the attention mask keeps (padding excluded).</summary>
+    Mean,
+
+    /// <summary>The state of the first token (<c>[CLS]</c> for BERT, <c>&lt;bos&gt;</c> for Gemma).</summary>
+    Cls,
+
+    /// <summary>The state of the last token the attention mask keeps.</summary>
+    LastToken,
+}

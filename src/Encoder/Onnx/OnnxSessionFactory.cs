@@ -1,0 +1,63 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace T5Gemma2.Rag.Encoder.Onnx;
+
+/// <summary>Creates ONNX Runtime sessions from <see cref="OnnxSessionOptions"/>, with errors that name the graph file.</summary>
+internal static class OnnxSessionFactory
+{
+    public static InferenceSession Create(string graphPath, OnnxSessionOptions options)
+    {
+        if (!File.Exists(graphPath))
+        {
+            throw new ModelFileException(graphPath, "not found; expected an ONNX graph.");
+        }
+
+        var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = options.GraphOptimizationLevel,
+            IntraOpNumThreads = options.IntraOpThreads,
+            InterOpNumThreads = options.InterOpThreads,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            EnableCpuMemArena = options.EnableMemoryArena,
+            EnableMemoryPattern = options.EnableMemoryPattern,
+        };
+
+        try
+        {
+            if (options.Device == ExecutionDevice.Cuda)
+            {
+                AppendCuda(sessionOptions, options.DeviceId);
+            }
+
+            return new InferenceSession(graphPath, sessionOptions);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new ModelFileException(graphPath, $"ONNX Runtime cannot load it ({FirstLine(ex.Message)}); expected a valid ONNX graph.", ex);
+        }
+        finally
+        {
+            // The session copies what it needs at construction.
+            sessionOptions.Dispose();
+        }
+    }
+
+    private static void AppendCuda(SessionOptions sessionOptions, int deviceId)
+    {
+        try
+        {
+            sessionOptions.AppendExecutionProvider_CUDA(deviceId);
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            throw new InvalidOperationException(
+                $"CUDA was requested but is not available ({FirstLine(ex.Message)}); install the Microsoft.ML.OnnxRuntime.Gpu package with a matching CUDA runtime, or use the CPU.", ex);
+        }
+    }
+
+    private static string FirstLine(string message)
+    {
+        int end = message.IndexOfAny(['\r', '\n']);
+        return (end < 0 ? message : message[..end]).Trim();
+    }
+}

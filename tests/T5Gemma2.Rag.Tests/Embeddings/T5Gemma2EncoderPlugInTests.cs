@@ -1,0 +1,90 @@
+using System.Numerics.Tensors;
+using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Models;
+using T5Gemma2.Rag.Encoder.Tokenization;
+using T5Gemma2.Rag.Tests.Infrastructure;
+
+namespace T5Gemma2.Rag.Tests.Embeddings;
+
+/// <summary>
+/// The T5Gemma 2 model kind end to end through a real ONNX Runtime session: a stand-in encoder graph with the
+/// converter's interface (input_ids, attention_mask, image_features → last_hidden_state) that looks each token up
+/// in a known table. The pooled vector must equal the mean of the table rows of the Gemma tokenizer's ids.
+/// </summary>
+public sealed class T5Gemma2EncoderPlugInTests(SharedGemmaTokenizer shared)
+{
+    private const int Hidden = 8;
+    private const int MaxPositions = 64;
+
+    private readonly GemmaTokenizer _tokenizer = shared.Tokenizer;
+
+    [Fact]
+    public async Task GemmaModelDirectoryEmbedsWithBosAndMeanPooling()
+    {
+        using var temp = new TempDirectory();
+        var (directory, table) = this.WriteModel(temp);
+        using var sut = OnnxEmbeddingGenerator.Create(directory);
+        string[] texts = ["Hello world", "Ein längerer Satz über 東京 und 🙂 emoji.", ""];
+
+        var result = await sut.GenerateAsync(texts, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(ModelKind.T5Gemma2, sut.Model.Kind);
+        Assert.Equal(Hidden, sut.Dimensions);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            var ids = this._tokenizer.EncodeToIds(texts[i], addBeginningOfSentence: true);
+            Assert.Equal(2, ids[0]);
+            var expected = new float[Hidden];
+            foreach (int id in ids)
+            {
+                TensorPrimitives.Add(expected, table.AsSpan(id * Hidden, Hidden), expected);
+            }
+
+            TensorPrimitives.Divide(expected, TensorPrimitives.Norm(expected), expected);
+            Assert.True(TensorPrimitives.CosineSimilarity(expected, result[i].Vector.Span) > 0.99999f, $"text {i}");
+        }
+    }
+
+    [Fact]
+    public async Task GemmaInputsAreTruncatedToTheConfiguredPositions()
+    {
+        using var temp = new TempDirectory();
+        var (directory, _) = this.WriteModel(temp);
+        using var sut = OnnxEmbeddingGenerator.Create(directory);
+
+        var result = await sut.GenerateAsync([string.Join(' ', Enumerable.Repeat("token", 500))], cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(MaxPositions, result.Usage!.InputTokenCount);
+        Assert.Equal(1, result.AdditionalProperties![OnnxEmbeddingGenerator.TruncatedInputsKey]);
+    }
+
+    private (string Directory, float[] Table) WriteModel(TempDirectory temp)
+    {
+        int vocabulary = this._tokenizer.VocabularySize;
+        var table = new float[vocabulary * Hidden];
+        for (int id = 0; id < vocabulary; id++)
+        {
+            for (int j = 0; j < Hidden; j++)
+            {
+                table[id * Hidden + j] = MathF.Sin(id * 0.001f * (j + 1)) + 0.01f * j;
+            }
+        }
+
+        string directory = temp.Combine("t5gemma2-stand-in");
+        Directory.CreateDirectory(Path.Combine(directory, "onnx"));
+        File.WriteAllText(Path.Combine(directory, "config.json"), $$$"""{"model_type": "t5gemma2", "encoder": {"text_config": {"hidden_size": {{{Hidden}}}, "max_position_embeddings": {{{MaxPositions}}} } } }""");
+        File.CreateSymbolicLink(Path.Combine(directory, "tokenizer.json"), TestAssets.GemmaTokenizerJson);
+        File.Copy(Path.Combine(TestAssets.GemmaTokenizerDirectory, "tokenizer_config.json"), Path.Combine(directory, "tokenizer_config.json"));
+        File.WriteAllBytes(Path.Combine(directory, "onnx", "encoder_model.onnx"), TinyOnnxGraph.Model(
+            inputs:
+            [
+                new("input_ids", TinyOnnxGraph.Int64, "batch", "sequence"),
+                new("attention_mask", TinyOnnxGraph.Int64, "batch", "sequence"),
+                new("image_features", TinyOnnxGraph.Float, "image_tokens", Hidden),
+            ],
+            outputs: [new("last_hidden_state", TinyOnnxGraph.Float, "batch", "sequence", Hidden)],
+            nodes: [new("Gather", ["embed_tokens", "input_ids"], ["last_hidden_state"], ("axis", 0))],
+            initializers: [new("embed_tokens", [vocabulary, Hidden], table)]));
+        return (directory, table);
+    }
+}

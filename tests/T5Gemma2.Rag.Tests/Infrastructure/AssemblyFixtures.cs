@@ -1,0 +1,4 @@
+using T5Gemma2.Rag.Tests.Infrastructure;
+
+[assembly: AssemblyFixture(typeof(SharedGemmaTokenizer))]
+[assembly: AssemblyFixture(typeof(SharedMiniLm))]

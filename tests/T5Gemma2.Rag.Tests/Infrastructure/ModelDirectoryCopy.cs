@@ -1,0 +1,27 @@
+namespace T5Gemma2.Rag.Tests.Infrastructure;
+
+/// <summary>Copies of the MiniLM model directory that tests may change; the 90 MB graph is linked, not copied.</summary>
+internal static class ModelDirectoryCopy
+{
+    public static string OfMiniLm(TempDirectory temp, string name = "model")
+    {
+        string source = TestAssets.MiniLmDirectory;
+        string target = temp.Combine(name);
+        foreach (string file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(source, file);
+            string destination = Path.Combine(target, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            if (file.EndsWith(".onnx", StringComparison.Ordinal))
+            {
+                File.CreateSymbolicLink(destination, file);
+            }
+            else
+            {
+                File.Copy(file, destination);
+            }
+        }
+
+        return target;
+    }
+}
