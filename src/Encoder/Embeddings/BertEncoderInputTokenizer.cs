@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.ML.Tokenizers;
 using T5Gemma2.Rag.Encoder.Models;
 
@@ -11,24 +10,7 @@ internal sealed class BertEncoderInputTokenizer : EncoderInputTokenizer
 
     public BertEncoderInputTokenizer(ModelDirectory model)
     {
-        string vocabulary;
-        try
-        {
-            // Some exports ship vocab.txt with CRLF line endings; the tokenizer would keep the '\r' in every token.
-            vocabulary = File.ReadAllText(model.TokenizerPath).Replace("\r\n", "\n", StringComparison.Ordinal);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ModelFileException(model.TokenizerPath, $"cannot be read ({ex.Message}).", ex);
-        }
-
-        if (!vocabulary.Contains("[CLS]\n", StringComparison.Ordinal) || !vocabulary.Contains("[SEP]\n", StringComparison.Ordinal))
-        {
-            throw new ModelFileException(model.TokenizerPath, "has no [CLS] or [SEP] line; expected a BERT WordPiece vocabulary, one token per line.");
-        }
-
-        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(vocabulary));
-        this._tokenizer = BertTokenizer.Create(stream, new BertOptions { LowerCaseBeforeTokenization = model.LowerCase });
+        this._tokenizer = (BertTokenizer)model.CreateTokenizer();
     }
 
     public override Tokenizer Tokenizer => this._tokenizer;

@@ -11,7 +11,7 @@ internal sealed class GemmaEncoderInputTokenizer : EncoderInputTokenizer
 
     public GemmaEncoderInputTokenizer(ModelDirectory model)
     {
-        this._tokenizer = GemmaTokenizer.Create(model.TokenizerPath);
+        this._tokenizer = (GemmaTokenizer)model.CreateTokenizer();
     }
 
     public override Tokenizer Tokenizer => this._tokenizer;

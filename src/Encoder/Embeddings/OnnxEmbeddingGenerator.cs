@@ -143,7 +143,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         }
 
         var vectors = new float[texts.Count][];
-        var batches = TokenBudgetBatcher.Plan([.. ids.Select(x => x.Length)], this._options.MaxBatchTokens, this._options.MaxBatchSize, this._options.SortByLength);
+        var batches = TokenBudgetBatcher.Plan([.. ids.Select(x => x.Length)], this._options.EffectiveMaxBatchTokens, this._options.MaxBatchSize, this._options.SortByLength);
         foreach (int[] batch in batches)
         {
             cancellationToken.ThrowIfCancellationRequested();

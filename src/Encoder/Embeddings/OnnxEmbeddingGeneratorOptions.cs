@@ -15,8 +15,12 @@ public sealed class OnnxEmbeddingGeneratorOptions
     /// <summary>Overrides the most tokens an input keeps (never above what the model's positions allow).</summary>
     public int? MaxLength { get; init; }
 
-    /// <summary>The most padded tokens (batch size × longest input) in one ONNX Runtime run. TEI's default is 16,384.</summary>
-    public int MaxBatchTokens { get; init; } = 16_384;
+    /// <summary>
+    /// The most padded tokens (batch size × longest input) in one ONNX Runtime run. Null picks by device: 1,024 on the
+    /// CPU, where larger batches fall out of cache (measured: 1,024 gives 1.2× the throughput of 16,384 for MiniLM on
+    /// 2 cores; see the README's figures), and 16,384 on CUDA, text-embeddings-inference's default.
+    /// </summary>
+    public int? MaxBatchTokens { get; init; }
 
     /// <summary>The most inputs in one run.</summary>
     public int MaxBatchSize { get; init; } = 256;
@@ -25,6 +29,9 @@ public sealed class OnnxEmbeddingGeneratorOptions
     public bool SortByLength { get; init; } = true;
 
     public OnnxSessionOptions Session { get; init; } = OnnxSessionOptions.Default;
+
+    /// <summary><see cref="MaxBatchTokens"/>, or the device's default when it is null.</summary>
+    public int EffectiveMaxBatchTokens => this.MaxBatchTokens ?? (this.Session.Device == ExecutionDevice.Cuda ? 16_384 : 1_024);
 
     public static OnnxEmbeddingGeneratorOptions Default { get; } = new();
 }

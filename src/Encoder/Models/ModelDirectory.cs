@@ -1,4 +1,7 @@
+using System.Text;
 using System.Text.Json;
+using Microsoft.ML.Tokenizers;
+using T5Gemma2.Rag.Encoder.Tokenization;
 
 namespace T5Gemma2.Rag.Encoder.Models;
 
@@ -85,6 +88,38 @@ public sealed class ModelDirectory
             "bert" or "distilbert" => OpenBert(directory, modelId, config, manifest),
             _ => throw new ModelFileException(configPath, $"model_type \"{modelType}\" is not supported; expected \"t5gemma2\" (converted with t5rag model convert) or \"bert\"/\"distilbert\" (sentence-transformers ONNX export)."),
         };
+    }
+
+    /// <summary>
+    /// The model's own tokenizer: a <see cref="GemmaTokenizer"/> for T5Gemma 2, a WordPiece <see cref="BertTokenizer"/>
+    /// for BERT-family models. Loading is not cheap (about a second for Gemma); keep the instance.
+    /// </summary>
+    /// <exception cref="ModelFileException">The tokenizer file is missing, unreadable or of another layout.</exception>
+    public Tokenizer CreateTokenizer()
+    {
+        if (this.Kind == ModelKind.T5Gemma2)
+        {
+            return GemmaTokenizer.Create(this.TokenizerPath);
+        }
+
+        string vocabulary;
+        try
+        {
+            // Some exports ship vocab.txt with CRLF line endings; the tokenizer would keep the '\r' in every token.
+            vocabulary = File.ReadAllText(this.TokenizerPath).Replace("\r\n", "\n", StringComparison.Ordinal);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelFileException(this.TokenizerPath, $"cannot be read ({ex.Message}).", ex);
+        }
+
+        if (!vocabulary.Contains("[CLS]\n", StringComparison.Ordinal) || !vocabulary.Contains("[SEP]\n", StringComparison.Ordinal))
+        {
+            throw new ModelFileException(this.TokenizerPath, "has no [CLS] or [SEP] line; expected a BERT WordPiece vocabulary, one token per line.");
+        }
+
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(vocabulary));
+        return BertTokenizer.Create(stream, new BertOptions { LowerCaseBeforeTokenization = this.LowerCase });
     }
 
     private static ModelDirectory OpenT5Gemma2(string directory, string modelId, JsonElement config, JsonElement? manifest)

@@ -50,7 +50,7 @@ internal static class OnnxSessionFactory
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {
-            throw new InvalidOperationException(
+            throw new ExecutionProviderUnavailableException(
                 $"CUDA was requested but is not available ({FirstLine(ex.Message)}); install the Microsoft.ML.OnnxRuntime.Gpu package with a matching CUDA runtime, or use the CPU.", ex);
         }
     }

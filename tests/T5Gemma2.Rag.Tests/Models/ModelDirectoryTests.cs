@@ -157,7 +157,7 @@ public sealed class ModelDirectoryTests
         // The CPU package carries no CUDA provider, so asking for CUDA must fail with a clear line, not a crash.
         var options = new OnnxEmbeddingGeneratorOptions { Session = new OnnxSessionOptions { Device = ExecutionDevice.Cuda } };
 
-        var error = Assert.Throws<InvalidOperationException>(() => OnnxEmbeddingGenerator.Create(TestAssets.MiniLmDirectory, options));
+        var error = Assert.Throws<ExecutionProviderUnavailableException>(() => OnnxEmbeddingGenerator.Create(TestAssets.MiniLmDirectory, options));
 
         Assert.Contains("CUDA", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using T5Gemma2.Rag.Cli.Commands;
+using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Encoder;
+using T5Gemma2.Rag.Encoder.Onnx;
+
+namespace T5Gemma2.Rag.Cli;
+
+/// <summary>The <c>t5rag</c> command line: builds the commands, runs one, and turns failures into one line and an exit code.</summary>
+public static class CliApplication
+{
+    public static RootCommand CreateRootCommand(CliConsole console)
+    {
+        var root = new RootCommand("t5rag: retrieval and answering on T5Gemma 2 encoder-decoder models, on ONNX Runtime");
+        root.Subcommands.Add(TokenizeCommand.Create(console));
+        root.Subcommands.Add(EmbedCommand.Create(console));
+        root.Subcommands.Add(BenchCommand.Create(console));
+        return root;
+    }
+
+    /// <summary>Runs t5rag with <paramref name="args"/>; returns the exit code (see <see cref="ExitCodes"/>).</summary>
+    public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
+    {
+        var parse = CreateRootCommand(console).Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await console.Error.WriteLineAsync($"t5rag: {error.Message}");
+            }
+
+            await console.Error.WriteLineAsync("t5rag: see 't5rag --help'.");
+            return ExitCodes.UsageError;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
+        }
+        catch (Exception ex) when (ex is ModelFileException or InputFileException or ExecutionProviderUnavailableException)
+        {
+            await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
+            return ExitCodes.InputError;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await console.Error.WriteLineAsync("t5rag: cancelled.");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception ex)
+        {
+            await console.Error.WriteLineAsync($"t5rag: internal error ({ex.GetType().Name}: {ex.Message.Split('\n')[0]}); please report it.");
+            return ExitCodes.InternalError;
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using System.CommandLine;
+using T5Gemma2.Rag.Cli.Bench;
+using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Encoder.Embeddings;
+
+namespace T5Gemma2.Rag.Cli.Commands;
+
+/// <summary><c>t5rag bench</c>: measured figures, as ratios to the targets or to peers run in the same process.</summary>
+internal static class BenchCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var bench = new Command("bench", "Measure speed and memory against targets and peers");
+
+        var tokenizerOption = new Option<string>("--tokenizer", "-t") { Description = "A tokenizer.json, or a model directory", Required = true };
+        var corpusOption = new Option<string[]>("--corpus") { Description = "Corpus files or directories (BEIR jsonl[.gz], SQuAD json, jsonl with \"text\", .txt/.md)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var minimumOption = new Option<double>("--min-mb") { Description = "Refuse to measure on less distinct text than this (MB)", DefaultValueFactory = _ => 5.0 };
+        var tokenizer = new Command("tokenizer", "Tokenizer throughput (one thread), cold load time and retained memory") { tokenizerOption, corpusOption, minimumOption };
+        tokenizer.SetAction((parse, cancellationToken) => TokenizerBenchmark.RunAsync(console, parse.GetValue(tokenizerOption)!, parse.GetValue(corpusOption)!, parse.GetValue(minimumOption), cancellationToken));
+
+        var modelOption = new Option<string>("--model", "-m") { Description = "A model directory", Required = true };
+        var embedCorpusOption = new Option<string[]>("--corpus") { Description = "Corpus files or directories of passages", Required = true, AllowMultipleArgumentsPerToken = true };
+        var passagesOption = new Option<int>("--passages") { Description = "How many distinct passages to embed", DefaultValueFactory = _ => 1000 };
+        var seedOption = new Option<int>("--seed") { Description = "Seed of the passage sample", DefaultValueFactory = _ => 42 };
+        var batchTokensOption = new Option<int?>("--batch-tokens") { Description = "Our batching's padded-token budget per run (default: the device's)" };
+        var embed = new Command("embed", "Embedding throughput: our batching vs one input per run vs fixed unsorted batches of 32") { modelOption, embedCorpusOption, passagesOption, seedOption, batchTokensOption };
+        embed.SetAction((parse, cancellationToken) => EmbeddingBenchmark.RunAsync(console, parse.GetValue(modelOption)!, parse.GetValue(embedCorpusOption)!, parse.GetValue(passagesOption), parse.GetValue(seedOption), parse.GetValue(batchTokensOption), cancellationToken));
+
+        bench.Subcommands.Add(tokenizer);
+        bench.Subcommands.Add(embed);
+        return bench;
+    }
+}

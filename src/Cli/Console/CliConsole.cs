@@ -1,0 +1,80 @@
+using Spectre.Console;
+
+namespace T5Gemma2.Rag.Cli.Console;
+
+/// <summary>
+/// Where a command writes: results to <see cref="Out"/>, diagnostics and progress to <see cref="Error"/>. Progress is
+/// drawn with Spectre.Console only on an interactive terminal; redirected output gets plain lines.
+/// </summary>
+public sealed class CliConsole
+{
+    public CliConsole(TextReader input, TextWriter output, TextWriter error, bool interactive)
+    {
+        this.In = input;
+        this.Out = output;
+        this.Error = error;
+        this.IsInteractive = interactive;
+    }
+
+    public TextReader In { get; }
+
+    public TextWriter Out { get; }
+
+    public TextWriter Error { get; }
+
+    /// <summary>True when stderr is a terminal a person watches (progress bars, colours).</summary>
+    public bool IsInteractive { get; }
+
+    /// <summary>The process's own console streams.</summary>
+    public static CliConsole FromProcess() => new(
+        System.Console.In,
+        System.Console.Out,
+        System.Console.Error,
+        interactive: !System.Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive);
+
+    /// <summary>Runs <paramref name="work"/> showing <paramref name="description"/>: a spinner on a terminal, start and end lines otherwise.</summary>
+    public async Task<T> RunWithStatusAsync<T>(string description, Func<Task<T>> work)
+    {
+        if (!this.IsInteractive)
+        {
+            await this.Error.WriteLineAsync($"{description}...");
+            var started = DateTime.UtcNow;
+            var result = await work();
+            await this.Error.WriteLineAsync($"{description}: done in {(DateTime.UtcNow - started).TotalSeconds:F1} s");
+            return result;
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(System.Console.Error) });
+        return await console.Status().StartAsync(Markup.Escape(description), _ => work());
+    }
+
+    /// <summary>Writes a table: a Spectre table on a terminal, aligned plain text otherwise.</summary>
+    public void WriteTable(string title, string[] headers, IEnumerable<string[]> rows)
+    {
+        var materialized = rows.ToList();
+        if (this.IsInteractive && ReferenceEquals(this.Out, System.Console.Out))
+        {
+            var table = new Table().Title(Markup.Escape(title));
+            foreach (string header in headers)
+            {
+                table.AddColumn(Markup.Escape(header));
+            }
+
+            foreach (string[] row in materialized)
+            {
+                table.AddRow([.. row.Select(Markup.Escape)]);
+            }
+
+            AnsiConsole.Write(table);
+            return;
+        }
+
+        int[] widths = [.. headers.Select((h, i) => Math.Max(h.Length, materialized.Count == 0 ? 0 : materialized.Max(r => r[i].Length)))];
+        this.Out.WriteLine(title);
+        this.Out.WriteLine(string.Join("  ", headers.Select((h, i) => h.PadRight(widths[i]))).TrimEnd());
+        foreach (string[] row in materialized)
+        {
+            this.Out.WriteLine(string.Join("  ", row.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+        }
+    }
+}

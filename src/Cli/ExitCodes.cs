@@ -1,0 +1,23 @@
+namespace T5Gemma2.Rag.Cli;
+
+/// <summary>What t5rag's exit status says (documented in the README).</summary>
+public static class ExitCodes
+{
+    /// <summary>Everything asked for was done.</summary>
+    public const int Success = 0;
+
+    /// <summary>An unexpected failure inside t5rag (a bug: please report it with the message).</summary>
+    public const int InternalError = 1;
+
+    /// <summary>The command line was wrong: unknown option, missing argument, bad value.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>An input file (model, tokenizer, corpus) is missing, unreadable or not of the expected layout.</summary>
+    public const int InputError = 3;
+
+    /// <summary>A batch finished but some of its items were bad; each was reported and the rest were processed.</summary>
+    public const int PartialFailure = 4;
+
+    /// <summary>Cancelled by the user (Ctrl+C).</summary>
+    public const int Cancelled = 130;
+}
