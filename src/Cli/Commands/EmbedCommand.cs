@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.AI;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Onnx;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
@@ -16,15 +17,17 @@ internal static class EmbedCommand
         var modelOption = new Option<string>("--model", "-m") { Description = "A model directory (T5Gemma 2 conversion or sentence-transformers ONNX export)", Required = true };
         var jsonOption = new Option<bool>("--json") { Description = "Print the vectors as JSON" };
         var queryOption = new Option<bool>("--query") { Description = "Embed the texts as queries (the model's query prefix)" };
+        var deviceOption = new Option<ExecutionDevice>("--device") { Description = "Where ONNX Runtime runs: Cpu, or Cuda (needs the GPU build: dotnet build -p:OnnxRuntimeGpu=true)", DefaultValueFactory = _ => ExecutionDevice.Cpu };
         var textsArgument = new Argument<string[]>("texts") { Description = "Texts to embed", Arity = ArgumentArity.OneOrMore };
 
-        var command = new Command("embed", "Embed texts; print the dimension and, for two or more, their cosine similarities") { modelOption, jsonOption, queryOption, textsArgument };
+        var command = new Command("embed", "Embed texts; print the dimension and, for two or more, their cosine similarities") { modelOption, jsonOption, queryOption, deviceOption, textsArgument };
         command.SetAction(async (parse, cancellationToken) =>
         {
             string[] texts = parse.GetValue(textsArgument)!;
-            using var generator = OnnxEmbeddingGenerator.Create(parse.GetValue(modelOption)!);
-            var options = new EmbeddingGenerationOptions().WithInputKind(parse.GetValue(queryOption) ? EmbeddingInputKind.Query : EmbeddingInputKind.Passage);
-            var embeddings = await generator.GenerateAsync(texts, options, cancellationToken);
+            var options = new OnnxEmbeddingGeneratorOptions { Session = new OnnxSessionOptions { Device = parse.GetValue(deviceOption) } };
+            using var generator = OnnxEmbeddingGenerator.Create(parse.GetValue(modelOption)!, options);
+            var generation = new EmbeddingGenerationOptions().WithInputKind(parse.GetValue(queryOption) ? EmbeddingInputKind.Query : EmbeddingInputKind.Passage);
+            var embeddings = await generator.GenerateAsync(texts, generation, cancellationToken);
 
             if (parse.GetValue(jsonOption))
             {
@@ -36,7 +39,7 @@ internal static class EmbedCommand
             int truncated = embeddings.AdditionalProperties?[OnnxEmbeddingGenerator.TruncatedInputsKey] is int t ? t : 0;
             if (truncated > 0)
             {
-                await console.Error.WriteLineAsync($"{truncated} of {texts.Length} texts were longer than {generator.Model.MaxLength} tokens and were truncated");
+                await console.Error.WriteLineAsync($"{truncated} of {texts.Length} texts were longer than {generator.MaxLength} tokens and were truncated");
             }
 
             if (texts.Length >= 2)

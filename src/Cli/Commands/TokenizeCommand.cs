@@ -39,6 +39,23 @@ internal static class TokenizeCommand
         return command;
     }
 
+    /// <summary>
+    /// The string of a JSON field. A "\ud800" escape with no partner is legal JSON but not a .NET string the reader will
+    /// return; it is unescaped by hand and reaches the tokenizer as the lone surrogate it is (read as U+FFFD).
+    /// </summary>
+    private static string ReadString(JsonElement field)
+    {
+        try
+        {
+            return field.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            string raw = field.GetRawText();
+            return System.Text.RegularExpressions.Regex.Unescape(raw[1..^1]);
+        }
+    }
+
     /// <summary>One output line per input line, so outputs stay aligned; a bad line gets an {"error": ...} line and a note on stderr.</summary>
     private static async Task<int> TokenizeLinesAsync(CliConsole console, Microsoft.ML.Tokenizers.Tokenizer tokenizer, bool bos, CancellationToken cancellationToken)
     {
@@ -57,7 +74,7 @@ internal static class TokenizeCommand
                 }
                 else
                 {
-                    text = field.GetString();
+                    text = ReadString(field);
                 }
             }
             catch (JsonException ex)

@@ -20,7 +20,7 @@ internal static class TokenizerSource
     /// <summary>Ids of <paramref name="text"/>, with the model's special tokens (bos; or [CLS]/[SEP]) only when asked.</summary>
     public static IReadOnlyList<int> Encode(Tokenizer tokenizer, string text, bool withSpecialTokens) => tokenizer switch
     {
-        GemmaTokenizer gemma => gemma.EncodeToIds(text, withSpecialTokens),
+        GemmaTokenizer gemma => gemma.EncodeToIds(text, addBeginningOfSentence: withSpecialTokens, addEndOfSentence: false),
         BertTokenizer bert => bert.EncodeToIds(text, addSpecialTokens: withSpecialTokens, considerPreTokenization: true, considerNormalization: true),
         _ => tokenizer.EncodeToIds(text),
     };

@@ -20,7 +20,7 @@ internal sealed class GemmaEncoderInputTokenizer : EncoderInputTokenizer
 
     public override int[] Encode(string text, int maxLength, out bool truncated)
     {
-        var ids = this._tokenizer.EncodeToIds(text, this._tokenizer.AddBeginningOfSentence);
+        var ids = this._tokenizer.EncodeToIds(text, this._tokenizer.AddBeginningOfSentence, addEndOfSentence: false);
         truncated = ids.Count > maxLength;
         return truncated ? [.. ids.Take(maxLength)] : [.. ids];
     }

@@ -18,7 +18,8 @@ namespace T5Gemma2.Rag.Encoder.Embeddings;
 /// <remarks>
 /// <para>Safe for concurrent callers: the session is shared and ONNX Runtime runs are thread-safe; all other state is per call.</para>
 /// <para>Bad input: a null entry throws <see cref="ArgumentException"/> naming its index; an empty or whitespace-only
-/// string is embedded as the model's special tokens alone (a valid vector, as sentence-transformers does); text past
+/// string is embedded as the model's special tokens alone (a valid vector, as sentence-transformers does), or as the
+/// zero vector when the model adds no special tokens and so sees nothing; text past
 /// the maximum length is truncated and counted in <c>AdditionalProperties["truncated_inputs"]</c>; lone surrogates are
 /// read as U+FFFD; an empty batch returns no embeddings without running the model; cancellation stops between batches
 /// and interrupts a run in progress.</para>
@@ -41,6 +42,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private readonly int _maxLength;
     private readonly PoolingMode _pooling;
     private readonly bool _normalize;
+    private volatile bool _disposed;
 
     private OnnxEmbeddingGenerator(ModelDirectory model, EncoderInputTokenizer input, InferenceSession session, OnnxEmbeddingGeneratorOptions options, ILogger logger)
     {
@@ -63,6 +65,9 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <summary>The length of the vectors.</summary>
     public int Dimensions { get; }
 
+    /// <summary>The most tokens an input keeps (special tokens included); longer inputs are truncated.</summary>
+    public int MaxLength => this._maxLength;
+
     /// <summary>The model's tokenizer, for counting and cutting text the way the model sees it.</summary>
     public Tokenizer Tokenizer => this._input.Tokenizer;
 
@@ -74,6 +79,9 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     public static OnnxEmbeddingGenerator Create(string modelDirectory, OnnxEmbeddingGeneratorOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         options ??= OnnxEmbeddingGeneratorOptions.Default;
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1, "options.MaxBatchSize");
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.EffectiveMaxBatchTokens, 1, "options.MaxBatchTokens");
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxLength ?? 1, 1, "options.MaxLength");
         var model = ModelDirectory.Open(modelDirectory);
         var input = EncoderInputTokenizer.Create(model);
         var session = OnnxSessionFactory.Create(model.EncoderGraphPath, options.Session);
@@ -98,6 +106,10 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         {
             return Task.FromResult(this.Generate(values, options, cancellationToken));
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<GeneratedEmbeddings<Embedding<float>>>(cancellationToken);
+        }
         catch (Exception ex)
         {
             return Task.FromException<GeneratedEmbeddings<Embedding<float>>>(ex);
@@ -111,17 +123,23 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         return serviceKey is not null ? null
             : serviceType == typeof(EmbeddingGeneratorMetadata) ? this._metadata
             : serviceType == typeof(ModelDirectory) ? this.Model
-            : serviceType.IsInstanceOfType(this._input.Tokenizer) ? this._input.Tokenizer
             : serviceType.IsInstanceOfType(this) ? this
+            : serviceType.IsInstanceOfType(this._input.Tokenizer) ? this._input.Tokenizer
             : null;
     }
 
     /// <inheritdoc />
-    public void Dispose() => this._session.Dispose();
+    /// <remarks>Calls still running when the generator is disposed may fail; dispose only once callers are done.</remarks>
+    public void Dispose()
+    {
+        this._disposed = true;
+        this._session.Dispose();
+    }
 
     private GeneratedEmbeddings<Embedding<float>> Generate(IEnumerable<string> values, EmbeddingGenerationOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(values);
+        ObjectDisposedException.ThrowIf(this._disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
         var texts = values as IReadOnlyList<string> ?? [.. values];
         int dimensions = options?.Dimensions ?? this.Dimensions;
@@ -167,6 +185,17 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     {
         int count = batch.Length;
         int length = batch.Max(i => ids[i].Length);
+        if (length == 0)
+        {
+            // Only inputs with no tokens at all (empty text, no bos): nothing to run, and no state to pool.
+            foreach (int index in batch)
+            {
+                vectors[index] = new float[dimensions];
+            }
+
+            return;
+        }
+
         long[] inputIds = new long[count * length];
         long[] attentionMask = new long[count * length];
         Array.Fill(inputIds, this._input.PaddingId);
@@ -231,6 +260,13 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private float[] Pool(ReadOnlySpan<float> states, int tokens, int hidden, int dimensions)
     {
         var vector = new float[hidden];
+        if (tokens == 0)
+        {
+            // An input with no tokens (empty text when the model adds no bos) has no state: the zero vector says so.
+            Array.Resize(ref vector, dimensions);
+            return vector;
+        }
+
         switch (this._pooling)
         {
             case PoolingMode.Cls:

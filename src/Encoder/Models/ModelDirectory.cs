@@ -62,6 +62,12 @@ public sealed class ModelDirectory
     /// <summary>BERT-family only: whether the WordPiece tokenizer lower-cases (tokenizer_config.json do_lower_case).</summary>
     public bool LowerCase { get; private init; }
 
+    /// <summary>BERT-family only: whether accents are stripped (tokenizer_config.json strip_accents, else do_lower_case).</summary>
+    public bool StripAccents { get; private init; }
+
+    /// <summary>BERT-family only: whether CJK characters become separate words (tokenizer_config.json tokenize_chinese_chars).</summary>
+    public bool TokenizeChineseCharacters { get; private init; } = true;
+
     /// <summary>
     /// Reads a model directory.
     /// </summary>
@@ -70,6 +76,11 @@ public sealed class ModelDirectory
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string directory = System.IO.Path.GetFullPath(path);
+        if (File.Exists(directory))
+        {
+            throw new ModelFileException(directory, "is a file; expected a model directory (config.json beside the ONNX graph and tokenizer).");
+        }
+
         if (!Directory.Exists(directory))
         {
             throw new ModelFileException(directory, "not found; expected a model directory (a T5Gemma 2 conversion or a sentence-transformers ONNX export).");
@@ -119,24 +130,30 @@ public sealed class ModelDirectory
         }
 
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(vocabulary));
-        return BertTokenizer.Create(stream, new BertOptions { LowerCaseBeforeTokenization = this.LowerCase });
+        return BertTokenizer.Create(stream, new BertOptions
+        {
+            LowerCaseBeforeTokenization = this.LowerCase,
+            RemoveNonSpacingMarks = this.StripAccents,
+            IndividuallyTokenizeCjk = this.TokenizeChineseCharacters,
+        });
     }
 
     private static ModelDirectory OpenT5Gemma2(string directory, string modelId, JsonElement config, JsonElement? manifest)
     {
         // The encoder's text settings sit under encoder.text_config in T5Gemma 2 configs, or at the top for an encoder-only config.
         var text = config;
-        if (config.TryGetProperty("encoder", out var encoder))
+        if (config.TryGetProperty("encoder", out var encoder) && encoder.ValueKind == JsonValueKind.Object)
         {
-            text = encoder.TryGetProperty("text_config", out var textConfig) ? textConfig : encoder;
+            text = encoder.TryGetProperty("text_config", out var textConfig) && textConfig.ValueKind == JsonValueKind.Object ? textConfig : encoder;
         }
 
+        int maxPositions = text.GetInt32("max_position_embeddings") ?? 131_072;
         return new ModelDirectory(directory, ModelKind.T5Gemma2, modelId)
         {
             EncoderGraphPath = RequireFile(directory, ["onnx/encoder_model.onnx"], "the encoder graph written by t5rag model convert"),
             TokenizerPath = RequireFile(directory, ["tokenizer.json"], "the Gemma tokenizer.json"),
             HiddenSize = text.GetInt32("hidden_size"),
-            MaxLength = manifest?.GetInt32("max_length") ?? text.GetInt32("max_position_embeddings") ?? 8192,
+            MaxLength = CheckMaxLength(Math.Min(manifest?.GetInt32("max_length") ?? maxPositions, maxPositions), 1, directory),
             Pooling = ParsePooling(manifest?.GetString("pooling"), directory) ?? PoolingMode.Mean,
             Normalize = manifest?.GetBoolean("normalize") ?? true,
             QueryPrefix = manifest?.GetString("query_prefix") ?? "",
@@ -158,8 +175,9 @@ public sealed class ModelDirectory
             ?? (tokenizerMax is > 0 and < 1_000_000 ? tokenizerMax : null)
             ?? maxPositions;
 
+        bool lowerCase = tokenizerConfig?.GetBoolean("do_lower_case") ?? true;
         string? query = null, passage = null;
-        if (prompts is { } p && p.TryGetProperty("prompts", out var promptTable) && promptTable.ValueKind == JsonValueKind.Object)
+        if (prompts is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("prompts", out var promptTable) && promptTable.ValueKind == JsonValueKind.Object)
         {
             query = promptTable.GetString("query");
             passage = promptTable.GetString("passage") ?? promptTable.GetString("document");
@@ -170,12 +188,15 @@ public sealed class ModelDirectory
             EncoderGraphPath = RequireFile(directory, ["onnx/model.onnx", "model.onnx"], "the ONNX export of the model"),
             TokenizerPath = RequireFile(directory, ["vocab.txt"], "the WordPiece vocab.txt"),
             HiddenSize = config.GetInt32("hidden_size") ?? config.GetInt32("dim"),
-            MaxLength = Math.Min(maxLength, maxPositions),
+            MaxLength = CheckMaxLength(Math.Min(maxLength, maxPositions), 3, directory),
             Pooling = ParsePooling(manifest?.GetString("pooling"), directory) ?? pooling ?? PoolingMode.Mean,
             Normalize = manifest?.GetBoolean("normalize") ?? normalize ?? true,
             QueryPrefix = manifest?.GetString("query_prefix") ?? query ?? "",
             PassagePrefix = manifest?.GetString("passage_prefix") ?? passage ?? "",
-            LowerCase = tokenizerConfig?.GetBoolean("do_lower_case") ?? true,
+            LowerCase = lowerCase,
+            // Hugging Face strips accents whenever it lower-cases, unless strip_accents says otherwise.
+            StripAccents = tokenizerConfig?.GetBoolean("strip_accents") ?? lowerCase,
+            TokenizeChineseCharacters = tokenizerConfig?.GetBoolean("tokenize_chinese_chars") ?? true,
         };
     }
 
@@ -220,6 +241,9 @@ public sealed class ModelDirectory
         "last_token" => PoolingMode.LastToken,
         _ => throw new ModelFileException(System.IO.Path.Combine(directory, ManifestFileName), $"field 'pooling' is \"{value}\"; expected \"mean\", \"cls\" or \"last_token\"."),
     };
+
+    private static int CheckMaxLength(int value, int minimum, string directory) =>
+        value >= minimum ? value : throw new ModelFileException(System.IO.Path.Combine(directory, ManifestFileName), $"the maximum length works out to {value} tokens; expected at least {minimum} (the model's special tokens plus text).");
 
     private static string RequireFile(string directory, string[] candidates, string expected)
     {

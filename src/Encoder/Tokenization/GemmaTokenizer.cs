@@ -164,14 +164,27 @@ public sealed class GemmaTokenizer : Tokenizer
     /// <summary>The vocabulary text of an id (<c>▁Hello</c>, <c>&lt;0x0A&gt;</c>, <c>&lt;eos&gt;</c>), or null for an id outside the vocabulary.</summary>
     public string? IdToToken(int id) => (uint)id < (uint)this._tokenById.Length ? this._tokenById[id] : null;
 
+    /// <summary>The byte an id stands for when it is a byte-fallback token (&lt;0x41&gt; → 0x41), else −1.</summary>
+    internal int ByteValue(int id) => (uint)id < (uint)this._byteValueById.Length ? this._byteValueById[id] : -1;
+
     /// <summary>Whether the id is an added token marked special (<c>&lt;pad&gt;</c>, <c>&lt;eos&gt;</c>, <c>&lt;bos&gt;</c>, image markers…).</summary>
     public bool IsSpecialToken(int id) => (uint)id < (uint)this._isSpecialById.Length && this._isSpecialById[id];
 
-    /// <summary>Encodes text to ids, choosing explicitly whether the bos token goes first.</summary>
-    public IReadOnlyList<int> EncodeToIds(ReadOnlySpan<char> text, bool addBeginningOfSentence)
+    /// <summary>Encodes text to ids, saying explicitly whether the bos token goes first and the eos token last.</summary>
+    /// <remarks>The signature of <c>SentencePieceTokenizer.EncodeToIds</c>; the two trailing flags are ignored because the Gemma pipeline is fixed.</remarks>
+    public IReadOnlyList<int> EncodeToIds(string text, bool addBeginningOfSentence, bool addEndOfSentence, bool considerPreTokenization = true, bool considerNormalization = true) =>
+        this.EncodeToIds(text.AsSpan(), addBeginningOfSentence, addEndOfSentence, considerPreTokenization, considerNormalization);
+
+    /// <inheritdoc cref="EncodeToIds(string, bool, bool, bool, bool)"/>
+    public IReadOnlyList<int> EncodeToIds(ReadOnlySpan<char> text, bool addBeginningOfSentence, bool addEndOfSentence, bool considerPreTokenization = true, bool considerNormalization = true)
     {
         var ids = new List<int>(text.Length / 3 + 2);
         this.Encode(text, addBeginningOfSentence, ids, offsets: null);
+        if (addEndOfSentence && this.EndOfSentenceId is int eos)
+        {
+            ids.Add(eos);
+        }
+
         return ids;
     }
 
@@ -180,7 +193,7 @@ public sealed class GemmaTokenizer : Tokenizer
     {
         ArgumentNullException.ThrowIfNull(ids);
         var builder = new StringBuilder();
-        var decoder = new ByteFallbackDecoder(this);
+        var decoder = new GemmaByteFallbackDecoder(this);
         foreach (int id in ids)
         {
             if (!skipSpecialTokens || !this.IsSpecialToken(id))
@@ -201,17 +214,19 @@ public sealed class GemmaTokenizer : Tokenizer
     {
         ArgumentNullException.ThrowIfNull(ids);
 
-        // Text is committed only at points where no byte sequence is open, so a cut never splits a character.
+        // Text is committed only where no byte run is open, so a cut never splits a character.
         var builder = new StringBuilder();
-        var decoder = new ByteFallbackDecoder(this);
+        var decoder = new GemmaByteFallbackDecoder(this);
         int committedIds = 0, committedChars = 0, seen = 0;
+        bool stopped = false;
         foreach (int id in ids)
         {
-            if (!decoder.IsByteToken(id))
+            if (!decoder.HasPendingBytes || !decoder.IsByteToken(id))
             {
                 decoder.Flush(builder);
                 if (builder.Length > destination.Length)
                 {
+                    stopped = true;
                     break;
                 }
 
@@ -223,17 +238,24 @@ public sealed class GemmaTokenizer : Tokenizer
             seen++;
         }
 
-        decoder.Flush(builder);
-        if (builder.Length <= destination.Length)
+        if (!stopped)
         {
-            committedIds = seen;
-            committedChars = builder.Length;
+            decoder.Flush(builder);
+            if (builder.Length <= destination.Length)
+            {
+                committedIds = seen;
+                committedChars = builder.Length;
+            }
+            else
+            {
+                stopped = true;
+            }
         }
 
         builder.CopyTo(0, destination, committedChars);
         idsConsumed = committedIds;
         charsWritten = committedChars;
-        return committedIds == seen ? OperationStatus.Done : OperationStatus.DestinationTooSmall;
+        return stopped ? OperationStatus.DestinationTooSmall : OperationStatus.Done;
     }
 
     /// <inheritdoc />
@@ -278,8 +300,8 @@ public sealed class GemmaTokenizer : Tokenizer
 
     /// <inheritdoc />
     /// <remarks>
-    /// From the start, the bos token counts as one token. From the end, only the text's own tokens count. A character
-    /// encoded as several byte tokens is never cut: the index falls before it.
+    /// The bos token counts as one token, from either end, as it does in <see cref="Tokenizer.CountTokens(string, bool, bool)"/>.
+    /// A character encoded as several byte tokens is never cut apart.
     /// </remarks>
     protected override int GetIndexByTokenCount(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings, bool fromEnd, out string? normalizedText, out int tokenCount)
     {
@@ -287,20 +309,24 @@ public sealed class GemmaTokenizer : Tokenizer
         normalizedText = null;
         var ids = new List<int>();
         var offsets = new List<Range>();
-        this.Encode(source, addBeginningOfSentence: !fromEnd && this.AddBeginningOfSentence, ids, offsets);
+        this.Encode(source, this.AddBeginningOfSentence, ids, offsets);
         if (!fromEnd)
         {
             tokenCount = CountWithinLimit(offsets, settings.MaxTokenCount, source.Length, out int charsConsumed);
             return charsConsumed;
         }
 
-        int first = Math.Max(0, offsets.Count - settings.MaxTokenCount);
-        while (first > 0 && first < offsets.Count && offsets[first].Equals(offsets[first - 1]))
+        // The tail is encoded with bos too (when the tokenizer adds it), so bos takes one of the budget.
+        int bosCount = this.AddBeginningOfSentence ? 1 : 0;
+        int textTokens = offsets.Count - bosCount;
+        int budget = Math.Max(0, settings.MaxTokenCount - bosCount);
+        int first = bosCount + Math.Max(0, textTokens - budget);
+        while (first > bosCount && first < offsets.Count && offsets[first].Equals(offsets[first - 1]))
         {
             first++;
         }
 
-        tokenCount = offsets.Count - first;
+        tokenCount = offsets.Count - first + (settings.MaxTokenCount >= bosCount ? bosCount : 0);
         return first < offsets.Count ? offsets[first].Start.Value : source.Length;
     }
 
@@ -338,12 +364,21 @@ public sealed class GemmaTokenizer : Tokenizer
         }
 
         char[]? repaired = null;
-        if (text.IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 && HasLoneSurrogate(text))
+        int lone = text.IndexOfAnyInRange('\uD800', '\uDFFF') < 0 ? -1 : IndexOfLoneSurrogate(text);
+        if (lone >= 0)
         {
             // Hugging Face receives UTF-8, where a lone surrogate cannot exist; its binding substitutes U+FFFD.
             repaired = ArrayPool<char>.Shared.Rent(text.Length);
-            ReplaceLoneSurrogates(text, repaired);
-            text = repaired.AsSpan(0, text.Length);
+            var copy = repaired.AsSpan(0, text.Length);
+            text.CopyTo(copy);
+            for (int position = lone; position >= 0;)
+            {
+                copy[position] = '\uFFFD';
+                int next = IndexOfLoneSurrogate(copy[(position + 1)..]);
+                position = next < 0 ? -1 : position + 1 + next;
+            }
+
+            text = copy;
         }
 
         try
@@ -481,7 +516,8 @@ public sealed class GemmaTokenizer : Tokenizer
         }
     }
 
-    private static bool HasLoneSurrogate(ReadOnlySpan<char> text)
+    /// <summary>The index of the first UTF-16 surrogate that is not half of a pair, or −1.</summary>
+    private static int IndexOfLoneSurrogate(ReadOnlySpan<char> text)
     {
         for (int i = 0; i < text.Length; i++)
         {
@@ -491,93 +527,10 @@ public sealed class GemmaTokenizer : Tokenizer
             }
             else if (char.IsSurrogate(text[i]))
             {
-                return true;
+                return i;
             }
         }
 
-        return false;
-    }
-
-    private static void ReplaceLoneSurrogates(ReadOnlySpan<char> text, Span<char> destination)
-    {
-        for (int i = 0; i < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                destination[i] = text[i];
-                destination[i + 1] = text[i + 1];
-                i++;
-            }
-            else
-            {
-                destination[i] = char.IsSurrogate(text[i]) ? '\uFFFD' : text[i];
-            }
-        }
-    }
-
-    /// <summary>
-    /// Turns ids back into text the way Hugging Face's decoder sequence does (Replace U+2581 → space, ByteFallback, Fuse):
-    /// a run of byte tokens is decoded as strict UTF-8, and if it is not valid UTF-8 every byte of the run becomes U+FFFD.
-    /// </summary>
-    internal struct ByteFallbackDecoder
-    {
-        private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-        private readonly GemmaTokenizer _tokenizer;
-        private byte[]? _pending;
-        private int _pendingCount;
-
-        public ByteFallbackDecoder(GemmaTokenizer tokenizer)
-        {
-            this._tokenizer = tokenizer;
-        }
-
-        public readonly bool IsByteToken(int id) => (uint)id < (uint)this._tokenizer._byteValueById.Length && this._tokenizer._byteValueById[id] >= 0;
-
-        public void Append(int id, StringBuilder output)
-        {
-            if (this.IsByteToken(id))
-            {
-                this._pending ??= new byte[16];
-                if (this._pendingCount == this._pending.Length)
-                {
-                    Array.Resize(ref this._pending, this._pending.Length * 2);
-                }
-
-                this._pending[this._pendingCount++] = (byte)this._tokenizer._byteValueById[id];
-                return;
-            }
-
-            this.Flush(output);
-            string? piece = this._tokenizer.IdToToken(id);
-            if (piece is null)
-            {
-                // Hugging Face drops ids it has no token for; so do we.
-                return;
-            }
-
-            int start = output.Length;
-            output.Append(piece);
-            output.Replace(Metaspace, ' ', start, piece.Length);
-        }
-
-        public void Flush(StringBuilder output)
-        {
-            if (this._pendingCount == 0)
-            {
-                return;
-            }
-
-            try
-            {
-                output.Append(s_strictUtf8.GetString(this._pending!, 0, this._pendingCount));
-            }
-            catch (DecoderFallbackException)
-            {
-                output.Append('\uFFFD', this._pendingCount);
-            }
-
-            this._pendingCount = 0;
-        }
+        return -1;
     }
 }

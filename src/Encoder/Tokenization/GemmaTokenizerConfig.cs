@@ -1,4 +1,5 @@
 using System.Text.Json;
+using T5Gemma2.Rag.Encoder.Models;
 
 namespace T5Gemma2.Rag.Encoder.Tokenization;
 
@@ -13,23 +14,13 @@ internal sealed record GemmaTokenizerConfig(bool? AddBosToken, string? BosToken,
             return new GemmaTokenizerConfig(null, null, null, null);
         }
 
-        try
-        {
-            using var stream = File.OpenRead(path);
-            using var document = JsonDocument.Parse(stream);
-            var root = document.RootElement;
-            bool? addBos = root.TryGetProperty("add_bos_token", out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : null;
-            return new GemmaTokenizerConfig(addBos, TokenName(root, "bos_token"), TokenName(root, "eos_token"), TokenName(root, "pad_token"));
-        }
-        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
-        {
-            throw new ModelFileException(path, $"cannot be read as JSON ({ex.Message}); expected a Hugging Face tokenizer_config.json.", ex);
-        }
+        var root = ConfigFile.Read(path, required: true, "a Hugging Face tokenizer_config.json")!.Value;
+        return new GemmaTokenizerConfig(root.GetBoolean("add_bos_token"), TokenName(root, "bos_token"), TokenName(root, "eos_token"), TokenName(root, "pad_token"));
     }
 
     // Either "<bos>" or {"content": "<bos>", ...}.
     private static string? TokenName(JsonElement root, string property) =>
-        !root.TryGetProperty(property, out var value) ? null
+        root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(property, out var value) ? null
         : value.ValueKind == JsonValueKind.String ? value.GetString()
         : value.ValueKind == JsonValueKind.Object && value.TryGetProperty("content", out var content) ? content.GetString()
         : null;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using T5Gemma2.Rag.Encoder.Models;
 
 namespace T5Gemma2.Rag.Encoder.Tokenization;
 
@@ -47,7 +48,7 @@ internal sealed class GemmaTokenizerDefinition
         {
             definition.Parse(json);
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or OverflowException)
         {
             throw new ModelFileException(filePath, $"a value has the wrong JSON type ({ex.Message}); expected a Hugging Face tokenizer.json.", ex);
         }
@@ -122,8 +123,9 @@ internal sealed class GemmaTokenizerDefinition
     private void ReadAddedTokens(ref Utf8JsonReader reader)
     {
         this.Expect(reader.TokenType == JsonTokenType.StartArray, "added_tokens", "an array");
-        while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
+            this.Expect(reader.TokenType == JsonTokenType.StartObject, "added_tokens", "an array of objects");
             int id = -1;
             string? content = null;
             bool special = false;
@@ -160,7 +162,7 @@ internal sealed class GemmaTokenizerDefinition
     private void CheckNormalizer(JsonElement normalizer)
     {
         // Either the bare Replace or a Sequence holding only it.
-        if (GetString(normalizer, "type") == "Sequence" && normalizer.TryGetProperty("normalizers", out var inner) && inner.GetArrayLength() == 1)
+        if (normalizer.GetString("type") == "Sequence" && normalizer.TryGetProperty("normalizers", out var inner) && inner.GetArrayLength() == 1)
         {
             normalizer = inner[0];
         }
@@ -172,9 +174,9 @@ internal sealed class GemmaTokenizerDefinition
     {
         // Split(" ") runs after the normalizer has turned every space into U+2581, so it never splits: the segment is one BPE word.
         bool ok = preTokenizer.ValueKind == JsonValueKind.Null
-            || (GetString(preTokenizer, "type") == "Split"
+            || (preTokenizer.GetString("type") == "Split"
                 && preTokenizer.TryGetProperty("pattern", out var pattern)
-                && GetString(pattern, "String") == " "
+                && pattern.GetString("String") == " "
                 && !(preTokenizer.TryGetProperty("invert", out var invert) && invert.ValueKind == JsonValueKind.True));
         this.Expect(ok, "pre_tokenizer", "null or Split on the string \" \" (which never fires after the normalizer)");
     }
@@ -186,7 +188,7 @@ internal sealed class GemmaTokenizerDefinition
             return;
         }
 
-        this.Expect(GetString(postProcessor, "type") == "TemplateProcessing" && postProcessor.TryGetProperty("single", out _), "post_processor", "null or TemplateProcessing");
+        this.Expect(postProcessor.GetString("type") == "TemplateProcessing" && postProcessor.TryGetProperty("single", out _), "post_processor", "null or TemplateProcessing");
         var single = postProcessor.GetProperty("single");
         string? leading = null;
         int sequences = 0;
@@ -195,7 +197,7 @@ internal sealed class GemmaTokenizerDefinition
             if (piece.TryGetProperty("SpecialToken", out var specialToken))
             {
                 this.Expect(sequences == 0 && leading is null, "post_processor.single", "at most one special token, before the sequence");
-                leading = GetString(specialToken, "id");
+                leading = specialToken.GetString("id");
             }
             else if (piece.TryGetProperty("Sequence", out _))
             {
@@ -209,12 +211,12 @@ internal sealed class GemmaTokenizerDefinition
 
     private void CheckDecoder(JsonElement decoder)
     {
-        bool ok = GetString(decoder, "type") == "Sequence"
+        bool ok = decoder.GetString("type") == "Sequence"
             && decoder.TryGetProperty("decoders", out var steps)
             && steps.GetArrayLength() == 3
             && IsReplace(steps[0], Metaspace, " ")
-            && GetString(steps[1], "type") == "ByteFallback"
-            && GetString(steps[2], "type") == "Fuse";
+            && steps[1].GetString("type") == "ByteFallback"
+            && steps[2].GetString("type") == "Fuse";
         this.Expect(ok, "decoder", "Sequence[Replace(\"\u2581\" -> \" \"), ByteFallback, Fuse]");
     }
 
@@ -303,6 +305,25 @@ internal sealed class GemmaTokenizerDefinition
         }
 
         this.Expect(this.Vocabulary.ContainsKey(Metaspace), "model.vocab", "the token \"\u2581\"");
+
+        // Ids index tables of one entry per id: they must be dense-ish and non-negative, or a typo would allocate gigabytes.
+        int limit = this.Vocabulary.Count + this.AddedTokens.Count;
+        foreach (var (token, id) in this.Vocabulary)
+        {
+            this.Expect(id >= 0 && id < limit, "model.vocab", $"ids from 0 to {limit - 1} (\"{token}\" has {id})");
+        }
+
+        foreach (var added in this.AddedTokens)
+        {
+            this.Expect(added.Id < limit, "added_tokens", $"ids from 0 to {limit - 1} (\"{added.Content}\" has {added.Id})");
+        }
+
+        foreach (string merge in this.Merges)
+        {
+            int space = merge.IndexOf(' ', StringComparison.Ordinal);
+            bool known = space > 0 && this.Vocabulary.ContainsKey(merge[..space]) && this.Vocabulary.ContainsKey(merge[(space + 1)..]);
+            this.Expect(known, "model.merges", $"pairs of vocabulary tokens (found \"{merge}\")");
+        }
         for (int b = 0; b < 256; b++)
         {
             this.Expect(this.Vocabulary.ContainsKey(ByteTokenName(b)), "model.vocab", $"byte-fallback tokens <0x00>..<0xFF> (missing {ByteTokenName(b)})");
@@ -321,15 +342,10 @@ internal sealed class GemmaTokenizerDefinition
     internal static string ByteTokenName(int value) => $"<0x{value:X2}>";
 
     private static bool IsReplace(JsonElement element, string from, string to) =>
-        GetString(element, "type") == "Replace"
+        element.GetString("type") == "Replace"
         && element.TryGetProperty("pattern", out var pattern)
-        && GetString(pattern, "String") == from
-        && GetString(element, "content") == to;
-
-    private static string? GetString(JsonElement element, string property) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : null;
+        && pattern.GetString("String") == from
+        && element.GetString("content") == to;
 
     private void Expect(bool condition, string field, string expected)
     {

@@ -13,7 +13,7 @@ public sealed class CliCommandTests(SharedGemmaTokenizer shared)
         var (code, output, _) = await CliRunner.RunAsync("tokenize", "--tokenizer", TestAssets.GemmaTokenizerDirectory, "--bos", "Hello world, 東京 🙂");
 
         string[] lines = output.TrimEnd().Split('\n');
-        var expected = shared.Tokenizer.EncodeToIds("Hello world, 東京 🙂", addBeginningOfSentence: true);
+        var expected = shared.Tokenizer.EncodeToIds("Hello world, 東京 🙂", addBeginningOfSentence: true, addEndOfSentence: false);
         Assert.Equal(ExitCodes.Success, code);
         Assert.Equal(expected, JsonSerializer.Deserialize<int[]>(lines[0]));
         Assert.Equal($"{expected.Count} tokens", lines[1]);
@@ -29,12 +29,23 @@ public sealed class CliCommandTests(SharedGemmaTokenizer shared)
         string[] lines = output.TrimEnd().Split('\n');
         Assert.Equal(ExitCodes.PartialFailure, code);
         Assert.Equal(4, lines.Length);
-        Assert.Equal(shared.Tokenizer.EncodeToIds("first line", false), JsonDocument.Parse(lines[0]).RootElement.GetProperty("ids").Deserialize<int[]>());
+        Assert.Equal(shared.Tokenizer.EncodeToIds("first line", addBeginningOfSentence: false, addEndOfSentence: false), JsonDocument.Parse(lines[0]).RootElement.GetProperty("ids").Deserialize<int[]>());
         Assert.True(JsonDocument.Parse(lines[1]).RootElement.TryGetProperty("error", out _));
         Assert.True(JsonDocument.Parse(lines[2]).RootElement.TryGetProperty("error", out _));
-        Assert.Equal(shared.Tokenizer.EncodeToIds("fourth — ✓", false), JsonDocument.Parse(lines[3]).RootElement.GetProperty("ids").Deserialize<int[]>());
+        Assert.Equal(shared.Tokenizer.EncodeToIds("fourth — ✓", addBeginningOfSentence: false, addEndOfSentence: false), JsonDocument.Parse(lines[3]).RootElement.GetProperty("ids").Deserialize<int[]>());
         Assert.Contains("stdin line 2", error, StringComparison.Ordinal);
         Assert.Contains("stdin line 3", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TokenizeJsonlReadsLoneSurrogateEscapesAsReplacementCharacters()
+    {
+        string stdin = "{\"text\": \"a\\ud800b\"}\n";
+
+        var (code, output, _) = await CliRunner.RunWithInputAsync(stdin, "tokenize", "-t", TestAssets.GemmaTokenizerJson, "--jsonl");
+
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Equal(shared.Tokenizer.EncodeToIds("a\uFFFDb", addBeginningOfSentence: false, addEndOfSentence: false), JsonDocument.Parse(output).RootElement.GetProperty("ids").Deserialize<int[]>());
     }
 
     [Fact]

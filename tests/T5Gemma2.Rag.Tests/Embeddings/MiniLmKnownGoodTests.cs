@@ -21,6 +21,21 @@ public sealed class MiniLmKnownGoodTests(SharedMiniLm shared)
     }
 
     [Fact]
+    public void AccentsAreStrippedAndCjkCharactersSplitAsBertBaseUncasedDoes()
+    {
+        // tokenizer_config.json: do_lower_case true, strip_accents null (so stripped), tokenize_chinese_chars true.
+        // Expected ids are the line numbers of the pieces in the model's own vocab.txt.
+        string[] vocabulary = File.ReadAllLines(Path.Combine(TestAssets.MiniLmDirectory, "vocab.txt"));
+        int Id(string piece) => Array.IndexOf(vocabulary, piece) is int i and >= 0 ? i : Array.IndexOf(vocabulary, "[UNK]");
+        var tokenizer = (BertTokenizer)this._sut.GetService(typeof(Tokenizer))!;
+
+        var ids = tokenizer.EncodeToIds("Café NAÏVE 東京", addSpecialTokens: true, considerPreTokenization: true, considerNormalization: true);
+
+        Assert.Equal([Id("[CLS]"), Id("cafe"), Id("naive"), Id("東"), Id("京"), Id("[SEP]")], ids);
+        Assert.DoesNotContain(Id("[UNK]"), ids);
+    }
+
+    [Fact]
     public async Task MeanPoolingWithL2GivesThePublishedCosine()
     {
         var embeddings = await this._sut.GenerateAsync(["A man is eating food.", "A man is eating a piece of bread."], cancellationToken: TestContext.Current.CancellationToken);

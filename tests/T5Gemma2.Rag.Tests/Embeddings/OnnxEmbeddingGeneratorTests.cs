@@ -195,6 +195,52 @@ public sealed class OnnxEmbeddingGeneratorTests(SharedMiniLm shared)
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20));
     }
 
+    [Fact]
+    public async Task CancellationInterruptsARunInProgress()
+    {
+        // One batch only, so the between-batch check cannot be what stops it: RunOptions.Terminate must.
+        using var oneBatch = OnnxEmbeddingGenerator.Create(TestAssets.MiniLmDirectory, new OnnxEmbeddingGeneratorOptions { MaxBatchSize = 4096, MaxBatchTokens = int.MaxValue });
+        string[] many = [.. Enumerable.Range(0, 1500).Select(i => $"passage {i} " + string.Join(' ', Enumerable.Repeat("long text", 100)))];
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        var task = oneBatch.GenerateAsync(many, cancellationToken: cancellation.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
+        Assert.True(task.IsCanceled, $"task status {task.Status}");
+    }
+
+    [Fact]
+    public async Task CancelledCallEndsAsACanceledTask()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var task = this._sut.GenerateAsync(["x"], cancellationToken: cancelled.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
+        Assert.True(task.IsCanceled);
+    }
+
+    [Fact]
+    public async Task UseAfterDisposeSaysSo()
+    {
+        var sut = OnnxEmbeddingGenerator.Create(TestAssets.MiniLmDirectory);
+        sut.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => sut.GenerateAsync(["x"], cancellationToken: Token));
+    }
+
+    [Theory]
+    [InlineData(0, null, null)]
+    [InlineData(8, 0, null)]
+    [InlineData(8, null, 0)]
+    public void UnusableOptionsAreRefusedAtCreation(int maxBatchSize, int? maxBatchTokens, int? maxLength)
+    {
+        var options = new OnnxEmbeddingGeneratorOptions { MaxBatchSize = maxBatchSize, MaxBatchTokens = maxBatchTokens, MaxLength = maxLength };
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => OnnxEmbeddingGenerator.Create(TestAssets.MiniLmDirectory, options));
+    }
+
     private static float[] Difference(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         var result = new float[a.Length];

@@ -32,7 +32,7 @@ public sealed class T5Gemma2EncoderPlugInTests(SharedGemmaTokenizer shared)
         Assert.Equal(Hidden, sut.Dimensions);
         for (int i = 0; i < texts.Length; i++)
         {
-            var ids = this._tokenizer.EncodeToIds(texts[i], addBeginningOfSentence: true);
+            var ids = this._tokenizer.EncodeToIds(texts[i], addBeginningOfSentence: true, addEndOfSentence: false);
             Assert.Equal(2, ids[0]);
             var expected = new float[Hidden];
             foreach (int id in ids)
@@ -56,6 +56,22 @@ public sealed class T5Gemma2EncoderPlugInTests(SharedGemmaTokenizer shared)
 
         Assert.Equal(MaxPositions, result.Usage!.InputTokenCount);
         Assert.Equal(1, result.AdditionalProperties![OnnxEmbeddingGenerator.TruncatedInputsKey]);
+    }
+
+    [Fact]
+    public async Task EmptyTextWithoutBosGivesTheZeroVectorNotNaN()
+    {
+        using var temp = new TempDirectory();
+        var (directory, _) = this.WriteModel(temp);
+        File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), """{"add_bos_token": false, "pad_token": "<pad>"}""");
+        using var sut = OnnxEmbeddingGenerator.Create(directory);
+
+        var onlyEmpty = await sut.GenerateAsync([""], cancellationToken: TestContext.Current.CancellationToken);
+        var mixed = await sut.GenerateAsync(["", "text"], cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.All(onlyEmpty[0].Vector.ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(mixed[0].Vector.ToArray(), v => Assert.Equal(0f, v));
+        Assert.Equal(1.0, TensorPrimitives.Norm(mixed[1].Vector.Span), 1e-5);
     }
 
     private (string Directory, float[] Table) WriteModel(TempDirectory temp)

@@ -38,6 +38,46 @@ public sealed class ModelDirectoryTests
         Assert.Equal("q: ", sut.QueryPrefix);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void MaxLengthTooShortForTextIsRefused(int maxLength)
+    {
+        using var temp = new TempDirectory();
+        string directory = ModelDirectoryCopy.OfMiniLm(temp);
+        string manifest = Path.Combine(directory, ModelDirectory.ManifestFileName);
+        File.WriteAllText(manifest, $"{{\"max_length\": {maxLength}}}");
+
+        var error = Assert.Throws<ModelFileException>(() => ModelDirectory.Open(directory));
+
+        Assert.Equal(manifest, error.FilePath);
+    }
+
+    [Fact]
+    public void AFileGivenAsTheDirectoryIsNamed()
+    {
+        string file = Path.Combine(TestAssets.MiniLmDirectory, "config.json");
+
+        var error = Assert.Throws<ModelFileException>(() => ModelDirectory.Open(file));
+
+        Assert.Contains("is a file", error.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("config_sentence_transformers.json", "[]")]
+    [InlineData("tokenizer_config.json", "[1, 2]")]
+    [InlineData("modules.json", "{}")]
+    public void ConfigFilesOfTheWrongShapeDoNotCrash(string file, string content)
+    {
+        using var temp = new TempDirectory();
+        string directory = ModelDirectoryCopy.OfMiniLm(temp);
+        File.WriteAllText(Path.Combine(directory, file), content);
+
+        var sut = ModelDirectory.Open(directory);
+
+        Assert.Equal(ModelKind.BertSentenceTransformer, sut.Kind);
+    }
+
     [Fact]
     public void MissingDirectoryIsNamed()
     {

@@ -72,34 +72,51 @@ public sealed class GemmaTokenizerBehaviourTests(SharedGemmaTokenizer shared)
     public void GetIndexByTokenCountFromEitherEndFindsCutsThatRespectTheLimit()
     {
         string text = string.Concat(Enumerable.Repeat(Sample + " ", 20));
+        var all = this._sut.EncodeToTokens(text, out _);
         for (int max = 1; max < 200; max += 13)
         {
             int index = this._sut.GetIndexByTokenCount(text, max, out _, out int count);
             Assert.True(count <= max);
             Assert.Equal(count, this._sut.CountTokens(text[..index]));
 
+            // From the end: bos plus the last tokens of the whole text, never more than the limit, and one more token would not fit.
             int fromEnd = this._sut.GetIndexByTokenCountFromEnd(text, max, out _, out int tailCount);
-            Assert.True(tailCount <= max);
-            Assert.True(fromEnd >= 0 && fromEnd <= text.Length);
+            Assert.True(tailCount <= max, $"max {max}: {tailCount} tokens");
+            int textTokens = tailCount - 1;
+            Assert.Equal(textTokens == 0 ? text.Length : all[^textTokens].Offset.Start.Value, fromEnd);
+            if (textTokens < all.Count - 1)
+            {
+                // The next token to the left, with the other byte tokens of its character, would not have fitted.
+                var previous = all[^(textTokens + 1)].Offset;
+                int group = all.Count(t => t.Offset.Equals(previous));
+                Assert.True(tailCount + group > max, $"max {max}: a larger tail would have fitted");
+            }
         }
     }
 
     [Fact]
-    public void SpanDecodeReportsWhatFitsAndNeverSplitsACharacter()
+    public void SpanDecodeWritesAllThatFitsAndNeverSplitsACharacter()
     {
-        var ids = this._sut.EncodeToIds("x𠀀y", addBeginningOfSentence: false);
+        var ids = this._sut.EncodeToIds("x𠀀y 東京", addBeginningOfSentence: false, addEndOfSentence: false);
         string full = this._sut.Decode(ids);
+        // Where a prefix of the ids decodes (by the string decode, checked against Hugging Face) to a prefix of the text.
+        int[] boundaries = [.. Enumerable.Range(0, ids.Count + 1)
+            .Select(k => this._sut.Decode(ids.Take(k)))
+            .Where(prefix => full.StartsWith(prefix, StringComparison.Ordinal) && !prefix.Contains('\uFFFD', StringComparison.Ordinal))
+            .Select(prefix => prefix.Length)];
+        Assert.Contains(1, boundaries); // "x" alone fits in one char
 
-        var small = new char[2];
-        var status = this._sut.Decode(ids, small, out int idsConsumed, out int written);
-        Assert.Equal(OperationStatus.DestinationTooSmall, status);
-        Assert.Equal(full[..written], new string(small, 0, written));
-        Assert.Equal(full[..written], this._sut.Decode(ids.Take(idsConsumed)));
+        for (int room = 0; room <= full.Length; room++)
+        {
+            var destination = new char[room];
+            var status = this._sut.Decode(ids, destination, out int idsConsumed, out int written);
 
-        var large = new char[full.Length];
-        Assert.Equal(OperationStatus.Done, this._sut.Decode(ids, large, out idsConsumed, out written));
-        Assert.Equal(ids.Count, idsConsumed);
-        Assert.Equal(full, new string(large, 0, written));
+            int expected = boundaries.Where(b => b <= room).Max();
+            Assert.Equal(expected, written);
+            Assert.Equal(full[..written], new string(destination, 0, written));
+            Assert.Equal(full[..written], this._sut.Decode(ids.Take(idsConsumed)));
+            Assert.Equal(room >= full.Length ? OperationStatus.Done : OperationStatus.DestinationTooSmall, status);
+        }
     }
 
     [Fact]
@@ -124,7 +141,7 @@ public sealed class GemmaTokenizerBehaviourTests(SharedGemmaTokenizer shared)
     [InlineData("\n\n\t \r\n")]
     public void EmptyAndWhitespaceOnlyTextEncodesWithoutLoss(string text)
     {
-        var ids = this._sut.EncodeToIds(text, addBeginningOfSentence: true);
+        var ids = this._sut.EncodeToIds(text, addBeginningOfSentence: true, addEndOfSentence: false);
 
         Assert.Equal(2, ids[0]);
         Assert.Equal(text, this._sut.Decode(ids, skipSpecialTokens: true));
@@ -142,7 +159,7 @@ public sealed class GemmaTokenizerBehaviourTests(SharedGemmaTokenizer shared)
         }
 
         string text = builder.ToString();
-        var ids = this._sut.EncodeToIds(text, addBeginningOfSentence: false);
+        var ids = this._sut.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
 
         Assert.True(ids.Count > 100_000);
         Assert.Equal(text, this._sut.Decode(ids));
@@ -151,7 +168,7 @@ public sealed class GemmaTokenizerBehaviourTests(SharedGemmaTokenizer shared)
     [Fact]
     public void TextOfOnlySpecialTokensMapsToTheirIds()
     {
-        var ids = this._sut.EncodeToIds("<bos><eos><pad><start_of_turn>", addBeginningOfSentence: false);
+        var ids = this._sut.EncodeToIds("<bos><eos><pad><start_of_turn>", addBeginningOfSentence: false, addEndOfSentence: false);
 
         Assert.Equal([2, 1, 0, 105], ids);
         Assert.Equal("", this._sut.Decode(ids, skipSpecialTokens: true));
@@ -164,13 +181,23 @@ public sealed class GemmaTokenizerBehaviourTests(SharedGemmaTokenizer shared)
         string repaired = "a\uFFFDb\uFFFDc";
 
         Assert.Equal(this._sut.EncodeToIds(repaired), this._sut.EncodeToIds(broken));
-        Assert.Equal(repaired, this._sut.Decode(this._sut.EncodeToIds(broken, addBeginningOfSentence: false)));
+        Assert.Equal(repaired, this._sut.Decode(this._sut.EncodeToIds(broken, addBeginningOfSentence: false, addEndOfSentence: false)));
+    }
+
+    [Fact]
+    public void TwoArgumentCallsMeanTheSameThroughEitherType()
+    {
+        // EncodeToIds(text, bool) is the base class's (considerPreTokenization); bos is chosen with the three-flag overload only.
+        Tokenizer asBase = this._sut;
+
+        Assert.Equal(asBase.EncodeToIds("same call", false), this._sut.EncodeToIds("same call", false));
+        Assert.Equal(2, this._sut.EncodeToIds("same call", false)[0]);
     }
 
     [Fact]
     public void IdsOutsideTheVocabularyAreDroppedWhenDecoding()
     {
-        var ids = this._sut.EncodeToIds("hello", addBeginningOfSentence: false).Append(-5).Append(int.MaxValue);
+        var ids = this._sut.EncodeToIds("hello", addBeginningOfSentence: false, addEndOfSentence: false).Append(-5).Append(int.MaxValue);
 
         Assert.Equal("hello", this._sut.Decode(ids));
     }

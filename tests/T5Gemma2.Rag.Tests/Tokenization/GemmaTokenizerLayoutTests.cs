@@ -39,6 +39,10 @@ public sealed class GemmaTokenizerLayoutTests
         { "added_tokens[id 0].normalized", """{"added_tokens":[{"id":0,"content":"<pad>","normalized":true}]}""" },
         { "added_tokens[id 0].lstrip", """{"added_tokens":[{"id":0,"content":"<pad>","lstrip":true}]}""" },
         { "model.vocab", """{"model":{"vocab":{"a b":5}}}""" },
+        { "model.vocab", """{"model":{"vocab":{"zz":-4}}}""" },
+        { "model.vocab", """{"model":{"vocab":{"zz":2000000000}}}""" },
+        { "added_tokens", """{"added_tokens":[{"id":900000000,"content":"<pad>"}]}""" },
+        { "model.merges", """{"model":{"merges":[["q","r"]]}}""" },
     };
 
     [Theory]
@@ -54,6 +58,36 @@ public sealed class GemmaTokenizerLayoutTests
 
         Assert.Equal(path, error.FilePath);
         Assert.Contains($"'{field}'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"model":{"vocab":{"a":1.5}}}""")]
+    [InlineData("""{"model":{"vocab":{"a":99999999999}}}""")]
+    [InlineData("""{"added_tokens":[7]}""")]
+    public void MalformedValuesAreReportedNotThrownRaw(string patch)
+    {
+        using var temp = new TempDirectory();
+        var json = TinyGemmaTokenizerJson.Create();
+        string text = json.ToJsonString();
+        // Splice raw JSON so values that JsonNode would normalise reach the reader as written.
+        var patchNode = JsonNode.Parse(patch)!.AsObject();
+        if (patchNode.ContainsKey("added_tokens"))
+        {
+            json["added_tokens"] = patchNode["added_tokens"]!.DeepClone();
+            text = json.ToJsonString();
+        }
+        else
+        {
+            string value = patch[(patch.IndexOf("\"a\":", StringComparison.Ordinal) + 4)..].TrimEnd('}');
+            text = text.Replace("\"a\":261", "\"a\":" + value, StringComparison.Ordinal);
+        }
+
+        string path = temp.Write("tokenizer.json", text);
+
+        var error = Assert.Throws<ModelFileException>(() => GemmaTokenizer.Create(path));
+
+        Assert.Equal(path, error.FilePath);
         Assert.DoesNotContain('\n', error.Message);
     }
 

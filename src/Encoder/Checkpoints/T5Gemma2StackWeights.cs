@@ -1,0 +1,99 @@
+using T5Gemma2.Rag.Encoder.Models;
+
+namespace T5Gemma2.Rag.Encoder.Checkpoints;
+
+/// <summary>
+/// The tensor names and shapes one T5Gemma 2 stack needs, found in a checkpoint under whichever prefix it uses
+/// (hub checkpoints store <c>model.encoder.*</c>; newer transformers name the text encoder <c>model.encoder.text_model.*</c>),
+/// and checked against the config before anything is written.
+/// </summary>
+public sealed class T5Gemma2StackWeights
+{
+    private readonly SafeTensorsCheckpoint _checkpoint;
+    private readonly string _prefix;
+
+    private T5Gemma2StackWeights(SafeTensorsCheckpoint checkpoint, string prefix, T5Gemma2StackConfig config)
+    {
+        this._checkpoint = checkpoint;
+        this._prefix = prefix;
+        this.Config = config;
+    }
+
+    public T5Gemma2StackConfig Config { get; }
+
+    /// <summary>Finds and checks the encoder's weights.</summary>
+    /// <exception cref="ModelFileException">A tensor is missing or its shape contradicts config.json.</exception>
+    public static T5Gemma2StackWeights ForEncoder(SafeTensorsCheckpoint checkpoint, T5Gemma2Config config) =>
+        Find(checkpoint, config, config.Encoder, ["model.encoder.text_model.", "model.encoder.", "encoder.text_model.", "encoder.", "text_model.", ""], requireEoi: true);
+
+    /// <summary>The tensor that holds <paramref name="suffix"/> of this stack (e.g. "layers.0.mlp.up_proj.weight").</summary>
+    public SafeTensorInfo Tensor(string suffix) =>
+        this._checkpoint.TryGet(this._prefix + suffix, out var info) ? info : throw new ModelFileException(this._checkpoint.Directory, $"tensor '{this._prefix + suffix}' is missing.");
+
+    public float[] Read(string suffix) => this._checkpoint.ReadFloat32(this.Tensor(suffix));
+
+    /// <summary>Every tensor of a stack and the shape config.json implies for it.</summary>
+    public static IEnumerable<(string Suffix, long[] Shape)> ExpectedTensors(T5Gemma2StackConfig c, bool withEoi)
+    {
+        long h = c.HiddenSize, q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim, i = c.IntermediateSize;
+        yield return ("embed_tokens.weight", [c.VocabSize, h]);
+        if (withEoi)
+        {
+            yield return ("embed_tokens.eoi_embedding", [h]);
+        }
+
+        for (int layer = 0; layer < c.NumLayers; layer++)
+        {
+            string p = $"layers.{layer}.";
+            yield return (p + "self_attn.q_proj.weight", [q, h]);
+            yield return (p + "self_attn.k_proj.weight", [kv, h]);
+            yield return (p + "self_attn.v_proj.weight", [kv, h]);
+            yield return (p + "self_attn.o_proj.weight", [h, q]);
+            yield return (p + "self_attn.q_norm.weight", [c.HeadDim]);
+            yield return (p + "self_attn.k_norm.weight", [c.HeadDim]);
+            yield return (p + "pre_self_attn_layernorm.weight", [h]);
+            yield return (p + "post_self_attn_layernorm.weight", [h]);
+            yield return (p + "pre_feedforward_layernorm.weight", [h]);
+            yield return (p + "post_feedforward_layernorm.weight", [h]);
+            yield return (p + "mlp.gate_proj.weight", [i, h]);
+            yield return (p + "mlp.up_proj.weight", [i, h]);
+            yield return (p + "mlp.down_proj.weight", [h, i]);
+        }
+
+        yield return ("norm.weight", [h]);
+    }
+
+    private static T5Gemma2StackWeights Find(SafeTensorsCheckpoint checkpoint, T5Gemma2Config config, T5Gemma2StackConfig stack, string[] prefixes, bool requireEoi)
+    {
+        string? prefix = prefixes.FirstOrDefault(p => checkpoint.TryGet(p + "layers.0.self_attn.q_proj.weight", out _));
+        if (prefix is null)
+        {
+            throw new ModelFileException(checkpoint.Directory, $"no tensor '{prefixes[1]}layers.0.self_attn.q_proj.weight' (nor under {string.Join(", ", prefixes.Select(p => $"'{p}'"))}); expected a T5Gemma 2 checkpoint.");
+        }
+
+        var problems = new List<string>();
+        foreach (var (suffix, shape) in ExpectedTensors(stack, requireEoi))
+        {
+            if (!checkpoint.TryGet(prefix + suffix, out var info))
+            {
+                problems.Add($"tensor '{prefix + suffix}' is missing (expected shape [{string.Join(", ", shape)}])");
+            }
+            else if (!info.Shape.SequenceEqual(shape))
+            {
+                problems.Add($"tensor '{prefix + suffix}' has shape {info.ShapeText}; config.json implies [{string.Join(", ", shape)}]");
+            }
+            else if (info.DataType is not ("BF16" or "F16" or "F32"))
+            {
+                problems.Add($"tensor '{prefix + suffix}' is {info.DataType}; expected BF16, F16 or F32");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            string more = problems.Count > 1 ? $" (and {problems.Count - 1} more problems)" : "";
+            throw new ModelFileException(checkpoint.Directory, $"{problems[0]}{more}; checked against {Path.GetFileName(config.FilePath)}.");
+        }
+
+        return new T5Gemma2StackWeights(checkpoint, prefix, stack);
+    }
+}

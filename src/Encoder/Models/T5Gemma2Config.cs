@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace T5Gemma2.Rag.Encoder.Models;
+
+/// <summary>
+/// A T5Gemma 2 config.json as Hugging Face writes it: <c>model_type</c> "t5gemma2" with <c>encoder.text_config</c> and
+/// <c>decoder</c>, or "t5gemma2_encoder" with <c>text_config</c>. Defaults follow transformers' config classes where a
+/// field is absent; every value a graph depends on is checked, and a bad one is named.
+/// </summary>
+public sealed class T5Gemma2Config
+{
+    private T5Gemma2Config(string path, T5Gemma2StackConfig encoder, T5Gemma2StackConfig? decoder)
+    {
+        this.FilePath = path;
+        this.Encoder = encoder;
+        this.Decoder = decoder;
+    }
+
+    public string FilePath { get; }
+
+    public T5Gemma2StackConfig Encoder { get; }
+
+    /// <summary>The decoder stack; null for an encoder-only config.</summary>
+    public T5Gemma2StackConfig? Decoder { get; }
+
+    /// <summary><c>&lt;end_of_image&gt;</c>: its positions take the learned eoi_embedding instead of a scaled row.</summary>
+    public int EndOfImageTokenId { get; private init; }
+
+    /// <summary><c>&lt;image_soft_token&gt;</c>: its positions take the image features (256001 in the released models).</summary>
+    public int ImageTokenId { get; private init; }
+
+    public int BosTokenId { get; private init; }
+
+    public int EosTokenId { get; private init; }
+
+    public int PadTokenId { get; private init; }
+
+    /// <exception cref="ModelFileException">The file is missing, not JSON, not a T5Gemma 2 config, or a field has an unusable value.</exception>
+    public static T5Gemma2Config Read(string path)
+    {
+        var root = ConfigFile.Read(path, required: true, "a T5Gemma 2 config.json")!.Value;
+        string? modelType = root.GetString("model_type");
+        JsonElement encoderText;
+        JsonElement? decoder = null;
+        JsonElement encoderSection = root;
+        switch (modelType)
+        {
+            case "t5gemma2":
+                encoderSection = Require(root, "encoder", path);
+                encoderText = encoderSection.TryGetProperty("text_config", out var text) ? text : encoderSection;
+                decoder = Require(root, "decoder", path);
+                break;
+            case "t5gemma2_encoder":
+                encoderText = root.TryGetProperty("text_config", out var encoderOnly) ? encoderOnly : root;
+                break;
+            default:
+                throw new ModelFileException(path, $"model_type is \"{modelType}\"; expected \"t5gemma2\" (or \"t5gemma2_encoder\").");
+        }
+
+        var encoder = ReadStack(encoderText, path, "encoder.text_config");
+        var decoderStack = decoder is { } d ? ReadStack(d, path, "decoder") : null;
+        if (decoderStack is not null && (decoderStack.HiddenSize != encoder.HiddenSize || decoderStack.VocabSize != encoder.VocabSize))
+        {
+            throw new ModelFileException(path, $"encoder and decoder differ in hidden_size ({encoder.HiddenSize} vs {decoderStack.HiddenSize}) or vocab_size ({encoder.VocabSize} vs {decoderStack.VocabSize}); expected them equal (the embedding is tied).");
+        }
+
+        return new T5Gemma2Config(path, encoder, decoderStack)
+        {
+            EndOfImageTokenId = root.GetInt32("eoi_token_index") ?? encoderSection.GetInt32("eoi_token_index") ?? 256_000,
+            ImageTokenId = root.GetInt32("image_token_index") ?? encoderSection.GetInt32("image_token_index") ?? 256_001,
+            BosTokenId = root.GetInt32("bos_token_id") ?? decoder?.GetInt32("bos_token_id") ?? 2,
+            EosTokenId = ReadEos(root) ?? (decoder is { } dd ? ReadEos(dd) : null) ?? 1,
+            PadTokenId = root.GetInt32("pad_token_id") ?? decoder?.GetInt32("pad_token_id") ?? 0,
+        };
+    }
+
+    private static T5Gemma2StackConfig ReadStack(JsonElement section, string path, string where)
+    {
+        int hidden = Positive(section, "hidden_size", 2304, path, where);
+        int heads = Positive(section, "num_attention_heads", 8, path, where);
+        int kvHeads = Positive(section, "num_key_value_heads", 4, path, where);
+        int layers = Positive(section, "num_hidden_layers", 26, path, where);
+        if (heads % kvHeads != 0)
+        {
+            throw Bad(path, where, "num_key_value_heads", kvHeads.ToString(CultureInfo.InvariantCulture), $"a divisor of num_attention_heads ({heads})");
+        }
+
+        string activation = section.GetString("hidden_activation") ?? "gelu_pytorch_tanh";
+        if (activation is not ("gelu_pytorch_tanh" or "gelu_new"))
+        {
+            throw Bad(path, where, "hidden_activation", activation, "\"gelu_pytorch_tanh\" (GeGLU with the tanh GELU)");
+        }
+
+        if (section.GetBoolean("attention_bias") == true)
+        {
+            throw Bad(path, where, "attention_bias", "true", "false (the released models have no attention biases)");
+        }
+
+        return new T5Gemma2StackConfig
+        {
+            VocabSize = Positive(section, "vocab_size", 262_208, path, where),
+            HiddenSize = hidden,
+            IntermediateSize = Positive(section, "intermediate_size", 9216, path, where),
+            NumLayers = layers,
+            NumAttentionHeads = heads,
+            NumKeyValueHeads = kvHeads,
+            HeadDim = Positive(section, "head_dim", 256, path, where),
+            QueryPreAttentionScalar = Number(section, "query_pre_attn_scalar") ?? 256,
+            RmsNormEps = Number(section, "rms_norm_eps") ?? 1e-6,
+            SlidingWindow = Positive(section, "sliding_window", 4096, path, where),
+            LayerTypes = ReadLayerTypes(section, layers, path, where),
+            SlidingRope = ReadRope(section, "sliding_attention", path, where),
+            FullRope = ReadRope(section, "full_attention", path, where),
+            MaxPositionEmbeddings = Positive(section, "max_position_embeddings", 131_072, path, where),
+            AttentionLogitSoftcapping = Number(section, "attn_logit_softcapping"),
+            FinalLogitSoftcapping = Number(section, "final_logit_softcapping"),
+        };
+    }
+
+    private static AttentionLayerType[] ReadLayerTypes(JsonElement section, int layers, string path, string where)
+    {
+        if (section.TryGetProperty("layer_types", out var list) && list.ValueKind == JsonValueKind.Array)
+        {
+            var types = list.EnumerateArray().Select(e => e.GetString() switch
+            {
+                "sliding_attention" => AttentionLayerType.Sliding,
+                "full_attention" => AttentionLayerType.Full,
+                var other => throw Bad(path, where, "layer_types", $"\"{other}\"", "\"sliding_attention\" or \"full_attention\" entries"),
+            }).ToArray();
+            if (types.Length != layers)
+            {
+                throw Bad(path, where, "layer_types", $"{types.Length} entries", $"one per layer ({layers})");
+            }
+
+            return types;
+        }
+
+        // transformers' default: every sliding_window_pattern-th layer (6) is global.
+        int pattern = section.GetInt32("sliding_window_pattern") ?? 6;
+        return [.. Enumerable.Range(0, layers).Select(i => (i + 1) % pattern == 0 ? AttentionLayerType.Full : AttentionLayerType.Sliding)];
+    }
+
+    private static RopeSettings ReadRope(JsonElement section, string layerType, string path, string where)
+    {
+        double defaultTheta = layerType == "full_attention"
+            ? Number(section, "rope_theta") ?? 1_000_000
+            : Number(section, "rope_local_base_freq") ?? 10_000;
+        JsonElement? parameters = null;
+        if (section.TryGetProperty("rope_parameters", out var table) && table.ValueKind == JsonValueKind.Object && table.TryGetProperty(layerType, out var entry) && entry.ValueKind == JsonValueKind.Object)
+        {
+            parameters = entry;
+        }
+        else if (layerType == "full_attention" && section.TryGetProperty("rope_scaling", out var legacy) && legacy.ValueKind == JsonValueKind.Object)
+        {
+            // Legacy configs: rope_scaling applies to the global layers only.
+            parameters = legacy;
+        }
+
+        if (parameters is not { } p)
+        {
+            return new RopeSettings(defaultTheta, 1);
+        }
+
+        string type = p.GetString("rope_type") ?? p.GetString("type") ?? "default";
+        double theta = Number(p, "rope_theta") ?? defaultTheta;
+        return type switch
+        {
+            "default" => new RopeSettings(theta, 1),
+            "linear" => new RopeSettings(theta, Number(p, "factor") ?? throw Bad(path, where, $"rope_parameters.{layerType}.factor", "missing", "a number for linear scaling")),
+            _ => throw Bad(path, where, $"rope_parameters.{layerType}.rope_type", $"\"{type}\"", "\"default\" or \"linear\""),
+        };
+    }
+
+    private static int? ReadEos(JsonElement element) =>
+        element.TryGetProperty("eos_token_id", out var eos) ? eos.ValueKind switch
+        {
+            JsonValueKind.Number => eos.GetInt32(),
+            JsonValueKind.Array when eos.GetArrayLength() > 0 => eos[0].GetInt32(),
+            _ => null,
+        } : null;
+
+    private static JsonElement Require(JsonElement root, string property, string path) =>
+        root.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Object
+            ? value
+            : throw new ModelFileException(path, $"has no \"{property}\" section; expected a T5Gemma 2 config with encoder and decoder.");
+
+    private static int Positive(JsonElement section, string field, int fallback, string path, string where)
+    {
+        if (!section.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return fallback;
+        }
+
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number) && number > 0
+            ? number
+            : throw Bad(path, where, field, value.GetRawText(), "a positive integer");
+    }
+
+    private static double? Number(JsonElement section, string field) =>
+        section.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
+
+    private static ModelFileException Bad(string path, string where, string field, string found, string expected) =>
+        new(path, $"field '{where}.{field}' is {found}; expected {expected}.");
+}
