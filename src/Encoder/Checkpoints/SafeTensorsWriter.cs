@@ -4,10 +4,13 @@ using System.Text.Json;
 
 namespace T5Gemma2.Rag.Encoder.Checkpoints;
 
-/// <summary>Writes float tensors to a safetensors file as BF16 (round to nearest even) or F32.</summary>
+/// <summary>
+/// Writes float tensors to a safetensors file as BF16 (round to nearest even) or F32. Each tensor's values are
+/// produced when it is written, so a checkpoint larger than memory needs only one tensor at a time.
+/// </summary>
 public static class SafeTensorsWriter
 {
-    public static void Write(string path, IReadOnlyList<(string Name, long[] Shape, float[] Values)> tensors, string dataType)
+    public static void Write(string path, IReadOnlyList<(string Name, long[] Shape, Func<float[]> Values)> tensors, string dataType)
     {
         int size = dataType switch
         {
@@ -20,9 +23,9 @@ public static class SafeTensorsWriter
         var ordered = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
         var header = new Dictionary<string, object>(StringComparer.Ordinal) { ["__metadata__"] = new Dictionary<string, string> { ["format"] = "pt" } };
         long offset = 0;
-        foreach (var (name, shape, values) in ordered)
+        foreach (var (name, shape, _) in ordered)
         {
-            long bytes = (long)values.Length * size;
+            long bytes = shape.Aggregate(1L, (a, b) => a * b) * size;
             header[name] = new { dtype = dataType, shape, data_offsets = new[] { offset, offset + bytes } };
             offset += bytes;
         }
@@ -34,8 +37,14 @@ public static class SafeTensorsWriter
         stream.Write(json);
         stream.Write(Encoding.ASCII.GetBytes(new string(' ', padding)));
         var buffer = new byte[1 << 16];
-        foreach (var (_, _, values) in ordered)
+        foreach (var (name, shape, produce) in ordered)
         {
+            float[] values = produce();
+            if (values.LongLength != shape.Aggregate(1L, (a, b) => a * b))
+            {
+                throw new InvalidOperationException($"tensor '{name}' produced {values.LongLength} values for shape [{string.Join(", ", shape)}].");
+            }
+
             if (size == 4)
             {
                 stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));

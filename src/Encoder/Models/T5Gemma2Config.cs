@@ -37,9 +37,17 @@ public sealed class T5Gemma2Config
     public int PadTokenId { get; private init; }
 
     /// <exception cref="ModelFileException">The file is missing, not JSON, not a T5Gemma 2 config, or a field has an unusable value.</exception>
-    public static T5Gemma2Config Read(string path)
+    public static T5Gemma2Config Read(string path) =>
+        Parse(ConfigFile.Read(path, required: true, "a T5Gemma 2 config.json")!.Value, path);
+
+    /// <summary>Reads a config already parsed; <paramref name="path"/> names it in errors.</summary>
+    public static T5Gemma2Config Parse(JsonElement root, string path)
     {
-        var root = ConfigFile.Read(path, required: true, "a T5Gemma 2 config.json")!.Value;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new ModelFileException(path, "is not a JSON object; expected a T5Gemma 2 config.json.");
+        }
+
         string? modelType = root.GetString("model_type");
         JsonElement encoderText;
         JsonElement? decoder = null;
@@ -48,11 +56,11 @@ public sealed class T5Gemma2Config
         {
             case "t5gemma2":
                 encoderSection = Require(root, "encoder", path);
-                encoderText = encoderSection.TryGetProperty("text_config", out var text) ? text : encoderSection;
+                encoderText = encoderSection.TryGetProperty("text_config", out var text) && text.ValueKind == JsonValueKind.Object ? text : encoderSection;
                 decoder = Require(root, "decoder", path);
                 break;
             case "t5gemma2_encoder":
-                encoderText = root.TryGetProperty("text_config", out var encoderOnly) ? encoderOnly : root;
+                encoderText = root.TryGetProperty("text_config", out var encoderOnly) && encoderOnly.ValueKind == JsonValueKind.Object ? encoderOnly : root;
                 break;
             default:
                 throw new ModelFileException(path, $"model_type is \"{modelType}\"; expected \"t5gemma2\" (or \"t5gemma2_encoder\").");

@@ -1,0 +1,193 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using T5Gemma2.Rag.Encoder.Models;
+
+namespace T5Gemma2.Rag.Encoder.Checkpoints;
+
+/// <summary>
+/// Writes a Hugging Face checkpoint directory of the real T5Gemma 2 architecture with seeded random weights: config.json
+/// as transformers writes it, model.safetensors in BF16 under the hub's tensor names (text encoder and decoder; the
+/// vision tower is left to the vision work), and the tokenizer files when given. Tests, benchmarks and demos then run
+/// with no download.
+/// </summary>
+public static class RandomCheckpoint
+{
+    /// <summary>Creates the checkpoint in <paramref name="outputDirectory"/> (created; must be empty or absent).</summary>
+    /// <param name="tokenizerDirectory">A directory with tokenizer.json (and optionally tokenizer_config.json) to copy in; null writes none.</param>
+    public static void Create(T5Gemma2Preset preset, int seed, string outputDirectory, string? tokenizerDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        if (Directory.Exists(outputDirectory) && Directory.EnumerateFileSystemEntries(outputDirectory).Any())
+        {
+            throw new ModelFileException(outputDirectory, "is not empty; expected a new or empty directory for the checkpoint.");
+        }
+
+        string temporary = outputDirectory.TrimEnd(Path.DirectorySeparatorChar) + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        Directory.CreateDirectory(temporary);
+        try
+        {
+            File.WriteAllText(Path.Combine(temporary, "config.json"), Config(preset).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            SafeTensorsWriter.Write(Path.Combine(temporary, "model.safetensors"), Tensors(preset, seed), "BF16");
+            if (tokenizerDirectory is not null)
+            {
+                foreach (string file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json" })
+                {
+                    string source = Path.Combine(tokenizerDirectory, file);
+                    if (File.Exists(source))
+                    {
+                        File.Copy(source, Path.Combine(temporary, file));
+                    }
+                    else if (file == "tokenizer.json")
+                    {
+                        throw new ModelFileException(source, "not found; expected the tokenizer to copy into the checkpoint.");
+                    }
+                }
+            }
+
+            if (Directory.Exists(outputDirectory))
+            {
+                Directory.Delete(outputDirectory);
+            }
+
+            Directory.Move(temporary, outputDirectory);
+        }
+        catch
+        {
+            Directory.Delete(temporary, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>config.json of a preset, in the layout of the hub's T5Gemma 2 configs.</summary>
+    public static JsonObject Config(T5Gemma2Preset preset)
+    {
+        JsonObject Stack(string modelType) => new()
+        {
+            ["model_type"] = modelType,
+            ["vocab_size"] = T5Gemma2Preset.VocabSize,
+            ["hidden_size"] = preset.HiddenSize,
+            ["intermediate_size"] = preset.IntermediateSize,
+            ["num_hidden_layers"] = preset.NumLayers,
+            ["num_attention_heads"] = preset.NumAttentionHeads,
+            ["num_key_value_heads"] = preset.NumKeyValueHeads,
+            ["head_dim"] = preset.HeadDim,
+            ["query_pre_attn_scalar"] = preset.QueryPreAttentionScalar,
+            ["hidden_activation"] = "gelu_pytorch_tanh",
+            ["rms_norm_eps"] = 1e-6,
+            ["sliding_window"] = preset.SlidingWindow,
+            ["layer_types"] = new JsonArray([.. preset.LayerTypes.Select(t => (JsonNode)t)]),
+            ["rope_parameters"] = new JsonObject
+            {
+                ["sliding_attention"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 10_000.0 },
+                ["full_attention"] = new JsonObject { ["rope_type"] = "linear", ["factor"] = 8.0, ["rope_theta"] = 1_000_000.0 },
+            },
+            ["max_position_embeddings"] = preset.MaxPositionEmbeddings,
+            ["attention_bias"] = false,
+            ["attention_dropout"] = 0.0,
+            ["dropout_rate"] = 0.0,
+            ["attn_logit_softcapping"] = null,
+            ["final_logit_softcapping"] = null,
+            ["use_bidirectional_attention"] = false,
+            ["tie_word_embeddings"] = true,
+            ["pad_token_id"] = 0,
+            ["eos_token_id"] = 1,
+            ["bos_token_id"] = 2,
+        };
+
+        bool tiny = preset == T5Gemma2Preset.Tiny;
+        var vision = tiny
+            ? new JsonObject { ["model_type"] = "siglip_vision_model", ["hidden_size"] = 16, ["intermediate_size"] = 32, ["num_hidden_layers"] = 1, ["num_attention_heads"] = 2, ["image_size"] = 28, ["patch_size"] = 14, ["vision_use_head"] = false }
+            : new JsonObject { ["model_type"] = "siglip_vision_model", ["hidden_size"] = 1152, ["intermediate_size"] = 4304, ["num_hidden_layers"] = 27, ["num_attention_heads"] = 16, ["image_size"] = 896, ["patch_size"] = 14, ["layer_norm_eps"] = 1e-6, ["hidden_act"] = "gelu_pytorch_tanh", ["vision_use_head"] = false };
+
+        return new JsonObject
+        {
+            ["architectures"] = new JsonArray("T5Gemma2ForConditionalGeneration"),
+            ["model_type"] = "t5gemma2",
+            ["_name_or_path"] = $"t5rag/random-t5gemma-2-{preset.Name}",
+            ["encoder"] = new JsonObject
+            {
+                ["model_type"] = "t5gemma2_encoder",
+                ["text_config"] = Stack("t5gemma2_text"),
+                ["vision_config"] = vision,
+                ["boi_token_index"] = 255_999,
+                ["eoi_token_index"] = 256_000,
+                ["image_token_index"] = 256_001,
+                ["mm_tokens_per_image"] = tiny ? 4 : 256,
+            },
+            ["decoder"] = Stack("t5gemma2_decoder"),
+            ["is_encoder_decoder"] = true,
+            ["tie_word_embeddings"] = true,
+            ["vocab_size"] = T5Gemma2Preset.VocabSize,
+            ["eoi_token_index"] = 256_000,
+            ["image_token_index"] = 256_001,
+            ["bos_token_id"] = 2,
+            ["eos_token_id"] = 1,
+            ["pad_token_id"] = 0,
+            ["dtype"] = "bfloat16",
+        };
+    }
+
+    private static List<(string Name, long[] Shape, Func<float[]> Values)> Tensors(T5Gemma2Preset preset, int seed)
+    {
+        // The preset's stack dimensions come from the same reader conversion uses, so the two cannot drift apart.
+        using var document = JsonDocument.Parse(Config(preset).ToJsonString());
+        var stack = T5Gemma2Config.Parse(document.RootElement, "config.json").Encoder;
+        var tensors = new List<(string, long[], Func<float[]>)>();
+        foreach (var (prefix, withEmbedding) in new[] { ("model.encoder.", true), ("model.decoder.", false) })
+        {
+            foreach (var (suffix, shape) in T5Gemma2StackWeights.ExpectedTensors(stack, withEoi: withEmbedding))
+            {
+                if (!withEmbedding && suffix == "embed_tokens.weight")
+                {
+                    continue; // tied to the encoder's, as the hub stores it
+                }
+
+                string name = prefix + suffix;
+                // Weights scaled as 1/√fan-in keep activations near unit size, so attention is peaked and bugs show.
+                float std = suffix switch
+                {
+                    _ when suffix.EndsWith("norm.weight", StringComparison.Ordinal) => 0.1f,
+                    "embed_tokens.weight" => 1f / MathF.Sqrt(preset.HiddenSize), // × √hidden in the model: unit size
+                    "embed_tokens.eoi_embedding" => 1f, // used unscaled
+                    _ => 1f / MathF.Sqrt(shape[^1]),
+                };
+                tensors.Add((name, shape, () => Normal(shape.Aggregate(1L, (a, b) => a * b), std, seed, name)));
+            }
+        }
+
+        return tensors;
+    }
+
+    /// <summary>Deterministic normal samples: SplitMix64 seeded by the run's seed and the tensor's name, Box–Muller.</summary>
+    private static float[] Normal(long count, float std, int seed, string name)
+    {
+        ulong state = (ulong)seed * 0x9E3779B97F4A7C15UL;
+        foreach (char c in name)
+        {
+            state = (state ^ c) * 0x100000001B3UL;
+        }
+
+        var values = new float[count];
+        for (long i = 0; i < count; i += 2)
+        {
+            double u1 = (Next(ref state) >> 11) * (1.0 / (1UL << 53));
+            double u2 = (Next(ref state) >> 11) * (1.0 / (1UL << 53));
+            double radius = Math.Sqrt(-2.0 * Math.Log(1.0 - u1));
+            values[i] = (float)(radius * Math.Cos(2 * Math.PI * u2)) * std;
+            if (i + 1 < count)
+            {
+                values[i + 1] = (float)(radius * Math.Sin(2 * Math.PI * u2)) * std;
+            }
+        }
+
+        return values;
+    }
+
+    private static ulong Next(ref ulong state)
+    {
+        ulong z = state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}

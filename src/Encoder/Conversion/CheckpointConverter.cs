@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using T5Gemma2.Rag.Encoder.Checkpoints;
+using T5Gemma2.Rag.Encoder.Models;
+
+namespace T5Gemma2.Rag.Encoder.Conversion;
+
+/// <summary>
+/// Converts a Hugging Face T5Gemma 2 checkpoint (config.json + safetensors) into a model directory of ONNX graphs in
+/// the Optimum / transformers.js layout (<c>onnx/encoder_model.onnx</c>), with config.json, the tokenizer files and
+/// our manifest beside them. Every tensor and shape is checked before anything is written, and the output appears
+/// only when complete: the work happens in a sibling directory that is moved into place at the end, or removed.
+/// </summary>
+public static class CheckpointConverter
+{
+    /// <summary>The encoder graph's path inside a converted model directory.</summary>
+    public const string EncoderGraphFile = "onnx/encoder_model.onnx";
+
+    /// <exception cref="ModelFileException">The checkpoint is missing a file or tensor, a shape contradicts config.json, or the output directory is not empty.</exception>
+    public static ConversionResult Convert(string checkpointDirectory, string outputDirectory, WeightFormat weights = WeightFormat.Fp32, IProgress<string>? progress = null)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        string source = Path.GetFullPath(checkpointDirectory);
+        string target = Path.GetFullPath(outputDirectory);
+        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
+        {
+            throw new ModelFileException(target, "is not empty; expected a new or empty directory for the converted model.");
+        }
+
+        var config = T5Gemma2Config.Read(Path.Combine(source, "config.json"));
+        using var checkpoint = SafeTensorsCheckpoint.Open(source);
+        var encoder = T5Gemma2StackWeights.ForEncoder(checkpoint, config);
+        var linear = weights switch
+        {
+            WeightFormat.Fp32 => LinearWeights.Float32,
+            _ => BlockQuantizedLinear.For(weights),
+        };
+        progress?.Report($"checked {T5Gemma2StackWeights.ExpectedTensors(config.Encoder, withEoi: true).Count()} encoder tensors against config.json");
+
+        string temporary = target.TrimEnd(Path.DirectorySeparatorChar) + ".partial-" + Guid.NewGuid().ToString("N")[..8];
+        Directory.CreateDirectory(Path.Combine(temporary, "onnx"));
+        try
+        {
+            var graph = T5Gemma2EncoderGraphBuilder.Build(config, encoder, linear);
+            progress?.Report($"writing {EncoderGraphFile} ({graph.InitializerBytes / 1048576.0:F0} MiB of weights, {linear.Name})");
+            graph.Save(Path.Combine(temporary, EncoderGraphFile));
+
+            File.Copy(Path.Combine(source, "config.json"), Path.Combine(temporary, "config.json"));
+            foreach (string file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json" })
+            {
+                if (File.Exists(Path.Combine(source, file)))
+                {
+                    File.Copy(Path.Combine(source, file), Path.Combine(temporary, file));
+                }
+            }
+
+            var manifest = new JsonObject
+            {
+                ["format"] = "t5rag-onnx",
+                ["format_version"] = 1,
+                ["model_type"] = "t5gemma2",
+                ["weights"] = linear.Name,
+                ["converted_from"] = source,
+                ["graphs"] = new JsonObject { ["encoder"] = EncoderGraphFile },
+                ["pooling"] = "mean",
+                ["normalize"] = true,
+            };
+            File.WriteAllText(Path.Combine(temporary, ModelDirectory.ManifestFileName), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+            if (Directory.Exists(target))
+            {
+                Directory.Delete(target);
+            }
+
+            Directory.Move(temporary, target);
+            return new ConversionResult(target, Path.Combine(target, EncoderGraphFile), graph.InitializerBytes, stopwatch.Elapsed);
+        }
+        catch
+        {
+            Directory.Delete(temporary, recursive: true);
+            throw;
+        }
+    }
+}

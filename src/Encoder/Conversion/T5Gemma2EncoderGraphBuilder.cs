@@ -1,0 +1,304 @@
+using System.Runtime.InteropServices;
+using T5Gemma2.Rag.Encoder.Checkpoints;
+using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Models;
+using T5Gemma2.Rag.Encoder.Onnx.Graph;
+
+namespace T5Gemma2.Rag.Encoder.Conversion;
+
+/// <summary>
+/// Writes the T5Gemma 2 text encoder as an ONNX graph, following the reference implementation
+/// (../shared/docs/t5gemma2-architecture.md §2): scaled embedding with the end-of-image override and image soft
+/// tokens, then per layer the sandwich-normed self-attention (q/k RMSNorm before RoPE, grouped-query, scaled by
+/// query_pre_attn_scalar^-½, bidirectional with the asymmetric window on sliding layers) and GeGLU, then the final norm.
+/// </summary>
+/// <remarks>
+/// Sliding layers are computed block-locally, so they cost O(n·window) rather than O(n²): queries are cut into blocks
+/// of b = max(left reach, right reach) tokens (or the whole sequence when shorter), and each block attends to its own
+/// and its two neighbouring blocks of keys, masked to the exact window. Only the full layers (1 in 6) are quadratic.
+/// All activations are fp32; weights may be quantized (<see cref="LinearWeights"/>).
+/// </remarks>
+internal sealed class T5Gemma2EncoderGraphBuilder
+{
+    /// <summary>Added to scores of keys a query may not see: finite, so a row with no visible key gives no NaN.</summary>
+    private const float MaskedScore = -1e30f;
+
+    private readonly OnnxGraph _g;
+    private readonly T5Gemma2StackWeights _weights;
+    private readonly T5Gemma2StackConfig _c;
+    private readonly T5Gemma2Config _config;
+    private readonly LinearWeights _linear;
+
+    private T5Gemma2EncoderGraphBuilder(T5Gemma2Config config, T5Gemma2StackWeights weights, LinearWeights linear)
+    {
+        this._config = config;
+        this._weights = weights;
+        this._c = weights.Config;
+        this._linear = linear;
+        this._g = new OnnxGraph("t5gemma2_encoder");
+    }
+
+    public static OnnxGraph Build(T5Gemma2Config config, T5Gemma2StackWeights weights, LinearWeights linear)
+    {
+        var builder = new T5Gemma2EncoderGraphBuilder(config, weights, linear);
+        builder.BuildGraph();
+        return builder._g;
+    }
+
+    private void BuildGraph()
+    {
+        var g = this._g;
+        int hidden = this._c.HiddenSize;
+        string ids = g.Input(EncoderGraphNames.InputIds, OnnxDataType.Int64, "batch", "sequence");
+        string mask = g.Input(EncoderGraphNames.AttentionMask, OnnxDataType.Int64, "batch", "sequence");
+        string image = g.Input(EncoderGraphNames.ImageFeatures, OnnxDataType.Float, "image_tokens", hidden);
+
+        string x = this.Embed(ids, image);
+        string sequence = g.Op("Gather", [g.Op("Shape", [ids]), g.Int64s(1)], OnnxAttribute.Int("axis", 0)); // [1]
+        var rope = new Dictionary<AttentionLayerType, (string Cos, string Sin)>();
+        foreach (var type in this._c.LayerTypes.Distinct())
+        {
+            rope[type] = this.RotaryTables(sequence, this._c.RopeFor(type));
+        }
+
+        var fullMask = new Lazy<string>(() => this.FullAttentionMask(mask));
+        var slidingMask = new Lazy<SlidingMasks>(() => this.SlidingAttentionMasks(mask, sequence));
+        for (int layer = 0; layer < this._c.NumLayers; layer++)
+        {
+            string p = $"layers.{layer}.";
+            var type = this._c.LayerTypes[layer];
+
+            string h = this.RmsNorm(x, p + "pre_self_attn_layernorm.weight");
+            string attention = type == AttentionLayerType.Full
+                ? this.FullAttention(h, p, rope[type], fullMask.Value)
+                : this.SlidingAttention(h, p, rope[type], slidingMask.Value, sequence);
+            attention = this.RmsNorm(attention, p + "post_self_attn_layernorm.weight");
+            x = g.Op("Add", [x, attention]);
+
+            h = this.RmsNorm(x, p + "pre_feedforward_layernorm.weight");
+            string gate = this.Linear(h, p + "mlp.gate_proj.weight");
+            string up = this.Linear(h, p + "mlp.up_proj.weight");
+            string activated = g.Op("Gelu", [gate], OnnxAttribute.String("approximate", "tanh"));
+            string mlp = this.Linear(g.Op("Mul", [activated, up]), p + "mlp.down_proj.weight");
+            mlp = this.RmsNorm(mlp, p + "post_feedforward_layernorm.weight");
+            x = g.Op("Add", [x, mlp]);
+        }
+
+        x = this.RmsNorm(x, "norm.weight");
+        g.Output(x, EncoderGraphNames.LastHiddenState, OnnxDataType.Float, "batch", "sequence", hidden);
+        g.Metadata["model_type"] = "t5gemma2_encoder";
+    }
+
+    /// <summary>Embedding × √hidden in fp32, the learned eoi vector at &lt;end_of_image&gt;, image features at &lt;image_soft_token&gt;.</summary>
+    private string Embed(string ids, string image)
+    {
+        var g = this._g;
+        int hidden = this._c.HiddenSize;
+        string table = g.Initializer("embed_tokens.weight", this.Raw("embed_tokens.weight", [this._c.VocabSize, hidden]));
+        string embedded = g.Op("Mul", [g.Op("Gather", [table, ids], OnnxAttribute.Int("axis", 0)), g.FloatScalar((float)Math.Sqrt(hidden))]);
+
+        string eoi = g.Initializer("embed_tokens.eoi_embedding", this.Raw("embed_tokens.eoi_embedding", [hidden]));
+        string isEoi = g.Op("Unsqueeze", [g.Op("Equal", [ids, g.Int64Scalar(this._config.EndOfImageTokenId)]), g.Int64s(-1)]);
+        embedded = g.Op("Where", [isEoi, eoi, embedded]);
+
+        // masked_scatter: the k-th image position (row-major over batch, then sequence) takes the k-th feature row.
+        string isImage = g.Op("Equal", [ids, g.Int64Scalar(this._config.ImageTokenId)]);
+        string flat = g.Op("Reshape", [g.Op("Cast", [isImage], OnnxAttribute.Int("to", (long)OnnxDataType.Int64)), g.Int64s(-1)]);
+        string order = g.Op("Sub", [g.Op("CumSum", [flat, g.Int64Scalar(0)]), g.Int64Scalar(1)]);
+        string featureCount = g.Op("Gather", [g.Op("Shape", [image]), g.Int64s(0)], OnnxAttribute.Int("axis", 0));
+        string row = g.Op("Min", [g.Op("Max", [order, g.Int64Scalar(0)]), featureCount]);
+        string padded = g.Op("Concat", [image, g.Initializer("image_features_pad", OnnxTensor.FromFloats(new float[hidden], 1, hidden))], OnnxAttribute.Int("axis", 0));
+        string scattered = g.Op("Reshape", [g.Op("Gather", [padded, row], OnnxAttribute.Int("axis", 0)), g.Op("Shape", [embedded])]);
+        return g.Op("Where", [g.Op("Unsqueeze", [isImage, g.Int64s(-1)]), scattered, embedded]);
+    }
+
+    /// <summary>cos and sin of position × inverse frequency, [sequence, 1, head_dim], in fp32 as the reference computes them.</summary>
+    private (string Cos, string Sin) RotaryTables(string sequence, RopeSettings rope)
+    {
+        var g = this._g;
+        int dim = this._c.HeadDim;
+        var inverse = new float[dim / 2];
+        for (int i = 0; i < inverse.Length; i++)
+        {
+            // The reference computes base^(2i/d) in fp32 from an int64 arange, then divides by the linear factor.
+            float exponent = (float)(2 * i) / dim;
+            inverse[i] = (float)(1.0f / MathF.Pow((float)rope.Theta, exponent) / (float)rope.LinearFactor);
+        }
+
+        string positions = g.Op("Cast", [g.Op("Range", [g.Int64Scalar(0), g.Op("Squeeze", [sequence, g.Int64s(0)]), g.Int64Scalar(1)])], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
+        string frequencies = g.Op("Mul", [g.Op("Unsqueeze", [positions, g.Int64s(1)]), g.Initializer($"rope_inv_freq_{rope.Theta}_{rope.LinearFactor}".Replace('.', '_'), OnnxTensor.FromFloats(inverse, 1, inverse.Length))]);
+        string angles = g.Op("Unsqueeze", [g.Op("Concat", [frequencies, frequencies], OnnxAttribute.Int("axis", -1)), g.Int64s(1)]);
+        return (g.Op("Cos", [angles]), g.Op("Sin", [angles]));
+    }
+
+    /// <summary>x·cos + rotate_half(x)·sin for x of shape [batch, sequence, heads, head_dim].</summary>
+    private string ApplyRope(string x, (string Cos, string Sin) rope)
+    {
+        var g = this._g;
+        string[] halves = g.OpMulti("Split", [x, g.Int64s(this._c.HeadDim / 2, this._c.HeadDim / 2)], 2, OnnxAttribute.Int("axis", -1));
+        string rotated = g.Op("Concat", [g.Op("Neg", [halves[1]]), halves[0]], OnnxAttribute.Int("axis", -1));
+        return g.Op("Add", [g.Op("Mul", [x, rope.Cos]), g.Op("Mul", [rotated, rope.Sin])]);
+    }
+
+    /// <summary>Projections, per-head norms and RoPE: q [b, s, heads, d], k and v [b, s, kv_heads, d].</summary>
+    private (string Q, string K, string V) Project(string h, string p, (string Cos, string Sin) rope)
+    {
+        var g = this._g;
+        int d = this._c.HeadDim;
+        string q = g.Op("Reshape", [this.Linear(h, p + "self_attn.q_proj.weight"), g.Int64s(0, 0, this._c.NumAttentionHeads, d)]);
+        string k = g.Op("Reshape", [this.Linear(h, p + "self_attn.k_proj.weight"), g.Int64s(0, 0, this._c.NumKeyValueHeads, d)]);
+        string v = g.Op("Reshape", [this.Linear(h, p + "self_attn.v_proj.weight"), g.Int64s(0, 0, this._c.NumKeyValueHeads, d)]);
+        q = this.ApplyRope(this.RmsNorm(q, p + "self_attn.q_norm.weight"), rope);
+        k = this.ApplyRope(this.RmsNorm(k, p + "self_attn.k_norm.weight"), rope);
+
+        // The attention scale is folded into the queries.
+        q = g.Op("Mul", [q, g.FloatScalar((float)Math.Pow(this._c.QueryPreAttentionScalar, -0.5))]);
+        return (q, k, v);
+    }
+
+    private string FullAttention(string h, string p, (string Cos, string Sin) rope, string mask)
+    {
+        var g = this._g;
+        var (q, k, v) = this.Project(h, p, rope);
+        int kv = this._c.NumKeyValueHeads, groups = this._c.QueriesPerKeyValueHead, d = this._c.HeadDim;
+
+        // Query head i uses key/value head i / groups: q as [b, kv, groups, s, d] against k, v as [b, kv, 1, s, d].
+        string q5 = g.Op("Transpose", [g.Op("Reshape", [q, g.Int64s(0, 0, kv, groups, d)])], OnnxAttribute.Ints("perm", 0, 2, 3, 1, 4));
+        string kT = g.Op("Unsqueeze", [g.Op("Transpose", [k], OnnxAttribute.Ints("perm", 0, 2, 3, 1)), g.Int64s(2)]);
+        string v5 = g.Op("Unsqueeze", [g.Op("Transpose", [v], OnnxAttribute.Ints("perm", 0, 2, 1, 3)), g.Int64s(2)]);
+        string scores = this.Softcap(g.Op("MatMul", [q5, kT]));
+        string weights = g.Op("Softmax", [g.Op("Add", [scores, mask])], OnnxAttribute.Int("axis", -1));
+        string output = g.Op("Transpose", [g.Op("MatMul", [weights, v5])], OnnxAttribute.Ints("perm", 0, 3, 1, 2, 4));
+        return this.Linear(g.Op("Reshape", [output, g.Int64s(0, 0, (long)this._c.NumAttentionHeads * d)]), p + "self_attn.o_proj.weight");
+    }
+
+    private string SlidingAttention(string h, string p, (string Cos, string Sin) rope, SlidingMasks masks, string sequence)
+    {
+        var g = this._g;
+        var (q, k, v) = this.Project(h, p, rope);
+        int kv = this._c.NumKeyValueHeads, groups = this._c.QueriesPerKeyValueHead, d = this._c.HeadDim;
+
+        // Queries in blocks: [b, padded, heads, d] → [b, blocks, block, kv, groups, d] → [b, kv, groups, blocks, block, d].
+        string qPadded = g.Op("Pad", [q, masks.QueryPads]);
+        string qBlocks = g.Op("Reshape", [qPadded, g.Op("Concat", [g.Int64s(0, -1), masks.Block, g.Int64s(kv, groups, d)], OnnxAttribute.Int("axis", 0))]);
+        string q6 = g.Op("Transpose", [qBlocks], OnnxAttribute.Ints("perm", 0, 3, 4, 1, 2, 5));
+
+        // Keys and values: each block's window is its own block and both neighbours, [b, blocks, 3·block, kv, d].
+        string kWindows = this.KeyWindows(k, masks, kv, d);
+        string vWindows = this.KeyWindows(v, masks, kv, d);
+        string kT = g.Op("Unsqueeze", [g.Op("Transpose", [kWindows], OnnxAttribute.Ints("perm", 0, 3, 1, 4, 2)), g.Int64s(2)]);
+        string v6 = g.Op("Unsqueeze", [g.Op("Transpose", [vWindows], OnnxAttribute.Ints("perm", 0, 3, 1, 2, 4)), g.Int64s(2)]);
+
+        string scores = this.Softcap(g.Op("MatMul", [q6, kT])); // [b, kv, groups, blocks, block, 3·block]
+        string weights = g.Op("Softmax", [g.Op("Add", [scores, masks.Additive])], OnnxAttribute.Int("axis", -1));
+        string output = g.Op("MatMul", [weights, v6]); // [b, kv, groups, blocks, block, d]
+        output = g.Op("Transpose", [output], OnnxAttribute.Ints("perm", 0, 3, 4, 1, 2, 5));
+        output = g.Op("Reshape", [output, g.Int64s(0, -1, (long)this._c.NumAttentionHeads * d)]);
+        output = g.Op("Slice", [output, g.Int64s(0), sequence, g.Int64s(1)]);
+        return this.Linear(output, p + "self_attn.o_proj.weight");
+    }
+
+    private string KeyWindows(string x, SlidingMasks masks, int heads, int d)
+    {
+        var g = this._g;
+        string padded = g.Op("Pad", [x, masks.KeyPads]);
+        string blocks = g.Op("Reshape", [padded, g.Op("Concat", [g.Int64s(0, -1), masks.Block, g.Int64s(heads, d)], OnnxAttribute.Int("axis", 0))]);
+        return this.Windows(blocks, masks.BlockCount);
+    }
+
+    /// <summary>[b, blocks + 2, block, …] → [b, blocks, 3·block, …]: blocks i, i+1, i+2 side by side.</summary>
+    private string Windows(string blocks, string blockCount)
+    {
+        var g = this._g;
+        string previous = g.Op("Slice", [blocks, g.Int64s(0), blockCount, g.Int64s(1)]);
+        string current = g.Op("Slice", [blocks, g.Int64s(1), g.Op("Add", [blockCount, g.Int64s(1)]), g.Int64s(1)]);
+        string next = g.Op("Slice", [blocks, g.Int64s(2), g.Op("Add", [blockCount, g.Int64s(2)]), g.Int64s(1)]);
+        return g.Op("Concat", [previous, current, next], OnnxAttribute.Int("axis", 2));
+    }
+
+    /// <summary>Additive key-padding mask [b, 1, 1, 1, s] for the full layers.</summary>
+    private string FullAttentionMask(string mask)
+    {
+        var g = this._g;
+        string keep = g.Op("Cast", [mask], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
+        string additive = g.Op("Mul", [g.Op("Sub", [g.FloatScalar(1f), keep]), g.FloatScalar(MaskedScore)]);
+        return g.Op("Reshape", [additive, g.Int64s(0, 1, 1, 1, -1)]);
+    }
+
+    private sealed record SlidingMasks(string Block, string BlockCount, string QueryPads, string KeyPads, string Additive);
+
+    /// <summary>Block sizes, paddings and the additive mask [b, 1, 1, blocks, block, 3·block] shared by all sliding layers.</summary>
+    private SlidingMasks SlidingAttentionMasks(string mask, string sequence)
+    {
+        var g = this._g;
+        var (left, right) = this._c.BidirectionalWindowReach;
+        long maxBlock = Math.Max(1, Math.Max(left, right));
+
+        string block = g.Op("Min", [sequence, g.Int64s(maxBlock)]); // [1]
+        string blockCount = g.Op("Div", [g.Op("Sub", [g.Op("Add", [sequence, block]), g.Int64s(1)]), block]);
+        string tail = g.Op("Sub", [g.Op("Mul", [blockCount, block]), sequence]);
+        string zero = g.Int64s(0);
+        // Pad's pads: begin values for every axis, then end values. Queries pad at the end; keys one block each side.
+        string queryPads = g.Op("Concat", [zero, zero, zero, zero, zero, tail, zero, zero], OnnxAttribute.Int("axis", 0));
+        string keyEnd = g.Op("Add", [tail, block]);
+        string keyPads = g.Op("Concat", [zero, block, zero, zero, zero, keyEnd, zero, zero], OnnxAttribute.Int("axis", 0));
+        string maskPads = g.Op("Concat", [zero, block, zero, keyEnd], OnnxAttribute.Int("axis", 0));
+
+        // Which key j of a window a query i of the block may see: distance i + block − j within [−right, left].
+        string blockScalar = g.Op("Squeeze", [block, g.Int64s(0)]);
+        string i = g.Op("Unsqueeze", [g.Op("Range", [g.Int64Scalar(0), blockScalar, g.Int64Scalar(1)]), g.Int64s(1)]);
+        string j = g.Op("Unsqueeze", [g.Op("Range", [g.Int64Scalar(0), g.Op("Mul", [blockScalar, g.Int64Scalar(3)]), g.Int64Scalar(1)]), g.Int64s(0)]);
+        string distance = g.Op("Sub", [g.Op("Add", [i, blockScalar]), j]);
+        string inWindow = g.Op("And", [
+            g.Op("GreaterOrEqual", [distance, g.Int64Scalar(-right)]),
+            g.Op("LessOrEqual", [distance, g.Int64Scalar(left)])]);
+        string windowAdditive = g.Op("Where", [inWindow, g.FloatScalar(0f), g.FloatScalar(MaskedScore)]); // [block, 3·block]
+
+        // Keys outside the sequence or masked as padding, per window: [b, blocks, 3·block] → [b, 1, 1, blocks, 1, 3·block].
+        string keep = g.Op("Cast", [mask], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
+        string keepPadded = g.Op("Pad", [keep, maskPads]);
+        string keepBlocks = g.Op("Reshape", [keepPadded, g.Op("Concat", [g.Int64s(0, -1), block], OnnxAttribute.Int("axis", 0))]);
+        string keepWindows = this.Windows(keepBlocks, blockCount);
+        string keyAdditive = g.Op("Mul", [g.Op("Sub", [g.FloatScalar(1f), keepWindows]), g.FloatScalar(MaskedScore)]);
+        keyAdditive = g.Op("Unsqueeze", [keyAdditive, g.Int64s(1, 2, 4)]);
+
+        string additive = g.Op("Add", [keyAdditive, windowAdditive]);
+        return new SlidingMasks(block, blockCount, queryPads, keyPads, additive);
+    }
+
+    private string Softcap(string scores)
+    {
+        if (this._c.AttentionLogitSoftcapping is not double cap)
+        {
+            return scores;
+        }
+
+        var g = this._g;
+        return g.Op("Mul", [g.Op("Tanh", [g.Op("Div", [scores, g.FloatScalar((float)cap)])]), g.FloatScalar((float)cap)]);
+    }
+
+    /// <summary>Gemma RMSNorm in fp32: x / sqrt(mean(x²) + eps) · (1 + w), the (1 + w) folded into the stored weight.</summary>
+    private string RmsNorm(string x, string weight)
+    {
+        var g = this._g;
+        var info = this._weights.Tensor(weight);
+        string scale = g.Initializer(weight, OnnxTensor.Deferred(OnnxDataType.Float, info.Shape, info.ElementCount * 4, stream =>
+        {
+            float[] values = this._weights.Read(weight);
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] += 1f;
+            }
+
+            stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+        }));
+        string meanSquare = g.Op("ReduceMean", [g.Op("Pow", [x, g.FloatScalar(2f)]), g.Int64s(-1)], OnnxAttribute.Int("keepdims", 1));
+        string normalized = g.Op("Div", [x, g.Op("Sqrt", [g.Op("Add", [meanSquare, g.FloatScalar((float)this._c.RmsNormEps)])])]);
+        return g.Op("Mul", [normalized, scale]);
+    }
+
+    private string Linear(string x, string weight) => this._linear.Apply(this._g, x, weight, this._weights);
+
+    private OnnxTensor Raw(string suffix, long[] shape) =>
+        OnnxTensor.Deferred(OnnxDataType.Float, shape, shape.Aggregate(1L, (a, b) => a * b) * 4, stream => stream.Write(MemoryMarshal.AsBytes(this._weights.Read(suffix).AsSpan())));
+}

@@ -1,0 +1,225 @@
+using System.Text.Json;
+using T5Gemma2.Rag.Encoder.Checkpoints;
+
+namespace T5Gemma2.Rag.Tests.Conversion;
+
+/// <summary>
+/// The T5Gemma 2 text encoder computed plainly, in double precision, from the specification
+/// (../shared/docs/t5gemma2-architecture.md §2) and the checkpoint's own files. It shares no code with the graph
+/// builder: config.json is read here field by field and every step is a loop, so a slip in either shows as a mismatch.
+/// </summary>
+internal sealed class ReferenceEncoder
+{
+    private readonly SafeTensorsCheckpoint _weights;
+    private readonly int _hidden, _layers, _heads, _kvHeads, _headDim, _window, _eoi, _image;
+    private readonly double _eps, _scale;
+    private readonly string[] _layerTypes;
+    private readonly (double Theta, double Factor) _slidingRope, _fullRope;
+    private readonly Dictionary<string, double[]> _cache = [];
+
+    public ReferenceEncoder(string checkpointDirectory, SafeTensorsCheckpoint weights)
+    {
+        this._weights = weights;
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(checkpointDirectory, "config.json")));
+        var root = document.RootElement;
+        var text = root.GetProperty("encoder").GetProperty("text_config");
+        this._hidden = text.GetProperty("hidden_size").GetInt32();
+        this._layers = text.GetProperty("num_hidden_layers").GetInt32();
+        this._heads = text.GetProperty("num_attention_heads").GetInt32();
+        this._kvHeads = text.GetProperty("num_key_value_heads").GetInt32();
+        this._headDim = text.GetProperty("head_dim").GetInt32();
+        this._window = text.GetProperty("sliding_window").GetInt32();
+        this._eps = text.GetProperty("rms_norm_eps").GetDouble();
+        this._scale = Math.Pow(text.GetProperty("query_pre_attn_scalar").GetDouble(), -0.5);
+        this._layerTypes = [.. text.GetProperty("layer_types").EnumerateArray().Select(e => e.GetString()!)];
+        var rope = text.GetProperty("rope_parameters");
+        this._slidingRope = ReadRope(rope.GetProperty("sliding_attention"));
+        this._fullRope = ReadRope(rope.GetProperty("full_attention"));
+        this._eoi = root.GetProperty("eoi_token_index").GetInt32();
+        this._image = root.GetProperty("image_token_index").GetInt32();
+    }
+
+    /// <summary>last_hidden_state [batch][position][hidden] for right- or left-padded inputs.</summary>
+    public double[][][] Run(long[][] ids, long[][] mask, float[][]? imageFeatures = null)
+    {
+        int imageRow = 0;
+        var result = new double[ids.Length][][];
+        for (int b = 0; b < ids.Length; b++)
+        {
+            int n = ids[b].Length;
+            var x = new double[n][];
+            for (int s = 0; s < n; s++)
+            {
+                long id = ids[b][s];
+                if (id == this._image && imageFeatures is not null)
+                {
+                    x[s] = [.. imageFeatures[imageRow++].Select(v => (double)v)];
+                }
+                else if (id == this._eoi)
+                {
+                    x[s] = [.. this.W("model.encoder.embed_tokens.eoi_embedding")];
+                }
+                else
+                {
+                    x[s] = [.. this.Row("model.encoder.embed_tokens.weight", id).Select(v => v * Math.Sqrt(this._hidden))];
+                }
+            }
+
+            for (int layer = 0; layer < this._layers; layer++)
+            {
+                string p = $"model.encoder.layers.{layer}.";
+                var h = x.Select(v => this.RmsNorm(v, p + "pre_self_attn_layernorm.weight")).ToArray();
+                var attention = this.Attention(h, mask[b], p, this._layerTypes[layer] == "full_attention");
+                for (int s = 0; s < n; s++)
+                {
+                    Add(x[s], this.RmsNorm(attention[s], p + "post_self_attn_layernorm.weight"));
+                }
+
+                for (int s = 0; s < n; s++)
+                {
+                    var m = this.RmsNorm(x[s], p + "pre_feedforward_layernorm.weight");
+                    var gate = this.Linear(m, p + "mlp.gate_proj.weight");
+                    var up = this.Linear(m, p + "mlp.up_proj.weight");
+                    var product = gate.Select((g, i) => GeluTanh(g) * up[i]).ToArray();
+                    Add(x[s], this.RmsNorm(this.Linear(product, p + "mlp.down_proj.weight"), p + "post_feedforward_layernorm.weight"));
+                }
+            }
+
+            result[b] = [.. x.Select(v => this.RmsNorm(v, "model.encoder.norm.weight"))];
+        }
+
+        return result;
+    }
+
+    private double[][] Attention(double[][] h, long[] mask, string p, bool full)
+    {
+        int n = h.Length, d = this._headDim, groups = this._heads / this._kvHeads;
+        var (theta, factor) = full ? this._fullRope : this._slidingRope;
+        var q = new double[n][][];
+        var k = new double[n][][];
+        var v = new double[n][][];
+        for (int s = 0; s < n; s++)
+        {
+            var qs = this.Linear(h[s], p + "self_attn.q_proj.weight");
+            var ks = this.Linear(h[s], p + "self_attn.k_proj.weight");
+            var vs = this.Linear(h[s], p + "self_attn.v_proj.weight");
+            q[s] = [.. Enumerable.Range(0, this._heads).Select(i => Rope(this.RmsNorm(qs[(i * d)..((i + 1) * d)], p + "self_attn.q_norm.weight"), s, theta, factor))];
+            k[s] = [.. Enumerable.Range(0, this._kvHeads).Select(i => Rope(this.RmsNorm(ks[(i * d)..((i + 1) * d)], p + "self_attn.k_norm.weight"), s, theta, factor))];
+            v[s] = [.. Enumerable.Range(0, this._kvHeads).Select(i => vs[(i * d)..((i + 1) * d)])];
+        }
+
+        // The encoder's bidirectional window: itself, (W+1)/2 − 1 to the left, W/2 to the right.
+        int left = (this._window + 1) / 2, right = this._window / 2 + 1;
+        var output = new double[n][];
+        for (int i = 0; i < n; i++)
+        {
+            output[i] = new double[this._heads * d];
+            for (int head = 0; head < this._heads; head++)
+            {
+                int kvHead = head / groups;
+                var scores = new double[n];
+                for (int j = 0; j < n; j++)
+                {
+                    int distance = i - j;
+                    bool inWindow = full || (distance >= 0 && distance < left) || (distance < 0 && -distance < right);
+                    scores[j] = mask[j] == 1 && inWindow
+                        ? Enumerable.Range(0, d).Sum(t => q[i][head][t] * k[j][kvHead][t]) * this._scale
+                        : double.NegativeInfinity;
+                }
+
+                double max = scores.Max();
+                if (double.IsNegativeInfinity(max))
+                {
+                    continue; // a padding query with no visible key: its state is never read
+                }
+
+                var weights = scores.Select(s => double.IsNegativeInfinity(s) ? 0 : Math.Exp(s - max)).ToArray();
+                double total = weights.Sum();
+                for (int j = 0; j < n; j++)
+                {
+                    if (weights[j] == 0)
+                    {
+                        continue; // masked keys contribute nothing, whatever their (padding) values hold
+                    }
+
+                    for (int t = 0; t < d; t++)
+                    {
+                        output[i][head * d + t] += weights[j] / total * v[j][kvHead][t];
+                    }
+                }
+            }
+
+            output[i] = this.Linear(output[i], p + "self_attn.o_proj.weight");
+        }
+
+        return output;
+    }
+
+    private static double[] Rope(double[] x, int position, double theta, double factor)
+    {
+        int half = x.Length / 2;
+        var result = new double[x.Length];
+        for (int i = 0; i < half; i++)
+        {
+            double angle = position * (1.0 / Math.Pow(theta, 2.0 * i / x.Length) / factor);
+            double cos = Math.Cos(angle), sin = Math.Sin(angle);
+            result[i] = x[i] * cos - x[i + half] * sin;
+            result[i + half] = x[i + half] * cos + x[i] * sin;
+        }
+
+        return result;
+    }
+
+    private double[] RmsNorm(double[] x, string weight)
+    {
+        double rms = Math.Sqrt(x.Sum(v => v * v) / x.Length + this._eps);
+        var w = this.W(weight);
+        return [.. x.Select((v, i) => v / rms * (1 + w[i]))];
+    }
+
+    private double[] Linear(double[] x, string weight)
+    {
+        var w = this.W(weight);
+        int inputs = x.Length, outputs = w.Length / inputs;
+        var y = new double[outputs];
+        for (int o = 0; o < outputs; o++)
+        {
+            double sum = 0;
+            for (int i = 0; i < inputs; i++)
+            {
+                sum += w[o * inputs + i] * x[i];
+            }
+
+            y[o] = sum;
+        }
+
+        return y;
+    }
+
+    private static double GeluTanh(double x) => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+
+    private static void Add(double[] target, double[] value)
+    {
+        for (int i = 0; i < target.Length; i++)
+        {
+            target[i] += value[i];
+        }
+    }
+
+    private double[] Row(string name, long row) => this.W(name).AsSpan((int)(row * this._hidden), this._hidden).ToArray();
+
+    private double[] W(string name)
+    {
+        if (!this._cache.TryGetValue(name, out var values))
+        {
+            Assert.True(this._weights.TryGet(name, out var info), $"reference: tensor {name} missing");
+            values = [.. this._weights.ReadFloat32(info).Select(v => (double)v)];
+            this._cache[name] = values;
+        }
+
+        return values;
+    }
+
+    private static (double, double) ReadRope(JsonElement rope) =>
+        (rope.GetProperty("rope_theta").GetDouble(), rope.GetProperty("rope_type").GetString() == "linear" ? rope.GetProperty("factor").GetDouble() : 1.0);
+}
