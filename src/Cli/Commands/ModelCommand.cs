@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Encoder.Checkpoints;
+using T5Gemma2.Rag.Encoder.Conversion;
+
+namespace T5Gemma2.Rag.Cli.Commands;
+
+/// <summary><c>t5rag model</c>: convert Hugging Face checkpoints to ONNX, and create random checkpoints of the real architecture.</summary>
+internal static class ModelCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var model = new Command("model", "Convert T5Gemma 2 checkpoints and create random ones");
+        model.Subcommands.Add(CreateConvert(console));
+        model.Subcommands.Add(CreateRandom(console));
+        return model;
+    }
+
+    private static Command CreateConvert(CliConsole console)
+    {
+        var source = new Argument<string>("hf-checkpoint-dir") { Description = "A Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer files)" };
+        var target = new Argument<string>("out-dir") { Description = "Where the ONNX model directory is written (must be new or empty)" };
+        var weights = new Option<string>("--weights") { Description = "Weight format of linear layers: fp32, int8 or int4", DefaultValueFactory = _ => "fp32" };
+        var command = new Command("convert", "Convert a Hugging Face T5Gemma 2 checkpoint into ONNX graphs (onnx/encoder_model.onnx)") { source, target, weights };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string format = parse.GetValue(weights)!;
+            if (!Enum.TryParse<WeightFormat>(format, ignoreCase: true, out var weightFormat) || !Enum.IsDefined(weightFormat))
+            {
+                await console.Error.WriteLineAsync($"t5rag model convert: --weights is \"{format}\"; expected fp32, int8 or int4.");
+                return ExitCodes.UsageError;
+            }
+
+            long peakBefore = Process.GetCurrentProcess().PeakWorkingSet64;
+            var result = await console.RunWithStatusAsync("converting", () => Task.FromResult(
+                CheckpointConverter.Convert(parse.GetValue(source)!, parse.GetValue(target)!, weightFormat, new Progress<string>(line => console.Error.WriteLine(line)))));
+            long peak = Process.GetCurrentProcess().PeakWorkingSet64;
+            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"wrote {result.OutputDirectory} ({result.WeightBytes / 1048576.0:F0} MiB of {weightFormat.ToString().ToLowerInvariant()} weights) in {result.Elapsed.TotalSeconds:F1} s; peak memory {Math.Max(peak, peakBefore) / 1048576.0:F0} MiB"));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateRandom(CliConsole console)
+    {
+        var preset = new Option<string>("--preset") { Description = "tiny, 270m-270m, 1b-1b or 4b-4b", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 0 };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "A directory with tokenizer.json (and tokenizer_config.json) to copy into the checkpoint" };
+        var target = new Argument<string>("out-dir") { Description = "Where the checkpoint is written (must be new or empty)" };
+        var command = new Command("create-random", "Write a checkpoint of the real T5Gemma 2 architecture with seeded random weights") { preset, seed, tokenizer, target };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string name = parse.GetValue(preset)!;
+            if (T5Gemma2Preset.Find(name) is not { } chosen)
+            {
+                await console.Error.WriteLineAsync($"t5rag model create-random: --preset is \"{name}\"; expected one of {string.Join(", ", T5Gemma2Preset.All.Select(p => p.Name))}.");
+                return ExitCodes.UsageError;
+            }
+
+            var stopwatch = Stopwatch.StartNew();
+            await console.RunWithStatusAsync($"writing the {chosen.Name} checkpoint", () =>
+            {
+                RandomCheckpoint.Create(chosen, parse.GetValue(seed), parse.GetValue(target)!, parse.GetValue(tokenizer));
+                return Task.FromResult(0);
+            });
+            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"wrote {Path.GetFullPath(parse.GetValue(target)!)} ({chosen.Name}, seed {parse.GetValue(seed)}) in {stopwatch.Elapsed.TotalSeconds:F1} s"));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,201 @@
+using System.Numerics.Tensors;
+using System.Text.Json.Nodes;
+using T5Gemma2.Rag.Encoder;
+using T5Gemma2.Rag.Encoder.Checkpoints;
+using T5Gemma2.Rag.Encoder.Conversion;
+using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Models;
+using T5Gemma2.Rag.Tests.Infrastructure;
+
+namespace T5Gemma2.Rag.Tests.Conversion;
+
+/// <summary>The converter's output as a model directory, its quantized forms, and what it does with broken checkpoints.</summary>
+public sealed class ConverterTests(SharedTinyT5Gemma2 tiny)
+{
+    private static readonly string[] s_texts =
+    [
+        "The encoder's bidirectional outputs, pooled, are the embeddings.",
+        "Kurz.",
+        "東京タワーの高さは333メートルです。",
+        "def f(x):\n    return x * 2  # <end_of_image> appears literally here",
+    ];
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ConvertedDirectoryEmbedsAsTheReferenceEncoderPooled()
+    {
+        using var generator = OnnxEmbeddingGenerator.Create(tiny.ConvertedDirectory);
+        var tokenizer = (Encoder.Tokenization.GemmaTokenizer)generator.Tokenizer;
+        using var weights = SafeTensorsCheckpoint.Open(tiny.CheckpointDirectory);
+        var reference = new ReferenceEncoder(tiny.CheckpointDirectory, weights);
+
+        var embeddings = await generator.GenerateAsync(s_texts, cancellationToken: Token);
+
+        Assert.Equal(ModelKind.T5Gemma2, generator.Model.Kind);
+        Assert.Equal(16, generator.Dimensions);
+        for (int i = 0; i < s_texts.Length; i++)
+        {
+            long[] ids = [.. tokenizer.EncodeToIds(s_texts[i], addBeginningOfSentence: true, addEndOfSentence: false).Select(id => (long)id)];
+            var states = reference.Run([ids], [[.. ids.Select(_ => 1L)]])[0];
+            var mean = new double[16];
+            foreach (var state in states)
+            {
+                for (int h = 0; h < 16; h++)
+                {
+                    mean[h] += state[h] / states.Length;
+                }
+            }
+
+            double norm = Math.Sqrt(mean.Sum(v => v * v));
+            double worst = mean.Select((v, h) => Math.Abs(v / norm - embeddings[i].Vector.Span[h])).Max();
+            Assert.True(worst < 1e-4, $"text {i}: max abs difference {worst:E2}");
+        }
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Int8, 0.99)]
+    [InlineData(WeightFormat.Int4, 0.90)]
+    public async Task QuantizedWeightsStayCloseToFp32(WeightFormat format, double minimumMeanCosine)
+    {
+        using var temp = new TempDirectory();
+        var result = CheckpointConverter.Convert(tiny.CheckpointDirectory, temp.Combine("q"), format);
+        using var quantized = OnnxEmbeddingGenerator.Create(result.OutputDirectory);
+        using var full = OnnxEmbeddingGenerator.Create(tiny.ConvertedDirectory);
+
+        var a = await full.GenerateAsync(s_texts, cancellationToken: Token);
+        var b = await quantized.GenerateAsync(s_texts, cancellationToken: Token);
+
+        double mean = Enumerable.Range(0, s_texts.Length).Average(i => TensorPrimitives.CosineSimilarity(a[i].Vector.Span, b[i].Vector.Span));
+        Assert.True(mean >= minimumMeanCosine, $"{format}: mean cosine {mean:F4}");
+        Assert.True(new FileInfo(result.EncoderGraphPath).Length < new FileInfo(tiny.Conversion.EncoderGraphPath).Length + 1, "quantized graph is not larger");
+    }
+
+    [Fact]
+    public void MissingTensorIsNamedAndNothingIsWritten()
+    {
+        using var temp = new TempDirectory();
+        string checkpoint = CopyCheckpoint(temp, without: "model.encoder.layers.2.mlp.up_proj.weight");
+        string output = temp.Combine("out");
+
+        var error = Assert.Throws<ModelFileException>(() => CheckpointConverter.Convert(checkpoint, output));
+
+        Assert.Contains("model.encoder.layers.2.mlp.up_proj.weight", error.Message, StringComparison.Ordinal);
+        Assert.Contains("missing", error.Message, StringComparison.Ordinal);
+        AssertNothingWritten(temp, output);
+    }
+
+    [Fact]
+    public void ShapeThatContradictsTheConfigIsNamed()
+    {
+        using var temp = new TempDirectory();
+        string checkpoint = CopyCheckpoint(temp, without: null);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(checkpoint, "config.json")))!;
+        config["encoder"]!["text_config"]!["intermediate_size"] = 40;
+        File.WriteAllText(Path.Combine(checkpoint, "config.json"), config.ToJsonString());
+        string output = temp.Combine("out");
+
+        var error = Assert.Throws<ModelFileException>(() => CheckpointConverter.Convert(checkpoint, output));
+
+        Assert.Contains("mlp.gate_proj.weight' has shape [24, 16]; config.json implies [40, 16]", error.Message, StringComparison.Ordinal);
+        AssertNothingWritten(temp, output);
+    }
+
+    [Fact]
+    public void UnknownModelTypeIsNamed()
+    {
+        using var temp = new TempDirectory();
+        string checkpoint = CopyCheckpoint(temp, without: null);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(checkpoint, "config.json")))!;
+        config["model_type"] = "gemma3";
+        File.WriteAllText(Path.Combine(checkpoint, "config.json"), config.ToJsonString());
+
+        var error = Assert.Throws<ModelFileException>(() => CheckpointConverter.Convert(checkpoint, temp.Combine("out")));
+
+        Assert.Contains("\"gemma3\"", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TruncatedSafetensorsIsNamedByTensor()
+    {
+        using var temp = new TempDirectory();
+        string checkpoint = CopyCheckpoint(temp, without: null);
+        string file = Path.Combine(checkpoint, "model.safetensors");
+        using (var stream = new FileStream(file, FileMode.Open))
+        {
+            stream.SetLength(stream.Length / 2);
+        }
+
+        var error = Assert.Throws<ModelFileException>(() => CheckpointConverter.Convert(checkpoint, temp.Combine("out")));
+
+        Assert.Equal(file, error.FilePath);
+        Assert.Contains("truncated", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NonEmptyOutputDirectoryIsRefused()
+    {
+        using var temp = new TempDirectory();
+        string output = temp.Write("out/keep.txt", "mine");
+
+        var error = Assert.Throws<ModelFileException>(() => CheckpointConverter.Convert(tiny.CheckpointDirectory, Path.GetDirectoryName(output)!));
+
+        Assert.Contains("not empty", error.Message, StringComparison.Ordinal);
+        Assert.Equal("mine", File.ReadAllText(output));
+    }
+
+    [Fact]
+    public void RandomCheckpointsAreDeterministic()
+    {
+        using var temp = new TempDirectory();
+        RandomCheckpoint.Create(T5Gemma2Preset.Tiny, SharedTinyT5Gemma2.Seed, temp.Combine("again"), tokenizerDirectory: null);
+        RandomCheckpoint.Create(T5Gemma2Preset.Tiny, SharedTinyT5Gemma2.Seed + 1, temp.Combine("other"), tokenizerDirectory: null);
+
+        byte[] original = File.ReadAllBytes(Path.Combine(tiny.CheckpointDirectory, "model.safetensors"));
+        Assert.Equal(original, File.ReadAllBytes(temp.Combine("again", "model.safetensors")));
+        Assert.NotEqual(original, File.ReadAllBytes(temp.Combine("other", "model.safetensors")));
+    }
+
+    [Fact]
+    public void TinyPresetExercisesEveryPath()
+    {
+        var config = T5Gemma2Config.Read(Path.Combine(tiny.CheckpointDirectory, "config.json")).Encoder;
+
+        Assert.True(config.LayerTypes.Count(t => t == AttentionLayerType.Sliding) >= 2);
+        Assert.Contains(AttentionLayerType.Full, config.LayerTypes);
+        Assert.NotEqual(config.NumAttentionHeads, config.NumKeyValueHeads);
+        Assert.NotEqual(config.HeadDim, config.QueryPreAttentionScalar);
+        Assert.True(config.SlidingWindow < 10);
+        Assert.Equal(8, config.FullRope.LinearFactor);
+    }
+
+    private string CopyCheckpoint(TempDirectory temp, string? without)
+    {
+        string target = temp.Combine("hf");
+        Directory.CreateDirectory(target);
+        foreach (string file in Directory.EnumerateFiles(tiny.CheckpointDirectory))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+
+        if (without is not null)
+        {
+            using var source = SafeTensorsCheckpoint.Open(tiny.CheckpointDirectory);
+            var kept = source.Names.Where(n => n != without).Select(n =>
+            {
+                source.TryGet(n, out var info);
+                float[] values = source.ReadFloat32(info);
+                return (n, info.Shape, (Func<float[]>)(() => values));
+            }).ToList();
+            SafeTensorsWriter.Write(Path.Combine(target, "model.safetensors"), kept, "BF16");
+        }
+
+        return target;
+    }
+
+    private static void AssertNothingWritten(TempDirectory temp, string output)
+    {
+        Assert.False(Directory.Exists(output), "the output directory was created");
+        Assert.Empty(Directory.EnumerateDirectories(temp.Path, "*.partial-*"));
+    }
+}
