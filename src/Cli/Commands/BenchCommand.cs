@@ -26,7 +26,30 @@ internal static class BenchCommand
         var embed = new Command("embed", "Embedding throughput: our batching vs one input per run vs fixed unsorted batches of 32") { modelOption, embedCorpusOption, passagesOption, seedOption, batchTokensOption };
         embed.SetAction((parse, cancellationToken) => EmbeddingBenchmark.RunAsync(console, parse.GetValue(modelOption)!, parse.GetValue(embedCorpusOption)!, parse.GetValue(passagesOption), parse.GetValue(seedOption), parse.GetValue(batchTokensOption), cancellationToken));
 
+        var encoderModels = new Option<string[]>("--model", "-m") { Description = "Converted model directories (the first is the baseline, e.g. fp32 then int8 and int4)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var shapesOption = new Option<string>("--shapes") { Description = "batch×length shapes", DefaultValueFactory = _ => "8x512,1x2048,1x8192" };
+        var encoderCorpus = new Option<string[]>("--corpus") { Description = "Passages for comparing the models' pooled embeddings", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
+        var encoder = new Command("encoder", "T5Gemma 2 encoder tokens/s per shape beside the GEMM limit, long-context ratio, loaded memory, quantized quality") { encoderModels, shapesOption, encoderCorpus };
+        encoder.SetAction(async (parse, cancellationToken) =>
+        {
+            var shapes = new List<(int, int)>();
+            foreach (string shape in parse.GetValue(shapesOption)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                string[] parts = shape.Split('x');
+                if (parts.Length != 2 || !int.TryParse(parts[0], out int batch) || !int.TryParse(parts[1], out int length) || batch < 1 || length < 1)
+                {
+                    await console.Error.WriteLineAsync($"t5rag bench encoder: --shapes entry \"{shape}\"; expected BATCHxLENGTH such as 8x512.");
+                    return ExitCodes.UsageError;
+                }
+
+                shapes.Add((batch, length));
+            }
+
+            return await EncoderBenchmark.RunAsync(console, parse.GetValue(encoderModels)!, [.. shapes], parse.GetValue(encoderCorpus)!, cancellationToken);
+        });
+
         bench.Subcommands.Add(tokenizer);
+        bench.Subcommands.Add(encoder);
         bench.Subcommands.Add(embed);
         return bench;
     }

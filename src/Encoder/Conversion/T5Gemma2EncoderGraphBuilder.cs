@@ -16,6 +16,8 @@ namespace T5Gemma2.Rag.Encoder.Conversion;
 /// Sliding layers are computed block-locally, so they cost O(n·window) rather than O(n²): queries are cut into blocks
 /// of b = max(left reach, right reach) tokens (or the whole sequence when shorter), and each block attends to its own
 /// and its two neighbouring blocks of keys, masked to the exact window. Only the full layers (1 in 6) are quadratic.
+/// Full layers use ONNX Runtime's fused MultiHeadAttention (com.microsoft) with the key-padding mask; with attention
+/// soft-capping, which it cannot express, they fall back to explicit MatMul/Softmax.
 /// All activations are fp32; weights may be quantized (<see cref="LinearWeights"/>).
 /// </remarks>
 internal sealed class T5Gemma2EncoderGraphBuilder
@@ -28,6 +30,7 @@ internal sealed class T5Gemma2EncoderGraphBuilder
     private readonly T5Gemma2StackConfig _c;
     private readonly T5Gemma2Config _config;
     private readonly LinearWeights _linear;
+    private string? _keyPaddingMask;
 
     private T5Gemma2EncoderGraphBuilder(T5Gemma2Config config, T5Gemma2StackWeights weights, LinearWeights linear)
     {
@@ -62,6 +65,7 @@ internal sealed class T5Gemma2EncoderGraphBuilder
         }
 
         var fullMask = new Lazy<string>(() => this.FullAttentionMask(mask));
+        this._keyPaddingMask = g.Op("Cast", [mask], OnnxAttribute.Int("to", (long)OnnxDataType.Int32));
         var slidingMask = new Lazy<SlidingMasks>(() => this.SlidingAttentionMasks(mask, sequence));
         for (int layer = 0; layer < this._c.NumLayers; layer++)
         {
@@ -161,6 +165,17 @@ internal sealed class T5Gemma2EncoderGraphBuilder
         var g = this._g;
         var (q, k, v) = this.Project(h, p, rope);
         int kv = this._c.NumKeyValueHeads, groups = this._c.QueriesPerKeyValueHead, d = this._c.HeadDim;
+        if (this._c.AttentionLogitSoftcapping is null)
+        {
+            // ONNX Runtime's fused MultiHeadAttention never materializes the [s, s] scores: 1.4x faster at 8,192 tokens
+            // here. It has no grouped-query form, so each key/value head is repeated for its query heads (as repeat_kv does).
+            long width = (long)this._c.NumAttentionHeads * d;
+            string Expand(string x) => g.Op("Reshape", [g.Op("Expand", [g.Op("Unsqueeze", [x, g.Int64s(3)]), g.Int64s(1, 1, 1, groups, 1)]), g.Int64s(0, 0, width)]);
+            string attended = g.OpIn(OnnxGraph.MicrosoftDomain, "MultiHeadAttention",
+                [g.Op("Reshape", [q, g.Int64s(0, 0, width)]), Expand(k), Expand(v), "", this._keyPaddingMask!],
+                OnnxAttribute.Int("num_heads", this._c.NumAttentionHeads), OnnxAttribute.Float("scale", 1f));
+            return this.Linear(attended, p + "self_attn.o_proj.weight");
+        }
 
         // Query head i uses key/value head i / groups: q as [b, kv, groups, s, d] against k, v as [b, kv, 1, s, d].
         string q5 = g.Op("Transpose", [g.Op("Reshape", [q, g.Int64s(0, 0, kv, groups, d)])], OnnxAttribute.Ints("perm", 0, 2, 3, 1, 4));

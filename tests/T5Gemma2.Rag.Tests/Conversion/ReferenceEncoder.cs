@@ -13,6 +13,7 @@ internal sealed class ReferenceEncoder
     private readonly SafeTensorsCheckpoint _weights;
     private readonly int _hidden, _layers, _heads, _kvHeads, _headDim, _window, _eoi, _image;
     private readonly double _eps, _scale;
+    private readonly double? _softcap;
     private readonly string[] _layerTypes;
     private readonly (double Theta, double Factor) _slidingRope, _fullRope;
     private readonly Dictionary<string, double[]> _cache = [];
@@ -31,6 +32,7 @@ internal sealed class ReferenceEncoder
         this._window = text.GetProperty("sliding_window").GetInt32();
         this._eps = text.GetProperty("rms_norm_eps").GetDouble();
         this._scale = Math.Pow(text.GetProperty("query_pre_attn_scalar").GetDouble(), -0.5);
+        this._softcap = text.TryGetProperty("attn_logit_softcapping", out var cap) && cap.ValueKind == JsonValueKind.Number ? cap.GetDouble() : null;
         this._layerTypes = [.. text.GetProperty("layer_types").EnumerateArray().Select(e => e.GetString()!)];
         var rope = text.GetProperty("rope_parameters");
         this._slidingRope = ReadRope(rope.GetProperty("sliding_attention"));
@@ -122,9 +124,13 @@ internal sealed class ReferenceEncoder
                 {
                     int distance = i - j;
                     bool inWindow = full || (distance >= 0 && distance < left) || (distance < 0 && -distance < right);
-                    scores[j] = mask[j] == 1 && inWindow
-                        ? Enumerable.Range(0, d).Sum(t => q[i][head][t] * k[j][kvHead][t]) * this._scale
-                        : double.NegativeInfinity;
+                    double score = Enumerable.Range(0, d).Sum(t => q[i][head][t] * k[j][kvHead][t]) * this._scale;
+                    if (this._softcap is double c)
+                    {
+                        score = Math.Tanh(score / c) * c;
+                    }
+
+                    scores[j] = mask[j] == 1 && inWindow ? score : double.NegativeInfinity;
                 }
 
                 double max = scores.Max();
