@@ -57,9 +57,10 @@ internal static class EncoderBenchmark
         foreach (string model in throughput.Keys.Select(k => k.Model).Distinct())
         {
             var longest = shapes.MaxBy(s => s.Length);
-            var shortest = shapes.Where(s => s.Length < longest.Length).MinBy(s => s.Length);
-            if (shortest != default)
+            var shorter = shapes.Where(s => s.Length < longest.Length).ToList();
+            if (shorter.Count > 0)
             {
+                var shortest = shorter.MinBy(s => s.Length);
                 await console.Out.WriteLineAsync(string.Create(culture, $"{model}: tokens/s at {longest.Batch} × {longest.Length} ÷ at {shortest.Batch} × {shortest.Length} = {throughput[(model, longest.Batch, longest.Length)] / throughput[(model, shortest.Batch, shortest.Length)]:F2} (target ≥ 0.5)"));
             }
         }
