@@ -11,8 +11,8 @@ namespace T5Gemma2.Rag.Cli.Bench;
 
 /// <summary>
 /// Throughput of converted T5Gemma 2 encoders at several batch × length shapes, each beside the machine's GEMM limit
-/// measured in the same run (an ONNX Runtime MatMul of the model's own MLP shape), the long-context ratio, the memory
-/// of a loaded encoder, and, for quantized models, how close their pooled embeddings stay to the first model's.
+/// measured in the same run (an ONNX Runtime MatMul of the model's own MLP shape), the long-context ratio, and, for
+/// quantized models, how close their pooled embeddings stay to the first model's.
 /// </summary>
 internal static class EncoderBenchmark
 {
@@ -29,9 +29,7 @@ internal static class EncoderBenchmark
         {
             var config = T5Gemma2Config.Read(Path.Combine(model, "config.json")).Encoder;
             string graph = ModelDirectory.Open(model).EncoderGraphPath;
-            long before = Process.GetCurrentProcess().WorkingSet64;
             using var session = new InferenceSession(graph, new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL });
-            long loaded = Process.GetCurrentProcess().WorkingSet64 - before;
             string name = Path.GetFileName(Path.GetFullPath(model).TrimEnd(Path.DirectorySeparatorChar));
             Run(session, config, 1, 64); // warm-up, untimed
 
@@ -42,11 +40,11 @@ internal static class EncoderBenchmark
                 double tokensPerSecond = batch * length / seconds;
                 throughput[(name, batch, length)] = tokensPerSecond;
                 double utilization = FlopsPerToken(config, length) * tokensPerSecond / peak;
-                rows.Add([name, $"{batch} × {length}", tokensPerSecond.ToString("N0", culture), seconds.ToString("F2", culture), utilization.ToString("F2", culture), (loaded / 1048576.0).ToString("F0", culture)]);
+                rows.Add([name, $"{batch} × {length}", tokensPerSecond.ToString("N0", culture), seconds.ToString("F2", culture), utilization.ToString("F2", culture)]);
             }
         }
 
-        console.WriteTable("encoder throughput (tokens/s; GEMM ratio = model FLOPs/token × tokens/s ÷ GEMM limit)", ["model", "batch × length", "tokens/s", "seconds", "GEMM ratio", "loaded MiB"], rows);
+        console.WriteTable("encoder throughput (tokens/s; GEMM ratio = model FLOPs/token × tokens/s ÷ GEMM limit)", ["model", "batch × length", "tokens/s", "seconds", "GEMM ratio"], rows);
 
         string baseline = Path.GetFileName(Path.GetFullPath(models[0]).TrimEnd(Path.DirectorySeparatorChar));
         foreach (var ((model, batch, length), value) in throughput.Where(t => t.Key.Model != baseline))
