@@ -2,6 +2,7 @@ using System.CommandLine;
 using T5Gemma2.Rag.Cli.Commands;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder;
+using T5Gemma2.Rag.Encoder.Hub;
 using T5Gemma2.Rag.Encoder.Onnx;
 
 namespace T5Gemma2.Rag.Cli;
@@ -42,6 +43,11 @@ public static class CliApplication
         {
             await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
             return ExitCodes.InputError;
+        }
+        catch (HubException ex)
+        {
+            await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
+            return ExitCodes.Unavailable;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -4,6 +4,7 @@ using System.Globalization;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Checkpoints;
 using T5Gemma2.Rag.Encoder.Conversion;
+using T5Gemma2.Rag.Encoder.Hub;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
@@ -15,6 +16,7 @@ internal static class ModelCommand
         var model = new Command("model", "Convert T5Gemma 2 checkpoints and create random ones");
         model.Subcommands.Add(CreateConvert(console));
         model.Subcommands.Add(CreateRandom(console));
+        model.Subcommands.Add(CreatePull(console));
         return model;
     }
 
@@ -39,6 +41,56 @@ internal static class ModelCommand
             long peak = Process.GetCurrentProcess().PeakWorkingSet64;
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"wrote {result.OutputDirectory} ({result.WeightBytes / 1048576.0:F0} MiB of {weightFormat.ToString().ToLowerInvariant()} weights) in {result.Elapsed.TotalSeconds:F1} s; peak memory {Math.Max(peak, peakBefore) / 1048576.0:F0} MiB"));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreatePull(CliConsole console)
+    {
+        var id = new Argument<string>("hf-model-id") { Description = "A Hub model id, e.g. google/t5gemma-2-270m-270m" };
+        var revision = new Option<string>("--revision") { Description = "Branch, tag or commit", DefaultValueFactory = _ => "main" };
+        var output = new Option<string?>("--out") { Description = "Where the converted model goes (default: ./<name>-onnx)" };
+        var weights = new Option<string>("--weights") { Description = "fp32, int8 or int4", DefaultValueFactory = _ => "fp32" };
+        var cache = new Option<string?>("--cache-dir") { Description = "Where downloads are kept and resumed (default: $T5RAG_CACHE or ~/.cache/t5rag/hub)" };
+        var endpoint = new Option<string?>("--endpoint") { Description = "The Hub or a mirror (default: $HF_ENDPOINT or https://huggingface.co)" };
+        var command = new Command("pull", "Download a checkpoint from the Hugging Face Hub (HF_TOKEN for gated models; resumes) and convert it") { id, revision, output, weights, cache, endpoint };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string repository = parse.GetValue(id)!;
+            string format = parse.GetValue(weights)!;
+            if (!Enum.TryParse<WeightFormat>(format, ignoreCase: true, out var weightFormat) || !Enum.IsDefined(weightFormat))
+            {
+                await console.Error.WriteLineAsync($"t5rag model pull: --weights is \"{format}\"; expected fp32, int8 or int4.");
+                return ExitCodes.UsageError;
+            }
+
+            if (repository.Split('/') is not [{ Length: > 0 }, { Length: > 0 }])
+            {
+                await console.Error.WriteLineAsync($"t5rag model pull: \"{repository}\" is not a model id; expected owner/name, e.g. google/t5gemma-2-270m-270m.");
+                return ExitCodes.UsageError;
+            }
+
+            string name = repository.Split('/')[1];
+            string cacheRoot = parse.GetValue(cache) ?? Environment.GetEnvironmentVariable("T5RAG_CACHE")
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "t5rag", "hub");
+            string download = Path.Combine(cacheRoot, repository.Replace('/', '-') + "--" + parse.GetValue(revision));
+            var options = parse.GetValue(endpoint) is { } url ? new HuggingFaceHubOptions { Endpoint = new Uri(url.EndsWith('/') ? url : url + "/") } : new HuggingFaceHubOptions();
+            using var client = new HuggingFaceHubClient(options);
+            string? lastFile = null;
+            var progress = new Progress<(string File, long Bytes, long? Size)>(p =>
+            {
+                // Plain lines: one when a file starts and one when it ends (a terminal shows the spinner meanwhile).
+                if (p.File != lastFile)
+                {
+                    lastFile = p.File;
+                    console.Error.WriteLine($"downloading {p.File}{(p.Size is long total ? $" ({total / 1048576.0:F1} MiB)" : "")}");
+                }
+            });
+            string commit = await console.RunWithStatusAsync($"downloading {repository}@{parse.GetValue(revision)}", () =>
+                CheckpointDownloader.DownloadAsync(client, repository, parse.GetValue(revision)!, download, progress, cancellationToken));
+            var result = CheckpointConverter.Convert(download, parse.GetValue(output) ?? name + "-onnx", weightFormat, new Progress<string>(line => console.Error.WriteLine(line)));
+            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"pulled {repository}@{commit[..Math.Min(12, commit.Length)]} into {download}; converted to {result.OutputDirectory} in {result.Elapsed.TotalSeconds:F1} s"));
             return ExitCodes.Success;
         });
         return command;
