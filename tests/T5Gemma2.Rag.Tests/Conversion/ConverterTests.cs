@@ -92,6 +92,53 @@ public sealed class ConverterTests(SharedTinyT5Gemma2 tiny)
     }
 
     [Fact]
+    public async Task ShardedCheckpointsWithNewerTensorNamesAndMixedDtypesConvertAlike()
+    {
+        // Two shards listed by model.safetensors.index.json, one F32 and one BF16, under transformers >= 5.1's
+        // model.encoder.text_model.* names: the same weights, so the same embeddings.
+        using var temp = new TempDirectory();
+        string checkpoint = temp.Combine("sharded");
+        Directory.CreateDirectory(checkpoint);
+        foreach (string file in new[] { "config.json", "tokenizer.json", "tokenizer_config.json" })
+        {
+            File.Copy(Path.Combine(tiny.CheckpointDirectory, file), Path.Combine(checkpoint, file));
+        }
+
+        using (var source = SafeTensorsCheckpoint.Open(tiny.CheckpointDirectory))
+        {
+            var tensors = source.Names.Order(StringComparer.Ordinal).Select(name =>
+            {
+                source.TryGet(name, out var info);
+                float[] values = source.ReadFloat32(info);
+                string renamed = name.StartsWith("model.encoder.", StringComparison.Ordinal) ? "model.encoder.text_model." + name["model.encoder.".Length..] : name;
+                return (renamed, info.Shape, (Func<float[]>)(() => values));
+            }).ToList();
+            int half = tensors.Count / 2;
+            SafeTensorsWriter.Write(Path.Combine(checkpoint, "model-00001-of-00002.safetensors"), tensors[..half], "F32");
+            SafeTensorsWriter.Write(Path.Combine(checkpoint, "model-00002-of-00002.safetensors"), tensors[half..], "BF16");
+            var map = new JsonObject();
+            for (int i = 0; i < tensors.Count; i++)
+            {
+                map[tensors[i].renamed] = i < half ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+            }
+
+            File.WriteAllText(Path.Combine(checkpoint, "model.safetensors.index.json"), new JsonObject { ["metadata"] = new JsonObject(), ["weight_map"] = map }.ToJsonString());
+        }
+
+        var result = CheckpointConverter.Convert(checkpoint, temp.Combine("onnx"));
+        using var sharded = OnnxEmbeddingGenerator.Create(result.OutputDirectory);
+        using var original = OnnxEmbeddingGenerator.Create(tiny.ConvertedDirectory);
+
+        var a = await original.GenerateAsync(s_texts, cancellationToken: Token);
+        var b = await sharded.GenerateAsync(s_texts, cancellationToken: Token);
+
+        for (int i = 0; i < s_texts.Length; i++)
+        {
+            Assert.Equal(a[i].Vector.ToArray(), b[i].Vector.ToArray());
+        }
+    }
+
+    [Fact]
     public void MissingTensorIsNamedAndNothingIsWritten()
     {
         using var temp = new TempDirectory();
