@@ -28,10 +28,9 @@ internal static class ModelCommand
         var command = new Command("convert", "Convert a Hugging Face T5Gemma 2 checkpoint into ONNX graphs (onnx/encoder_model.onnx)") { source, target, weights };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            string format = parse.GetValue(weights)!;
-            if (!Enum.TryParse<WeightFormat>(format, ignoreCase: true, out var weightFormat) || !Enum.IsDefined(weightFormat))
+            if (!TryParseWeights(parse.GetValue(weights)!, out var weightFormat))
             {
-                await console.Error.WriteLineAsync($"t5rag model convert: --weights is \"{format}\"; expected fp32, int8 or int4.");
+                await console.Error.WriteLineAsync($"t5rag model convert: --weights is \"{parse.GetValue(weights)}\"; expected fp32, int8 or int4.");
                 return ExitCodes.UsageError;
             }
 
@@ -58,10 +57,9 @@ internal static class ModelCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             string repository = parse.GetValue(id)!;
-            string format = parse.GetValue(weights)!;
-            if (!Enum.TryParse<WeightFormat>(format, ignoreCase: true, out var weightFormat) || !Enum.IsDefined(weightFormat))
+            if (!TryParseWeights(parse.GetValue(weights)!, out var weightFormat))
             {
-                await console.Error.WriteLineAsync($"t5rag model pull: --weights is \"{format}\"; expected fp32, int8 or int4.");
+                await console.Error.WriteLineAsync($"t5rag model pull: --weights is \"{parse.GetValue(weights)}\"; expected fp32, int8 or int4.");
                 return ExitCodes.UsageError;
             }
 
@@ -95,6 +93,10 @@ internal static class ModelCommand
         });
         return command;
     }
+
+    /// <summary>fp32, int8 or int4, in any case; numbers and other enum spellings are refused.</summary>
+    private static bool TryParseWeights(string value, out WeightFormat format) =>
+        Enum.TryParse(value, ignoreCase: true, out format) && Enum.IsDefined(format) && !char.IsDigit(value[0]);
 
     private static Command CreateRandom(CliConsole console)
     {

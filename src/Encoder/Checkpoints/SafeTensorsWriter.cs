@@ -47,7 +47,7 @@ public static class SafeTensorsWriter
 
             if (size == 4)
             {
-                stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+                Onnx.Graph.OnnxTensor.WriteFloats(stream, values);
                 continue;
             }
 

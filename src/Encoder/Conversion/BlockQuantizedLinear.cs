@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using T5Gemma2.Rag.Encoder.Checkpoints;
 using T5Gemma2.Rag.Encoder.Onnx.Graph;
 
@@ -41,7 +40,7 @@ internal sealed class BlockQuantizedLinear : LinearWeights
         // One pass over the weight fills all three tensors; it runs when the first of them is written.
         var quantized = new Lazy<Quantized>(() => this.Quantize(weights.Read(weight), n, k, blocks, blobBytes, zeroPointBytes));
         string data = graph.Initializer(weight + "_q" + this._bits, OnnxTensor.Deferred(OnnxDataType.UInt8, [n, blocks, blobBytes], (long)n * blocks * blobBytes, s => s.Write(quantized.Value.Data)));
-        string scales = graph.Initializer(weight + "_scales", OnnxTensor.Deferred(OnnxDataType.Float, [(long)n * blocks], (long)n * blocks * 4, s => s.Write(MemoryMarshal.AsBytes(quantized.Value.Scales.AsSpan()))));
+        string scales = graph.Initializer(weight + "_scales", OnnxTensor.Deferred(OnnxDataType.Float, [(long)n * blocks], (long)n * blocks * 4, s => OnnxTensor.WriteFloats(s, quantized.Value.Scales)));
         string zeroPoints = graph.Initializer(weight + "_zero_points", OnnxTensor.Deferred(OnnxDataType.UInt8, [(long)n * zeroPointBytes], (long)n * zeroPointBytes, s => s.Write(quantized.Value.ZeroPoints)));
         return graph.OpIn(
             OnnxGraph.MicrosoftDomain,

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using T5Gemma2.Rag.Encoder.Checkpoints;
 using T5Gemma2.Rag.Encoder.Onnx.Graph;
 
@@ -39,7 +38,7 @@ internal abstract class LinearWeights
                     }
                 }
 
-                stream.Write(MemoryMarshal.AsBytes(transposed.AsSpan()));
+                OnnxTensor.WriteFloats(stream, transposed);
             }));
             return graph.Op("MatMul", [x, name]);
         }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using T5Gemma2.Rag.Encoder.Checkpoints;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Models;
@@ -305,7 +304,7 @@ internal sealed class T5Gemma2EncoderGraphBuilder
                 values[i] += 1f;
             }
 
-            stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+            OnnxTensor.WriteFloats(stream, values);
         }));
         string meanSquare = g.Op("ReduceMean", [g.Op("Pow", [x, g.FloatScalar(2f)]), g.Int64s(-1)], OnnxAttribute.Int("keepdims", 1));
         string normalized = g.Op("Div", [x, g.Op("Sqrt", [g.Op("Add", [meanSquare, g.FloatScalar((float)this._c.RmsNormEps)])])]);
@@ -315,5 +314,5 @@ internal sealed class T5Gemma2EncoderGraphBuilder
     private string Linear(string x, string weight) => this._linear.Apply(this._g, x, weight, this._weights);
 
     private OnnxTensor Raw(string suffix, long[] shape) =>
-        OnnxTensor.Deferred(OnnxDataType.Float, shape, shape.Aggregate(1L, (a, b) => a * b) * 4, stream => stream.Write(MemoryMarshal.AsBytes(this._weights.Read(suffix).AsSpan())));
+        OnnxTensor.Deferred(OnnxDataType.Float, shape, shape.Aggregate(1L, (a, b) => a * b) * 4, stream => OnnxTensor.WriteFloats(stream, this._weights.Read(suffix)));
 }

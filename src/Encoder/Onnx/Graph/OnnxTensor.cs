@@ -36,6 +36,19 @@ public sealed class OnnxTensor
 
     public void WriteTo(Stream stream) => this._write(stream);
 
+    /// <summary>
+    /// Writes floats as little-endian bytes in slices: a span of bytes cannot exceed 2 GB, and a 4b-size embedding is 2.7 GB.
+    /// </summary>
+    public static void WriteFloats(Stream stream, ReadOnlySpan<float> values)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        const int Slice = 1 << 26;
+        for (int start = 0; start < values.Length; start += Slice)
+        {
+            stream.Write(MemoryMarshal.AsBytes(values.Slice(start, Math.Min(Slice, values.Length - start))));
+        }
+    }
+
     private static OnnxTensor Create<T>(OnnxDataType dataType, long[] dims, T[] values, int elementSize)
         where T : unmanaged
     {
@@ -45,6 +58,13 @@ public sealed class OnnxTensor
             throw new ArgumentException($"tensor of shape [{string.Join(", ", dims)}] needs {expected} values, got {values.Length}.", nameof(values));
         }
 
-        return new OnnxTensor(dataType, dims, (long)values.Length * elementSize, stream => stream.Write(MemoryMarshal.AsBytes(values.AsSpan())));
+        return new OnnxTensor(dataType, dims, (long)values.Length * elementSize, stream =>
+        {
+            const int Slice = 1 << 24;
+            for (int start = 0; start < values.Length; start += Slice)
+            {
+                stream.Write(MemoryMarshal.AsBytes(values.AsSpan(start, Math.Min(Slice, values.Length - start))));
+            }
+        });
     }
 }
