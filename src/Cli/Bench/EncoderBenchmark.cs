@@ -30,7 +30,8 @@ internal static class EncoderBenchmark
             var config = T5Gemma2Config.Read(Path.Combine(model, "config.json")).Encoder;
             string graph = ModelDirectory.Open(model).EncoderGraphPath;
             using var session = new InferenceSession(graph, new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL });
-            string name = Path.GetFileName(Path.GetFullPath(model).TrimEnd(Path.DirectorySeparatorChar));
+            // Models are told apart by the path given; two folders of one name in different places stay distinct.
+            string name = model.TrimEnd(Path.DirectorySeparatorChar);
             Run(session, config, 1, 64); // warm-up, untimed
 
             foreach (var (batch, length) in shapes)
@@ -46,7 +47,7 @@ internal static class EncoderBenchmark
 
         console.WriteTable("encoder throughput (tokens/s; GEMM ratio = model FLOPs/token × tokens/s ÷ GEMM limit)", ["model", "batch × length", "tokens/s", "seconds", "GEMM ratio"], rows);
 
-        string baseline = Path.GetFileName(Path.GetFullPath(models[0]).TrimEnd(Path.DirectorySeparatorChar));
+        string baseline = models[0].TrimEnd(Path.DirectorySeparatorChar);
         foreach (var ((model, batch, length), value) in throughput.Where(t => t.Key.Model != baseline))
         {
             await console.Out.WriteLineAsync(string.Create(culture, $"{model} ÷ {baseline} at {batch} × {length}: {value / throughput[(baseline, batch, length)]:F2}x"));

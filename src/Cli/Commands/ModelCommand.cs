@@ -36,7 +36,7 @@ internal static class ModelCommand
 
             long peakBefore = Process.GetCurrentProcess().PeakWorkingSet64;
             var result = await console.RunWithStatusAsync("converting", () => Task.FromResult(
-                CheckpointConverter.Convert(parse.GetValue(source)!, parse.GetValue(target)!, weightFormat, new Progress<string>(line => console.Error.WriteLine(line)))));
+                CheckpointConverter.Convert(parse.GetValue(source)!, parse.GetValue(target)!, weightFormat, new Progress<string>(line => console.Error.WriteLine(line)), cancellationToken)));
             long peak = Process.GetCurrentProcess().PeakWorkingSet64;
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"wrote {result.OutputDirectory} ({result.WeightBytes / 1048576.0:F0} MiB of {weightFormat.ToString().ToLowerInvariant()} weights) in {result.Elapsed.TotalSeconds:F1} s; peak memory {Math.Max(peak, peakBefore) / 1048576.0:F0} MiB"));
@@ -87,16 +87,25 @@ internal static class ModelCommand
             });
             string commit = await console.RunWithStatusAsync($"downloading {repository}@{parse.GetValue(revision)}", () =>
                 CheckpointDownloader.DownloadAsync(client, repository, parse.GetValue(revision)!, download, progress, cancellationToken));
-            var result = CheckpointConverter.Convert(download, parse.GetValue(output) ?? name + "-onnx", weightFormat, new Progress<string>(line => console.Error.WriteLine(line)));
+            var result = CheckpointConverter.Convert(download, parse.GetValue(output) ?? name + "-onnx", weightFormat, new Progress<string>(line => console.Error.WriteLine(line)), cancellationToken);
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"pulled {repository}@{commit[..Math.Min(12, commit.Length)]} into {download}; converted to {result.OutputDirectory} in {result.Elapsed.TotalSeconds:F1} s"));
             return ExitCodes.Success;
         });
         return command;
     }
 
-    /// <summary>fp32, int8 or int4, in any case; numbers and other enum spellings are refused.</summary>
-    private static bool TryParseWeights(string value, out WeightFormat format) =>
-        Enum.TryParse(value, ignoreCase: true, out format) && Enum.IsDefined(format) && !char.IsDigit(value[0]);
+    /// <summary>fp32, int8 or int4, in any case; nothing else.</summary>
+    private static bool TryParseWeights(string value, out WeightFormat format)
+    {
+        format = value.ToLowerInvariant() switch
+        {
+            "fp32" => WeightFormat.Fp32,
+            "int8" => WeightFormat.Int8,
+            "int4" => WeightFormat.Int4,
+            _ => (WeightFormat)(-1),
+        };
+        return Enum.IsDefined(format);
+    }
 
     private static Command CreateRandom(CliConsole console)
     {
@@ -117,7 +126,7 @@ internal static class ModelCommand
             var stopwatch = Stopwatch.StartNew();
             await console.RunWithStatusAsync($"writing the {chosen.Name} checkpoint", () =>
             {
-                RandomCheckpoint.Create(chosen, parse.GetValue(seed), parse.GetValue(target)!, parse.GetValue(tokenizer));
+                RandomCheckpoint.Create(chosen, parse.GetValue(seed), parse.GetValue(target)!, parse.GetValue(tokenizer), cancellationToken);
                 return Task.FromResult(0);
             });
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"wrote {Path.GetFullPath(parse.GetValue(target)!)} ({chosen.Name}, seed {parse.GetValue(seed)}) in {stopwatch.Elapsed.TotalSeconds:F1} s"));

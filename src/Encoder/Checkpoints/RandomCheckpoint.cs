@@ -14,20 +14,13 @@ public static class RandomCheckpoint
 {
     /// <summary>Creates the checkpoint in <paramref name="outputDirectory"/> (created; must be empty or absent).</summary>
     /// <param name="tokenizerDirectory">A directory with tokenizer.json (and optionally tokenizer_config.json) to copy in; null writes none.</param>
-    public static void Create(T5Gemma2Preset preset, int seed, string outputDirectory, string? tokenizerDirectory)
+    public static void Create(T5Gemma2Preset preset, int seed, string outputDirectory, string? tokenizerDirectory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(preset);
-        if (Directory.Exists(outputDirectory) && Directory.EnumerateFileSystemEntries(outputDirectory).Any())
+        StagedDirectory.Write(outputDirectory, staging =>
         {
-            throw new ModelFileException(outputDirectory, "is not empty; expected a new or empty directory for the checkpoint.");
-        }
-
-        string temporary = outputDirectory.TrimEnd(Path.DirectorySeparatorChar) + ".partial-" + Guid.NewGuid().ToString("N")[..8];
-        Directory.CreateDirectory(temporary);
-        try
-        {
-            File.WriteAllText(Path.Combine(temporary, "config.json"), Config(preset).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            SafeTensorsWriter.Write(Path.Combine(temporary, "model.safetensors"), Tensors(preset, seed), "BF16");
+            File.WriteAllText(Path.Combine(staging, "config.json"), Config(preset).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            SafeTensorsWriter.Write(Path.Combine(staging, "model.safetensors"), Tensors(preset, seed, cancellationToken), "BF16");
             if (tokenizerDirectory is not null)
             {
                 foreach (string file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json" })
@@ -35,7 +28,7 @@ public static class RandomCheckpoint
                     string source = Path.Combine(tokenizerDirectory, file);
                     if (File.Exists(source))
                     {
-                        File.Copy(source, Path.Combine(temporary, file));
+                        File.Copy(source, Path.Combine(staging, file));
                     }
                     else if (file == "tokenizer.json")
                     {
@@ -44,18 +37,8 @@ public static class RandomCheckpoint
                 }
             }
 
-            if (Directory.Exists(outputDirectory))
-            {
-                Directory.Delete(outputDirectory);
-            }
-
-            Directory.Move(temporary, outputDirectory);
-        }
-        catch
-        {
-            Directory.Delete(temporary, recursive: true);
-            throw;
-        }
+            return 0;
+        });
     }
 
     /// <summary>config.json of a preset, in the layout of the hub's T5Gemma 2 configs.</summary>
@@ -127,7 +110,7 @@ public static class RandomCheckpoint
         };
     }
 
-    private static List<(string Name, long[] Shape, Func<float[]> Values)> Tensors(T5Gemma2Preset preset, int seed)
+    private static List<(string Name, long[] Shape, Func<float[]> Values)> Tensors(T5Gemma2Preset preset, int seed, CancellationToken cancellationToken)
     {
         // The preset's stack dimensions come from the same reader conversion uses, so the two cannot drift apart.
         using var document = JsonDocument.Parse(Config(preset).ToJsonString());
@@ -151,7 +134,11 @@ public static class RandomCheckpoint
                     "embed_tokens.eoi_embedding" => 1f, // used unscaled
                     _ => 1f / MathF.Sqrt(shape[^1]),
                 };
-                tensors.Add((name, shape, () => Normal(shape.Aggregate(1L, (a, b) => a * b), std, seed, name)));
+                tensors.Add((name, shape, () =>
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    return Normal(SafeTensorInfo.CountElements(shape), std, seed, name);
+                }));
             }
         }
 

@@ -42,7 +42,19 @@ public sealed class SafeTensorsCheckpoint : IDisposable
                 throw new ModelFileException(index, "has no \"weight_map\"; expected tensor name → shard file.");
             }
 
-            paths = map.EnumerateObject().Select(e => e.Value.GetString() ?? "").Distinct(StringComparer.Ordinal).Select(f => Path.Combine(directory, f)).ToList();
+            var shards = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var entry in map.EnumerateObject())
+            {
+                string? shard = entry.Value.ValueKind == JsonValueKind.String ? entry.Value.GetString() : null;
+                if (string.IsNullOrEmpty(shard) || shard.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(shard))
+                {
+                    throw new ModelFileException(index, $"weight_map entry '{entry.Name}' names {entry.Value.GetRawText()}; expected a shard file name inside the checkpoint directory.");
+                }
+
+                shards.Add(shard);
+            }
+
+            paths = [.. shards.Select(f => Path.Combine(directory, f))];
             foreach (string shard in paths.Where(p => !File.Exists(p)))
             {
                 throw new ModelFileException(shard, "not found; model.safetensors.index.json lists it as a shard.");

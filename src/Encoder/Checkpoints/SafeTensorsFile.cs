@@ -1,32 +1,28 @@
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
 
 namespace T5Gemma2.Rag.Encoder.Checkpoints;
 
 /// <summary>
-/// A safetensors file, memory-mapped: an 8-byte little-endian header length, a JSON header of name → dtype, shape,
-/// data_offsets, then the data. The header is checked against the file's size so a truncated download is reported
-/// by tensor name rather than read as garbage.
+/// A safetensors file: an 8-byte little-endian header length, a JSON header of name → dtype, shape, data_offsets, then
+/// the data. The header is checked against the file's size so a truncated download is reported by tensor name rather
+/// than read as garbage. Tensors are read with positional reads (no memory map), so converting a checkpoint larger
+/// than memory keeps only the tensor at hand resident.
 /// </summary>
-public sealed unsafe class SafeTensorsFile : IDisposable
+public sealed class SafeTensorsFile : IDisposable
 {
     private const long MaxHeaderBytes = 100 * 1024 * 1024;
 
-    private readonly MemoryMappedFile _map;
-    private readonly MemoryMappedViewAccessor _view;
-    private readonly byte* _data;
-    private bool _disposed;
+    private readonly SafeFileHandle _handle;
+    private readonly long _dataStart;
 
-    private SafeTensorsFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, long dataStart, Dictionary<string, SafeTensorInfo> tensors)
+    private SafeTensorsFile(string path, SafeFileHandle handle, long dataStart, Dictionary<string, SafeTensorInfo> tensors)
     {
         this.FilePath = path;
-        this._map = map;
-        this._view = view;
-        byte* pointer = null;
-        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        this._data = pointer + view.PointerOffset + dataStart;
+        this._handle = handle;
+        this._dataStart = dataStart;
         this.Tensors = tensors;
     }
 
@@ -37,14 +33,21 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     /// <exception cref="ModelFileException">The file is missing, its header is not valid, or a tensor lies beyond its end.</exception>
     public static SafeTensorsFile Open(string path)
     {
-        long length;
-        byte[] header;
+        SafeFileHandle handle;
         try
         {
-            using var stream = File.OpenRead(path);
-            length = stream.Length;
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelFileException(path, $"cannot be read ({ex.Message}).", ex);
+        }
+
+        try
+        {
+            long length = RandomAccess.GetLength(handle);
             Span<byte> prefix = stackalloc byte[8];
-            if (stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8)
+            if (length < 8 || RandomAccess.Read(handle, prefix, 0) < 8)
             {
                 throw new ModelFileException(path, $"is {length} bytes; expected a safetensors file (8-byte header length, JSON header, data).");
             }
@@ -55,69 +58,89 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 throw new ModelFileException(path, $"announces a {headerLength}-byte header in a {length}-byte file; expected a safetensors file (truncated or not safetensors).");
             }
 
-            header = new byte[headerLength];
-            stream.ReadExactly(header);
+            var header = new byte[headerLength];
+            RandomAccess.Read(handle, header, 8);
+            long dataStart = 8 + headerLength;
+            return new SafeTensorsFile(path, handle, dataStart, ParseHeader(path, header, length - dataStart));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch
         {
-            throw new ModelFileException(path, $"cannot be read ({ex.Message}).", ex);
+            handle.Dispose();
+            throw;
         }
-
-        long dataStart = 8 + header.Length;
-        var tensors = ParseHeader(path, header, length - dataStart);
-        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        var view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-        return new SafeTensorsFile(path, map, view, dataStart, tensors);
     }
 
     /// <summary>Reads a tensor as float32, converting from bf16 or f16.</summary>
     public void ReadFloat32(SafeTensorInfo tensor, Span<float> destination)
     {
-        ObjectDisposedException.ThrowIf(this._disposed, this);
+        ArgumentNullException.ThrowIfNull(tensor);
+        ObjectDisposedException.ThrowIf(this._handle.IsClosed, this);
         long count = tensor.ElementCount;
         if (destination.Length != count)
         {
             throw new ArgumentException($"tensor '{tensor.Name}' has {count} elements; the destination holds {destination.Length}.", nameof(destination));
         }
 
-        byte* source = this._data + tensor.Begin;
-        switch (tensor.DataType)
+        int size = SafeTensorInfo.ElementSize(tensor.DataType);
+        if (tensor.DataType is not ("F32" or "BF16" or "F16"))
         {
-            case "F32":
-                new ReadOnlySpan<float>(source, (int)count).CopyTo(destination);
-                break;
-            case "BF16":
-                var bf16 = new ReadOnlySpan<ushort>(source, (int)count);
-                for (int i = 0; i < bf16.Length; i++)
-                {
-                    destination[i] = BitConverter.Int32BitsToSingle(bf16[i] << 16);
-                }
-
-                break;
-            case "F16":
-                var f16 = new ReadOnlySpan<Half>(source, (int)count);
-                for (int i = 0; i < f16.Length; i++)
-                {
-                    destination[i] = (float)f16[i];
-                }
-
-                break;
-            default:
-                throw new ModelFileException(this.FilePath, $"tensor '{tensor.Name}' is {tensor.DataType}; expected BF16, F16 or F32.");
+            throw new ModelFileException(this.FilePath, $"tensor '{tensor.Name}' is {tensor.DataType}; expected BF16, F16 or F32.");
         }
-    }
 
-    public void Dispose()
-    {
-        if (this._disposed)
+        if (tensor.DataType == "F32")
         {
+            this.ReadExactly(MemoryMarshal.AsBytes(destination), tensor.Begin, tensor.Name);
             return;
         }
 
-        this._disposed = true;
-        this._view.SafeMemoryMappedViewHandle.ReleasePointer();
-        this._view.Dispose();
-        this._map.Dispose();
+        // Half-width values go through a buffer, a slice at a time.
+        var buffer = new byte[1 << 22];
+        long offset = tensor.Begin;
+        for (int done = 0; done < destination.Length;)
+        {
+            int take = Math.Min(buffer.Length / size, destination.Length - done);
+            var bytes = buffer.AsSpan(0, take * size);
+            this.ReadExactly(bytes, offset, tensor.Name);
+            var target = destination.Slice(done, take);
+            if (tensor.DataType == "BF16")
+            {
+                var bf16 = MemoryMarshal.Cast<byte, ushort>(bytes);
+                for (int i = 0; i < take; i++)
+                {
+                    target[i] = BitConverter.Int32BitsToSingle(bf16[i] << 16);
+                }
+            }
+            else
+            {
+                var f16 = MemoryMarshal.Cast<byte, Half>(bytes);
+                for (int i = 0; i < take; i++)
+                {
+                    target[i] = (float)f16[i];
+                }
+            }
+
+            offset += bytes.Length;
+            done += take;
+        }
+    }
+
+    public void Dispose() => this._handle.Dispose();
+
+    private void ReadExactly(Span<byte> destination, long dataOffset, string tensor)
+    {
+        const int Slice = 1 << 30;
+        long position = this._dataStart + dataOffset;
+        while (!destination.IsEmpty)
+        {
+            int read = RandomAccess.Read(this._handle, destination[..Math.Min(Slice, destination.Length)], position);
+            if (read == 0)
+            {
+                throw new ModelFileException(this.FilePath, $"ended while reading tensor '{tensor}'; the file is truncated.");
+            }
+
+            destination = destination[read..];
+            position += read;
+        }
     }
 
     private static Dictionary<string, SafeTensorInfo> ParseHeader(string path, byte[] header, long dataLength)
@@ -136,14 +159,19 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 string dtype = entry.Value.GetProperty("dtype").GetString() ?? "";
                 long[] shape = [.. entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64())];
                 long[] offsets = [.. entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64())];
-                var info = new SafeTensorInfo(entry.Name, dtype, shape, offsets[0], offsets[1], path);
                 int size = SafeTensorInfo.ElementSize(dtype);
                 if (size == 0)
                 {
                     throw new ModelFileException(path, $"tensor '{entry.Name}' has dtype {dtype}; expected BF16, F16, F32, F64, I32 or I64.");
                 }
 
-                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] - offsets[0] != info.ElementCount * size)
+                if (shape.Any(d => d < 0))
+                {
+                    throw new ModelFileException(path, $"tensor '{entry.Name}' has shape [{string.Join(", ", shape)}]; expected non-negative dimensions.");
+                }
+
+                var info = new SafeTensorInfo(entry.Name, dtype, shape, offsets.Length == 2 ? offsets[0] : -1, offsets.Length == 2 ? offsets[1] : -1, path);
+                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] - offsets[0] != checked(info.ElementCount * size))
                 {
                     throw new ModelFileException(path, $"tensor '{entry.Name}' has data_offsets [{string.Join(", ", offsets)}] for shape {info.ShapeText} of {dtype}; expected {info.ElementCount * size} bytes.");
                 }
@@ -156,7 +184,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 tensors[entry.Name] = info;
             }
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException or FormatException)
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException or FormatException or OverflowException)
         {
             throw new ModelFileException(path, $"has an unreadable header ({ex.Message.Split('\n')[0]}); expected safetensors JSON (dtype, shape, data_offsets per tensor).", ex);
         }

@@ -25,7 +25,7 @@ public static class SafeTensorsWriter
         long offset = 0;
         foreach (var (name, shape, _) in ordered)
         {
-            long bytes = shape.Aggregate(1L, (a, b) => a * b) * size;
+            long bytes = SafeTensorInfo.CountElements(shape) * size;
             header[name] = new { dtype = dataType, shape, data_offsets = new[] { offset, offset + bytes } };
             offset += bytes;
         }
@@ -40,7 +40,7 @@ public static class SafeTensorsWriter
         foreach (var (name, shape, produce) in ordered)
         {
             float[] values = produce();
-            if (values.LongLength != shape.Aggregate(1L, (a, b) => a * b))
+            if (values.LongLength != SafeTensorInfo.CountElements(shape))
             {
                 throw new InvalidOperationException($"tensor '{name}' produced {values.LongLength} values for shape [{string.Join(", ", shape)}].");
             }

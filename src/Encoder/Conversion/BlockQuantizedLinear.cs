@@ -1,4 +1,3 @@
-using T5Gemma2.Rag.Encoder.Checkpoints;
 using T5Gemma2.Rag.Encoder.Onnx.Graph;
 
 namespace T5Gemma2.Rag.Encoder.Conversion;
@@ -29,19 +28,24 @@ internal sealed class BlockQuantizedLinear : LinearWeights
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "expected int8 or int4"),
     };
 
-    public override string Apply(OnnxGraph graph, string x, string weight, T5Gemma2StackWeights weights)
+    public override string Apply(OnnxGraph graph, string x, string name, long[] shape, Func<float[]> read)
     {
-        var info = weights.Tensor(weight);
-        int n = (int)info.Shape[0], k = (int)info.Shape[1];
+        int n = (int)shape[0], k = (int)shape[1];
         int blocks = (k + BlockSize - 1) / BlockSize;
         int blobBytes = BlockSize * this._bits / 8;
         int zeroPointBytes = this._bits == 8 ? blocks : (blocks + 1) / 2;
 
-        // One pass over the weight fills all three tensors; it runs when the first of them is written.
-        var quantized = new Lazy<Quantized>(() => this.Quantize(weights.Read(weight), n, k, blocks, blobBytes, zeroPointBytes));
-        string data = graph.Initializer(weight + "_q" + this._bits, OnnxTensor.Deferred(OnnxDataType.UInt8, [n, blocks, blobBytes], (long)n * blocks * blobBytes, s => s.Write(quantized.Value.Data)));
-        string scales = graph.Initializer(weight + "_scales", OnnxTensor.Deferred(OnnxDataType.Float, [(long)n * blocks], (long)n * blocks * 4, s => OnnxTensor.WriteFloats(s, quantized.Value.Scales)));
-        string zeroPoints = graph.Initializer(weight + "_zero_points", OnnxTensor.Deferred(OnnxDataType.UInt8, [(long)n * zeroPointBytes], (long)n * zeroPointBytes, s => s.Write(quantized.Value.ZeroPoints)));
+        // One pass over the weight fills all three tensors when the first is written; the graph writes initializers in
+        // the order they were added, so after the zero points nothing needs them and they are let go.
+        Quantized? quantized = null;
+        Quantized Get() => quantized ??= this.Quantize(read(), n, k, blocks, blobBytes, zeroPointBytes);
+        string data = graph.Initializer(name + "_q" + this._bits, OnnxTensor.Deferred(OnnxDataType.UInt8, [n, blocks, blobBytes], (long)n * blocks * blobBytes, s => s.Write(Get().Data)));
+        string scales = graph.Initializer(name + "_scales", OnnxTensor.Deferred(OnnxDataType.Float, [(long)n * blocks], (long)n * blocks * 4, s => OnnxTensor.WriteFloats(s, Get().Scales)));
+        string zeroPoints = graph.Initializer(name + "_zero_points", OnnxTensor.Deferred(OnnxDataType.UInt8, [(long)n * zeroPointBytes], (long)n * zeroPointBytes, s =>
+        {
+            s.Write(Get().ZeroPoints);
+            quantized = null;
+        }));
         return graph.OpIn(
             OnnxGraph.MicrosoftDomain,
             "MatMulNBits",

@@ -18,8 +18,8 @@ public static class CheckpointConverter
     public const string EncoderGraphFile = "onnx/encoder_model.onnx";
 
     /// <exception cref="ModelFileException">The checkpoint is missing a file or tensor, a shape contradicts config.json, or the output directory is not empty.</exception>
-    public static ConversionResult Convert(string checkpointDirectory, string outputDirectory, WeightFormat weights = WeightFormat.Fp32, IProgress<string>? progress = null) =>
-        Convert(checkpointDirectory, outputDirectory, weights, progress, ExternalDataThreshold);
+    public static ConversionResult Convert(string checkpointDirectory, string outputDirectory, WeightFormat weights = WeightFormat.Fp32, IProgress<string>? progress = null, CancellationToken cancellationToken = default) =>
+        Convert(checkpointDirectory, outputDirectory, weights, progress, ExternalDataThreshold, cancellationToken);
 
     /// <summary>
     /// Graphs with more weight bytes than this keep them in <c>encoder_model.onnx_data</c>. Protobuf cannot hold 2 GB,
@@ -28,7 +28,7 @@ public static class CheckpointConverter
     public const long ExternalDataThreshold = 64L * 1024 * 1024;
 
     /// <param name="externalDataThreshold">Weights above this many bytes go to <c>encoder_model.onnx_data</c>.</param>
-    internal static ConversionResult Convert(string checkpointDirectory, string outputDirectory, WeightFormat weights, IProgress<string>? progress, long externalDataThreshold)
+    internal static ConversionResult Convert(string checkpointDirectory, string outputDirectory, WeightFormat weights, IProgress<string>? progress, long externalDataThreshold, CancellationToken cancellationToken = default)
     {
         var stopwatch = Stopwatch.StartNew();
         string source = Path.GetFullPath(checkpointDirectory);
@@ -48,20 +48,19 @@ public static class CheckpointConverter
         };
         progress?.Report($"checked {T5Gemma2StackWeights.ExpectedTensors(config.Encoder, withEoi: true).Count()} encoder tensors against config.json");
 
-        string temporary = target.TrimEnd(Path.DirectorySeparatorChar) + ".partial-" + Guid.NewGuid().ToString("N")[..8];
-        Directory.CreateDirectory(Path.Combine(temporary, "onnx"));
-        try
+        return StagedDirectory.Write(target, staging =>
         {
+            Directory.CreateDirectory(Path.Combine(staging, "onnx"));
             var graph = T5Gemma2EncoderGraphBuilder.Build(config, encoder, linear);
             progress?.Report($"writing {EncoderGraphFile} ({graph.InitializerBytes / 1048576.0:F0} MiB of weights, {linear.Name})");
-            graph.Save(Path.Combine(temporary, EncoderGraphFile), externalDataThreshold);
+            graph.Save(Path.Combine(staging, EncoderGraphFile), externalDataThreshold, cancellationToken);
 
-            File.Copy(Path.Combine(source, "config.json"), Path.Combine(temporary, "config.json"));
+            File.Copy(Path.Combine(source, "config.json"), Path.Combine(staging, "config.json"));
             foreach (string file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json" })
             {
                 if (File.Exists(Path.Combine(source, file)))
                 {
-                    File.Copy(Path.Combine(source, file), Path.Combine(temporary, file));
+                    File.Copy(Path.Combine(source, file), Path.Combine(staging, file));
                 }
             }
 
@@ -71,25 +70,14 @@ public static class CheckpointConverter
                 ["format_version"] = 1,
                 ["model_type"] = "t5gemma2",
                 ["weights"] = linear.Name,
-                ["converted_from"] = source,
+                // The checkpoint's name only: a local path says nothing on another machine and leaks the user's layout.
+                ["converted_from"] = config.ModelName ?? Path.GetFileName(source),
                 ["graphs"] = new JsonObject { ["encoder"] = EncoderGraphFile },
                 ["pooling"] = "mean",
                 ["normalize"] = true,
             };
-            File.WriteAllText(Path.Combine(temporary, ModelDirectory.ManifestFileName), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-
-            if (Directory.Exists(target))
-            {
-                Directory.Delete(target);
-            }
-
-            Directory.Move(temporary, target);
+            File.WriteAllText(Path.Combine(staging, ModelDirectory.ManifestFileName), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return new ConversionResult(target, Path.Combine(target, EncoderGraphFile), graph.InitializerBytes, stopwatch.Elapsed);
-        }
-        catch
-        {
-            Directory.Delete(temporary, recursive: true);
-            throw;
-        }
+        });
     }
 }

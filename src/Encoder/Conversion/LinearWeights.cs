@@ -1,4 +1,3 @@
-using T5Gemma2.Rag.Encoder.Checkpoints;
 using T5Gemma2.Rag.Encoder.Onnx.Graph;
 
 namespace T5Gemma2.Rag.Encoder.Conversion;
@@ -12,8 +11,9 @@ internal abstract class LinearWeights
     /// <summary>The name written to the manifest: fp32, int8 or int4.</summary>
     public abstract string Name { get; }
 
-    /// <summary>Adds x · Wᵀ for the weight <paramref name="weight"/> of <paramref name="weights"/>; returns the output's name.</summary>
-    public abstract string Apply(OnnxGraph graph, string x, string weight, T5Gemma2StackWeights weights);
+    /// <summary>Adds x · Wᵀ for a weight W of <paramref name="shape"/> [out, in], read when the graph is saved; returns the output's name.</summary>
+    /// <param name="name">The initializer name the weight gets in the graph.</param>
+    public abstract string Apply(OnnxGraph graph, string x, string name, long[] shape, Func<float[]> read);
 
     public static LinearWeights Float32 { get; } = new Float32Linear();
 
@@ -22,13 +22,12 @@ internal abstract class LinearWeights
     {
         public override string Name => "fp32";
 
-        public override string Apply(OnnxGraph graph, string x, string weight, T5Gemma2StackWeights weights)
+        public override string Apply(OnnxGraph graph, string x, string name, long[] shape, Func<float[]> read)
         {
-            var info = weights.Tensor(weight);
-            long outputs = info.Shape[0], inputs = info.Shape[1];
-            string name = graph.Initializer(weight, OnnxTensor.Deferred(OnnxDataType.Float, [inputs, outputs], outputs * inputs * 4, stream =>
+            long outputs = shape[0], inputs = shape[1];
+            string initializer = graph.Initializer(name, OnnxTensor.Deferred(OnnxDataType.Float, [inputs, outputs], outputs * inputs * 4, stream =>
             {
-                float[] source = weights.Read(weight);
+                float[] source = read();
                 var transposed = new float[source.Length];
                 for (long o = 0; o < outputs; o++)
                 {
@@ -40,7 +39,7 @@ internal abstract class LinearWeights
 
                 OnnxTensor.WriteFloats(stream, transposed);
             }));
-            return graph.Op("MatMul", [x, name]);
+            return graph.Op("MatMul", [x, initializer]);
         }
     }
 }

@@ -63,9 +63,10 @@ internal sealed class T5Gemma2EncoderGraphBuilder
             rope[type] = this.RotaryTables(sequence, this._c.RopeFor(type));
         }
 
-        var fullMask = new Lazy<string>(() => this.FullAttentionMask(mask));
         this._keyPaddingMask = g.Op("Cast", [mask], OnnxAttribute.Int("to", (long)OnnxDataType.Int32));
-        var slidingMask = new Lazy<SlidingMasks>(() => this.SlidingAttentionMasks(mask, sequence));
+        string keep = g.Op("Cast", [mask], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
+        var fullMask = new Lazy<string>(() => this.FullAttentionMask(keep));
+        var slidingMask = new Lazy<SlidingMasks>(() => this.SlidingAttentionMasks(keep, sequence));
         for (int layer = 0; layer < this._c.NumLayers; layer++)
         {
             string p = $"layers.{layer}.";
@@ -105,14 +106,17 @@ internal sealed class T5Gemma2EncoderGraphBuilder
         embedded = g.Op("Where", [isEoi, eoi, embedded]);
 
         // masked_scatter: the k-th image position (row-major over batch, then sequence) takes the k-th feature row.
+        // Positions past the features given keep their embedding, as the reference does when there are no images;
+        // the caller checks that the counts agree when it does pass images.
         string isImage = g.Op("Equal", [ids, g.Int64Scalar(this._config.ImageTokenId)]);
         string flat = g.Op("Reshape", [g.Op("Cast", [isImage], OnnxAttribute.Int("to", (long)OnnxDataType.Int64)), g.Int64s(-1)]);
-        string order = g.Op("Sub", [g.Op("CumSum", [flat, g.Int64Scalar(0)]), g.Int64Scalar(1)]);
+        string order = g.Op("Reshape", [g.Op("Sub", [g.Op("CumSum", [flat, g.Int64Scalar(0)]), g.Int64Scalar(1)]), g.Op("Shape", [ids])]);
         string featureCount = g.Op("Gather", [g.Op("Shape", [image]), g.Int64s(0)], OnnxAttribute.Int("axis", 0));
+        string hasFeature = g.Op("And", [isImage, g.Op("Less", [order, featureCount])]);
         string row = g.Op("Min", [g.Op("Max", [order, g.Int64Scalar(0)]), featureCount]);
         string padded = g.Op("Concat", [image, g.Initializer("image_features_pad", OnnxTensor.FromFloats(new float[hidden], 1, hidden))], OnnxAttribute.Int("axis", 0));
-        string scattered = g.Op("Reshape", [g.Op("Gather", [padded, row], OnnxAttribute.Int("axis", 0)), g.Op("Shape", [embedded])]);
-        return g.Op("Where", [g.Op("Unsqueeze", [isImage, g.Int64s(-1)]), scattered, embedded]);
+        string scattered = g.Op("Gather", [padded, row], OnnxAttribute.Int("axis", 0));
+        return g.Op("Where", [g.Op("Unsqueeze", [hasFeature, g.Int64s(-1)]), scattered, embedded]);
     }
 
     /// <summary>cos and sin of position × inverse frequency, [sequence, 1, head_dim], in fp32 as the reference computes them.</summary>
@@ -230,11 +234,10 @@ internal sealed class T5Gemma2EncoderGraphBuilder
         return g.Op("Concat", [previous, current, next], OnnxAttribute.Int("axis", 2));
     }
 
-    /// <summary>Additive key-padding mask [b, 1, 1, 1, s] for the full layers.</summary>
-    private string FullAttentionMask(string mask)
+    /// <summary>Additive key-padding mask [b, 1, 1, 1, s] for the full layers, from the mask as floats (1 keep, 0 padding).</summary>
+    private string FullAttentionMask(string keep)
     {
         var g = this._g;
-        string keep = g.Op("Cast", [mask], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
         string additive = g.Op("Mul", [g.Op("Sub", [g.FloatScalar(1f), keep]), g.FloatScalar(MaskedScore)]);
         return g.Op("Reshape", [additive, g.Int64s(0, 1, 1, 1, -1)]);
     }
@@ -242,7 +245,7 @@ internal sealed class T5Gemma2EncoderGraphBuilder
     private sealed record SlidingMasks(string Block, string BlockCount, string QueryPads, string KeyPads, string Additive);
 
     /// <summary>Block sizes, paddings and the additive mask [b, 1, 1, blocks, block, 3·block] shared by all sliding layers.</summary>
-    private SlidingMasks SlidingAttentionMasks(string mask, string sequence)
+    private SlidingMasks SlidingAttentionMasks(string keep, string sequence)
     {
         var g = this._g;
         var (left, right) = this._c.BidirectionalWindowReach;
@@ -269,7 +272,6 @@ internal sealed class T5Gemma2EncoderGraphBuilder
         string windowAdditive = g.Op("Where", [inWindow, g.FloatScalar(0f), g.FloatScalar(MaskedScore)]); // [block, 3·block]
 
         // Keys outside the sequence or masked as padding, per window: [b, blocks, 3·block] → [b, 1, 1, blocks, 1, 3·block].
-        string keep = g.Op("Cast", [mask], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
         string keepPadded = g.Op("Pad", [keep, maskPads]);
         string keepBlocks = g.Op("Reshape", [keepPadded, g.Op("Concat", [g.Int64s(0, -1), block], OnnxAttribute.Int("axis", 0))]);
         string keepWindows = this.Windows(keepBlocks, blockCount);
@@ -311,8 +313,9 @@ internal sealed class T5Gemma2EncoderGraphBuilder
         return g.Op("Mul", [normalized, scale]);
     }
 
-    private string Linear(string x, string weight) => this._linear.Apply(this._g, x, weight, this._weights);
+    private string Linear(string x, string weight) =>
+        this._linear.Apply(this._g, x, weight, this._weights.Tensor(weight).Shape, () => this._weights.Read(weight));
 
     private OnnxTensor Raw(string suffix, long[] shape) =>
-        OnnxTensor.Deferred(OnnxDataType.Float, shape, shape.Aggregate(1L, (a, b) => a * b) * 4, stream => OnnxTensor.WriteFloats(stream, this._weights.Read(suffix)));
+        OnnxTensor.Deferred(OnnxDataType.Float, shape, SafeTensorInfo.CountElements(shape) * 4, stream => OnnxTensor.WriteFloats(stream, this._weights.Read(suffix)));
 }

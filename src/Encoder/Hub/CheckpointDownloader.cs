@@ -26,7 +26,7 @@ public static class CheckpointDownloader
 
         foreach (var file in needed)
         {
-            var fileProgress = progress is null ? null : new Progress<long>(bytes => progress.Report((file.Path, bytes, file.Size)));
+            var fileProgress = progress is null ? null : new ImmediateProgress<long>(bytes => progress.Report((file.Path, bytes, file.Size)));
             await client.DownloadAsync(repository, commit, file, Path.Combine(directory, file.Path), fileProgress, cancellationToken).ConfigureAwait(false);
         }
 

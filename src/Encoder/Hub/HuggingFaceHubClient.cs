@@ -70,33 +70,24 @@ public sealed class HuggingFaceHubClient : IDisposable
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(destination))!);
-        string partial = destination + ".incomplete";
+
+        // The partial file is named after the content it should become, so one from another revision is never resumed.
+        string key = file.Sha256 ?? file.GitBlobId ?? "unverified";
+        string partial = $"{destination}.{key[..Math.Min(12, key.Length)]}.incomplete";
         long existing = File.Exists(partial) ? new FileInfo(partial).Length : 0;
-        var uri = new Uri(this._options.Endpoint, $"{repository}/resolve/{Uri.EscapeDataString(commit)}/{string.Join('/', file.Path.Split('/').Select(Uri.EscapeDataString))}");
-        using (var response = await this.SendAsync(HttpMethod.Get, uri, repository, existing, cancellationToken).ConfigureAwait(false))
+        if (existing > 0 && file.Size is long size && existing >= size)
         {
-            // A server that ignores the range sends the whole file: start over rather than append it.
-            bool resumed = existing > 0 && response.StatusCode == HttpStatusCode.PartialContent;
-            long received = resumed ? existing : 0;
-            var output = new FileStream(partial, resumed ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
-            await using var outputScope = output.ConfigureAwait(false);
-            var input = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using var inputScope = input.ConfigureAwait(false);
-            var buffer = new byte[1 << 20];
-            int read;
-            try
+            // Complete already (a run stopped while checking it): check it without asking for an empty range.
+            if (!await MatchesAsync(partial, file, cancellationToken).ConfigureAwait(false))
             {
-                while ((read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                {
-                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    received += read;
-                    progress?.Report(received);
-                }
+                File.Delete(partial);
+                existing = 0;
             }
-            catch (Exception ex) when (ex is IOException or HttpRequestException)
-            {
-                throw new HubException($"{uri}: the download broke off after {received} bytes ({ex.Message.Split('\n')[0]}); run the command again to resume.", ex);
-            }
+        }
+
+        if (existing == 0 || file.Size is not long known || existing < known)
+        {
+            await this.FetchAsync(repository, commit, file, partial, existing, progress, cancellationToken).ConfigureAwait(false);
         }
 
         if (!await MatchesAsync(partial, file, cancellationToken).ConfigureAwait(false))
@@ -106,6 +97,47 @@ public sealed class HuggingFaceHubClient : IDisposable
         }
 
         File.Move(partial, destination, overwrite: true);
+    }
+
+    private async Task FetchAsync(string repository, string commit, HubFile file, string partial, long existing, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var uri = new Uri(this._options.Endpoint, $"{repository}/resolve/{Uri.EscapeDataString(commit)}/{string.Join('/', file.Path.Split('/').Select(Uri.EscapeDataString))}");
+        using var response = await this.SendAsync(HttpMethod.Get, uri, repository, existing, cancellationToken).ConfigureAwait(false);
+
+        // Resume only when the server answered the range from where the partial file ends; otherwise start over.
+        bool resumed = existing > 0 && response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From == existing;
+        long received = resumed ? existing : 0;
+        var output = new FileStream(partial, resumed ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
+        await using var outputScope = output.ConfigureAwait(false);
+        var input = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using var inputScope = input.ConfigureAwait(false);
+        var buffer = new byte[1 << 20];
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                // A server that stops sending without closing would otherwise hold the download forever.
+                idle.CancelAfter(this._options.ConnectTimeout);
+                int read = await input.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                received += read;
+                progress?.Report(received);
+            }
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new HubException($"{uri}: no data for {this._options.ConnectTimeout.TotalSeconds:F0} s after {received} bytes; run the command again to resume.", ex);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            throw new HubException($"{uri}: the download broke off after {received} bytes ({ex.Message.Split('\n')[0]}); run the command again to resume.", ex);
+        }
     }
 
     public void Dispose()
@@ -130,9 +162,11 @@ public sealed class HuggingFaceHubClient : IDisposable
         }
 
         HttpResponseMessage response;
+        using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        answer.CancelAfter(this._options.ConnectTimeout);
         try
         {
-            response = await this._http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            response = await this._http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, answer.Token).ConfigureAwait(false);
         }
         catch (HttpRequestException ex)
         {
@@ -146,6 +180,13 @@ public sealed class HuggingFaceHubClient : IDisposable
         if (response.IsSuccessStatusCode)
         {
             return response;
+        }
+
+        if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && rangeStart > 0)
+        {
+            // The partial file is longer than the file now is: fetch it whole.
+            response.Dispose();
+            return await this.SendAsync(method, uri, repository, rangeStart: 0, cancellationToken).ConfigureAwait(false);
         }
 
         using (response)

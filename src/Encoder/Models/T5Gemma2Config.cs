@@ -36,6 +36,9 @@ public sealed class T5Gemma2Config
 
     public int PadTokenId { get; private init; }
 
+    /// <summary>config.json's <c>_name_or_path</c>, when it has one.</summary>
+    public string? ModelName { get; private init; }
+
     /// <exception cref="ModelFileException">The file is missing, not JSON, not a T5Gemma 2 config, or a field has an unusable value.</exception>
     public static T5Gemma2Config Read(string path) =>
         Parse(ConfigFile.Read(path, required: true, "a T5Gemma 2 config.json")!.Value, path);
@@ -80,6 +83,7 @@ public sealed class T5Gemma2Config
             BosTokenId = root.GetInt32("bos_token_id") ?? decoder?.GetInt32("bos_token_id") ?? 2,
             EosTokenId = ReadEos(root) ?? (decoder is { } dd ? ReadEos(dd) : null) ?? 1,
             PadTokenId = root.GetInt32("pad_token_id") ?? decoder?.GetInt32("pad_token_id") ?? 0,
+            ModelName = root.GetString("_name_or_path") is { Length: > 0 } name ? name : null,
         };
     }
 
@@ -100,6 +104,12 @@ public sealed class T5Gemma2Config
             throw Bad(path, where, "hidden_activation", activation, "\"gelu_pytorch_tanh\" (GeGLU with the tanh GELU)");
         }
 
+        if (section.GetBoolean("use_bidirectional_attention") == true)
+        {
+            // transformers halves the sliding window of such configs on load; no released T5Gemma 2 config sets it.
+            throw Bad(path, where, "use_bidirectional_attention", "true", "false (the released T5Gemma 2 configs)");
+        }
+
         if (section.GetBoolean("attention_bias") == true)
         {
             throw Bad(path, where, "attention_bias", "true", "false (the released models have no attention biases)");
@@ -114,8 +124,8 @@ public sealed class T5Gemma2Config
             NumAttentionHeads = heads,
             NumKeyValueHeads = kvHeads,
             HeadDim = Positive(section, "head_dim", 256, path, where),
-            QueryPreAttentionScalar = Number(section, "query_pre_attn_scalar") ?? 256,
-            RmsNormEps = Number(section, "rms_norm_eps") ?? 1e-6,
+            QueryPreAttentionScalar = PositiveNumber(section, "query_pre_attn_scalar", 256, path, where),
+            RmsNormEps = PositiveNumber(section, "rms_norm_eps", 1e-6, path, where),
             SlidingWindow = Positive(section, "sliding_window", 4096, path, where),
             LayerTypes = ReadLayerTypes(section, layers, path, where),
             SlidingRope = ReadRope(section, "sliding_attention", path, where),
@@ -145,7 +155,7 @@ public sealed class T5Gemma2Config
         }
 
         // transformers' default: every sliding_window_pattern-th layer (6) is global.
-        int pattern = section.GetInt32("sliding_window_pattern") ?? 6;
+        int pattern = Positive(section, "sliding_window_pattern", 6, path, where);
         return [.. Enumerable.Range(0, layers).Select(i => (i + 1) % pattern == 0 ? AttentionLayerType.Full : AttentionLayerType.Sliding)];
     }
 
@@ -172,10 +182,15 @@ public sealed class T5Gemma2Config
 
         string type = p.GetString("rope_type") ?? p.GetString("type") ?? "default";
         double theta = Number(p, "rope_theta") ?? defaultTheta;
+        if (theta <= 0)
+        {
+            throw Bad(path, where, $"rope_parameters.{layerType}.rope_theta", theta.ToString(CultureInfo.InvariantCulture), "a positive number");
+        }
+
         return type switch
         {
             "default" => new RopeSettings(theta, 1),
-            "linear" => new RopeSettings(theta, Number(p, "factor") ?? throw Bad(path, where, $"rope_parameters.{layerType}.factor", "missing", "a number for linear scaling")),
+            "linear" => new RopeSettings(theta, Number(p, "factor") is double factor && factor > 0 ? factor : throw Bad(path, where, $"rope_parameters.{layerType}.factor", p.TryGetProperty("factor", out var f) ? f.GetRawText() : "missing", "a positive number for linear scaling")),
             _ => throw Bad(path, where, $"rope_parameters.{layerType}.rope_type", $"\"{type}\"", "\"default\" or \"linear\""),
         };
     }
@@ -204,6 +219,11 @@ public sealed class T5Gemma2Config
             ? number
             : throw Bad(path, where, field, value.GetRawText(), "a positive integer");
     }
+
+    private static double PositiveNumber(JsonElement section, string field, double fallback, string path, string where) =>
+        Number(section, field) is not double value ? fallback
+        : value > 0 ? value
+        : throw Bad(path, where, field, value.ToString(CultureInfo.InvariantCulture), "a positive number");
 
     private static double? Number(JsonElement section, string field) =>
         section.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;

@@ -59,6 +59,16 @@ public sealed class EncoderParityTests(SharedTinyT5Gemma2 tiny)
     }
 
     [Fact]
+    public void ImageTokensWithoutImagesKeepTheirEmbedding()
+    {
+        // A literal <image_soft_token> in text, with no image features: the reference leaves the scaled embedding.
+        long[][] ids = [[2, 256001, 10, 256001, 11]];
+        long[][] mask = [[1, 1, 1, 1, 1]];
+
+        this.AssertParity(ids, mask, imageFeatures: null);
+    }
+
+    [Fact]
     public void AttentionSoftcappingTakesTheExplicitPathAndMatches()
     {
         // The released models have no soft-capping; a config that sets it must still convert exactly.
@@ -73,7 +83,7 @@ public sealed class EncoderParityTests(SharedTinyT5Gemma2 tiny)
         var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(checkpoint, "config.json")))!;
         config["encoder"]!["text_config"]!["attn_logit_softcapping"] = 2.0;
         File.WriteAllText(Path.Combine(checkpoint, "config.json"), config.ToJsonString());
-        var converted = CheckpointConverter.Convert(checkpoint, temp.Combine("onnx"));
+        var converted = CheckpointConverter.Convert(checkpoint, temp.Combine("onnx"), cancellationToken: TestContext.Current.CancellationToken);
         long[][] ids = [[2, 651, 9259, 1902, 236764, 256000, 107, 3721, 88, 17], [2, 11, 22, 33, 0, 0, 0, 0, 0, 0]];
         long[][] mask = [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]];
 

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Models;
+using T5Gemma2.Rag.Encoder.Onnx.Graph;
 using T5Gemma2.Rag.Encoder.Tokenization;
 using T5Gemma2.Rag.Tests.Infrastructure;
 
@@ -91,16 +92,13 @@ public sealed class T5Gemma2EncoderPlugInTests(SharedGemmaTokenizer shared)
         File.WriteAllText(Path.Combine(directory, "config.json"), $$$"""{"model_type": "t5gemma2", "encoder": {"text_config": {"hidden_size": {{{Hidden}}}, "max_position_embeddings": {{{MaxPositions}}} } } }""");
         File.CreateSymbolicLink(Path.Combine(directory, "tokenizer.json"), TestAssets.GemmaTokenizerJson);
         File.Copy(Path.Combine(TestAssets.GemmaTokenizerDirectory, "tokenizer_config.json"), Path.Combine(directory, "tokenizer_config.json"));
-        File.WriteAllBytes(Path.Combine(directory, "onnx", "encoder_model.onnx"), TinyOnnxGraph.Model(
-            inputs:
-            [
-                new("input_ids", TinyOnnxGraph.Int64, "batch", "sequence"),
-                new("attention_mask", TinyOnnxGraph.Int64, "batch", "sequence"),
-                new("image_features", TinyOnnxGraph.Float, "image_tokens", Hidden),
-            ],
-            outputs: [new("last_hidden_state", TinyOnnxGraph.Float, "batch", "sequence", Hidden)],
-            nodes: [new("Gather", ["embed_tokens", "input_ids"], ["last_hidden_state"], ("axis", 0))],
-            initializers: [new("embed_tokens", [vocabulary, Hidden], table)]));
+        var graph = new OnnxGraph("stand_in_encoder");
+        string ids = graph.Input("input_ids", OnnxDataType.Int64, "batch", "sequence");
+        graph.Input("attention_mask", OnnxDataType.Int64, "batch", "sequence");
+        graph.Input("image_features", OnnxDataType.Float, "image_tokens", Hidden);
+        string embedding = graph.Initializer("embed_tokens", OnnxTensor.FromFloats(table, vocabulary, Hidden));
+        graph.Output(graph.Op("Gather", [embedding, ids], OnnxAttribute.Int("axis", 0)), "last_hidden_state", OnnxDataType.Float, "batch", "sequence", Hidden);
+        graph.Save(Path.Combine(directory, "onnx", "encoder_model.onnx"), cancellationToken: TestContext.Current.CancellationToken);
         return (directory, table);
     }
 }

@@ -47,6 +47,9 @@ internal sealed class LocalHubServer : IDisposable
     /// <summary>A file whose served bytes are altered (its listed hash stays the true one).</summary>
     public string? CorruptFile { get; set; }
 
+    /// <summary>When set, Range headers are ignored and the whole file is sent with 200, as some mirrors do.</summary>
+    public bool IgnoreRange { get; set; }
+
     /// <summary>Every file request: path and the range start asked for (0 when none).</summary>
     public ConcurrentQueue<(string Path, long RangeStart)> Requests { get; } = new();
 
@@ -134,9 +137,17 @@ internal sealed class LocalHubServer : IDisposable
 
         long start = 0;
         string? range = context.Request.Headers["Range"];
-        if (range is not null && range.StartsWith("bytes=", StringComparison.Ordinal))
+        if (range is not null && range.StartsWith("bytes=", StringComparison.Ordinal) && !this.IgnoreRange)
         {
             start = long.Parse(range[6..].TrimEnd('-'), System.Globalization.CultureInfo.InvariantCulture);
+            if (start >= content.Length)
+            {
+                this.Requests.Enqueue((relative, start));
+                response.StatusCode = 416;
+                response.AddHeader("Content-Range", $"bytes */{content.Length}");
+                return;
+            }
+
             response.StatusCode = 206;
             response.AddHeader("Content-Range", $"bytes {start}-{content.Length - 1}/{content.Length}");
         }

@@ -35,14 +35,35 @@ public sealed class ModelPullTests(SharedTinyT5Gemma2 tiny)
         using var client = new HuggingFaceHubClient(new HuggingFaceHubOptions { Endpoint = new Uri(hub.Endpoint), Token = null });
         byte[] full = File.ReadAllBytes(Path.Combine(tiny.CheckpointDirectory, "model.safetensors"));
         string destination = temp.Combine("model.safetensors");
-        File.WriteAllBytes(destination + ".incomplete", full[..(full.Length / 3)]);
-
         var (commit, files) = await client.ListFilesAsync(Repository, "main", TestContext.Current.CancellationToken);
-        await client.DownloadAsync(Repository, commit, files.Single(f => f.Path == "model.safetensors"), destination, cancellationToken: TestContext.Current.CancellationToken);
+        var weights = files.Single(f => f.Path == "model.safetensors");
+        string partial = $"{destination}.{weights.Sha256![..12]}.incomplete";
+        File.WriteAllBytes(partial, full[..(full.Length / 3)]);
+
+        await client.DownloadAsync(Repository, commit, weights, destination, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(full, File.ReadAllBytes(destination));
-        Assert.False(File.Exists(destination + ".incomplete"));
+        Assert.False(File.Exists(partial));
         Assert.Contains(("model.safetensors", (long)(full.Length / 3)), hub.Requests);
+    }
+
+    [Theory]
+    [InlineData(true, false)]  // the server ignores ranges: the whole file comes again and replaces the partial one
+    [InlineData(false, true)]  // the partial file is longer than the file: 416, then a fresh download
+    public async Task ResumeFallsBackToAFullDownload(bool ignoreRange, bool partialTooLong)
+    {
+        using var temp = new TempDirectory();
+        using var hub = new LocalHubServer(Repository, tiny.CheckpointDirectory) { IgnoreRange = ignoreRange };
+        using var client = new HuggingFaceHubClient(new HuggingFaceHubOptions { Endpoint = new Uri(hub.Endpoint), Token = null });
+        byte[] full = File.ReadAllBytes(Path.Combine(tiny.CheckpointDirectory, "model.safetensors"));
+        string destination = temp.Combine("model.safetensors");
+        var (commit, files) = await client.ListFilesAsync(Repository, "main", TestContext.Current.CancellationToken);
+        var weights = files.Single(f => f.Path == "model.safetensors") with { Size = null }; // as if the Hub listed no size
+        File.WriteAllBytes($"{destination}.{weights.Sha256![..12]}.incomplete", partialTooLong ? [.. full, .. full] : full[..1000]);
+
+        await client.DownloadAsync(Repository, commit, weights, destination, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(full, File.ReadAllBytes(destination));
     }
 
     [Fact]
@@ -57,7 +78,7 @@ public sealed class ModelPullTests(SharedTinyT5Gemma2 tiny)
         Assert.Contains("sha256", error, StringComparison.Ordinal);
         string cached = temp.Combine("cache", "t5rag-tests-tiny-t5gemma2--main");
         Assert.False(File.Exists(Path.Combine(cached, "model.safetensors")));
-        Assert.False(File.Exists(Path.Combine(cached, "model.safetensors.incomplete")));
+        Assert.Empty(Directory.EnumerateFiles(cached, "*.incomplete"));
         Assert.False(Directory.Exists(temp.Combine("model")));
     }
 

@@ -2,6 +2,7 @@ using T5Gemma2.Rag.Encoder;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Encoder.Onnx;
+using T5Gemma2.Rag.Encoder.Onnx.Graph;
 using T5Gemma2.Rag.Tests.Infrastructure;
 
 namespace T5Gemma2.Rag.Tests.Models;
@@ -163,10 +164,9 @@ public sealed class ModelDirectoryTests
         string directory = ModelDirectoryCopy.OfMiniLm(temp);
         string graph = Path.Combine(directory, "onnx", "model.onnx");
         File.Delete(graph);
-        File.WriteAllBytes(graph, TinyOnnxGraph.Model(
-            [new("pixels", TinyOnnxGraph.Float, "n", 4)],
-            [new("out", TinyOnnxGraph.Float, "n", 4)],
-            [new("Identity", ["pixels"], ["out"])]));
+        var other = new OnnxGraph("not_an_encoder");
+        other.Output(other.Op("Identity", [other.Input("pixels", OnnxDataType.Float, "n", 4)]), "out", OnnxDataType.Float, "n", 4);
+        other.Save(graph, cancellationToken: TestContext.Current.CancellationToken);
 
         var error = Assert.Throws<ModelFileException>(() => OnnxEmbeddingGenerator.Create(directory));
 
@@ -181,10 +181,11 @@ public sealed class ModelDirectoryTests
         string directory = ModelDirectoryCopy.OfMiniLm(temp);
         string graph = Path.Combine(directory, "onnx", "model.onnx");
         File.Delete(graph);
-        File.WriteAllBytes(graph, TinyOnnxGraph.Model(
-            [new("input_ids", TinyOnnxGraph.Int64, "b", "s"), new("attention_mask", TinyOnnxGraph.Int64, "b", "s")],
-            [new("logits", TinyOnnxGraph.Int64, "b", "s")],
-            [new("Identity", ["input_ids"], ["logits"])]));
+        var other = new OnnxGraph("no_states");
+        string ids = other.Input("input_ids", OnnxDataType.Int64, "b", "s");
+        other.Input("attention_mask", OnnxDataType.Int64, "b", "s");
+        other.Output(other.Op("Identity", [ids]), "logits", OnnxDataType.Int64, "b", "s");
+        other.Save(graph, cancellationToken: TestContext.Current.CancellationToken);
 
         var error = Assert.Throws<ModelFileException>(() => OnnxEmbeddingGenerator.Create(directory));
 

@@ -97,7 +97,7 @@ public sealed class OnnxGraph
     /// Writes the model to <paramref name="path"/>. When the initializers exceed <paramref name="externalDataThreshold"/>
     /// bytes, every initializer of 1 KiB or more goes to <c>&lt;file&gt;_data</c> beside it.
     /// </summary>
-    public void Save(string path, long externalDataThreshold = 1_900_000_000)
+    public void Save(string path, long externalDataThreshold = 1_900_000_000, CancellationToken cancellationToken = default)
     {
         bool external = this.InitializerBytes > externalDataThreshold;
         string dataFileName = Path.GetFileName(path) + "_data";
@@ -169,12 +169,20 @@ public sealed class OnnxGraph
             using var data = new FileStream(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, dataFileName), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
             foreach (var tensor in externalTensors)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 long aligned = (data.Position + 4095) / 4096 * 4096;
                 data.Write(new byte[aligned - data.Position]);
                 tensor.WriteTo(data);
+
+                // The offsets in the graph were computed from the announced lengths: a writer that differs would shift every later tensor.
+                if (data.Position - aligned != tensor.ByteLength)
+                {
+                    throw new InvalidOperationException($"an initializer wrote {data.Position - aligned} bytes of external data, announced {tensor.ByteLength}.");
+                }
             }
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         model.WriteTo(stream);
     }

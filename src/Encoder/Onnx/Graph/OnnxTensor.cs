@@ -21,11 +21,17 @@ public sealed class OnnxTensor
 
     public long ByteLength { get; }
 
-    public static OnnxTensor FromFloats(float[] values, params long[] dims) =>
-        Create(OnnxDataType.Float, dims, values, sizeof(float));
+    public static OnnxTensor FromFloats(float[] values, params long[] dims)
+    {
+        CheckCount(dims, values.Length);
+        return new OnnxTensor(OnnxDataType.Float, dims, (long)values.Length * sizeof(float), stream => WriteFloats(stream, values));
+    }
 
-    public static OnnxTensor FromInt64s(long[] values, params long[] dims) =>
-        Create(OnnxDataType.Int64, dims, values, sizeof(long));
+    public static OnnxTensor FromInt64s(long[] values, params long[] dims)
+    {
+        CheckCount(dims, values.Length);
+        return new OnnxTensor(OnnxDataType.Int64, dims, (long)values.Length * sizeof(long), stream => stream.Write(MemoryMarshal.AsBytes(values.AsSpan())));
+    }
 
     public static OnnxTensor FromBytes(OnnxDataType dataType, byte[] values, params long[] dims) =>
         new(dataType, dims, values.Length, stream => stream.Write(values));
@@ -49,22 +55,12 @@ public sealed class OnnxTensor
         }
     }
 
-    private static OnnxTensor Create<T>(OnnxDataType dataType, long[] dims, T[] values, int elementSize)
-        where T : unmanaged
+    private static void CheckCount(long[] dims, int count)
     {
-        long expected = dims.Aggregate(1L, (a, b) => a * b);
-        if (expected != values.Length)
+        long expected = Checkpoints.SafeTensorInfo.CountElements(dims);
+        if (expected != count)
         {
-            throw new ArgumentException($"tensor of shape [{string.Join(", ", dims)}] needs {expected} values, got {values.Length}.", nameof(values));
+            throw new ArgumentException($"tensor of shape [{string.Join(", ", dims)}] needs {expected} values, got {count}.", nameof(dims));
         }
-
-        return new OnnxTensor(dataType, dims, (long)values.Length * elementSize, stream =>
-        {
-            const int Slice = 1 << 24;
-            for (int start = 0; start < values.Length; start += Slice)
-            {
-                stream.Write(MemoryMarshal.AsBytes(values.AsSpan(start, Math.Min(Slice, values.Length - start))));
-            }
-        });
     }
 }
