@@ -19,58 +19,47 @@ namespace T5Gemma2.Rag.Encoder.Conversion;
 /// soft-capping, which it cannot express, they fall back to explicit MatMul/Softmax.
 /// All activations are fp32; weights may be quantized (<see cref="LinearWeights"/>).
 /// </remarks>
-internal sealed class T5Gemma2EncoderGraphBuilder
+internal sealed class T5Gemma2EncoderGraphBuilder : T5Gemma2StackGraphBuilder
 {
-    /// <summary>Added to scores of keys a query may not see: finite, so a row with no visible key gives no NaN.</summary>
-    private const float MaskedScore = -1e30f;
-
-    private readonly OnnxGraph _g;
-    private readonly T5Gemma2StackWeights _weights;
-    private readonly T5Gemma2StackConfig _c;
-    private readonly T5Gemma2Config _config;
-    private readonly LinearWeights _linear;
     private string? _keyPaddingMask;
 
     private T5Gemma2EncoderGraphBuilder(T5Gemma2Config config, T5Gemma2StackWeights weights, LinearWeights linear)
+        : base("t5gemma2_encoder", config, weights, weights, linear)
     {
-        this._config = config;
-        this._weights = weights;
-        this._c = weights.Config;
-        this._linear = linear;
-        this._g = new OnnxGraph("t5gemma2_encoder");
     }
 
     public static OnnxGraph Build(T5Gemma2Config config, T5Gemma2StackWeights weights, LinearWeights linear)
     {
         var builder = new T5Gemma2EncoderGraphBuilder(config, weights, linear);
         builder.BuildGraph();
-        return builder._g;
+        return builder.Graph;
     }
 
     private void BuildGraph()
     {
-        var g = this._g;
-        int hidden = this._c.HiddenSize;
+        var g = this.Graph;
+        int hidden = this.Stack.HiddenSize;
         string ids = g.Input(EncoderGraphNames.InputIds, OnnxDataType.Int64, "batch", "sequence");
         string mask = g.Input(EncoderGraphNames.AttentionMask, OnnxDataType.Int64, "batch", "sequence");
         string image = g.Input(EncoderGraphNames.ImageFeatures, OnnxDataType.Float, "image_tokens", hidden);
 
         string x = this.Embed(ids, image);
         string sequence = g.Op("Gather", [g.Op("Shape", [ids]), g.Int64s(1)], OnnxAttribute.Int("axis", 0)); // [1]
+        string positions = this.Positions(g.Int64Scalar(0), g.Op("Squeeze", [sequence, g.Int64s(0)]));
         var rope = new Dictionary<AttentionLayerType, (string Cos, string Sin)>();
-        foreach (var type in this._c.LayerTypes.Distinct())
+        foreach (var type in this.Stack.LayerTypes.Distinct())
         {
-            rope[type] = this.RotaryTables(sequence, this._c.RopeFor(type));
+            rope[type] = this.RotaryTables(positions, this.Stack.RopeFor(type));
         }
 
         this._keyPaddingMask = g.Op("Cast", [mask], OnnxAttribute.Int("to", (long)OnnxDataType.Int32));
         string keep = g.Op("Cast", [mask], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
         var fullMask = new Lazy<string>(() => this.FullAttentionMask(keep));
         var slidingMask = new Lazy<SlidingMasks>(() => this.SlidingAttentionMasks(keep, sequence));
-        for (int layer = 0; layer < this._c.NumLayers; layer++)
+        for (int layer = 0; layer < this.Stack.NumLayers; layer++)
         {
             string p = $"layers.{layer}.";
-            var type = this._c.LayerTypes[layer];
+            var type = this.Stack.LayerTypes[layer];
 
             string h = this.RmsNorm(x, p + "pre_self_attn_layernorm.weight");
             string attention = type == AttentionLayerType.Full
@@ -79,13 +68,7 @@ internal sealed class T5Gemma2EncoderGraphBuilder
             attention = this.RmsNorm(attention, p + "post_self_attn_layernorm.weight");
             x = g.Op("Add", [x, attention]);
 
-            h = this.RmsNorm(x, p + "pre_feedforward_layernorm.weight");
-            string gate = this.Linear(h, p + "mlp.gate_proj.weight");
-            string up = this.Linear(h, p + "mlp.up_proj.weight");
-            string activated = g.Op("Gelu", [gate], OnnxAttribute.String("approximate", "tanh"));
-            string mlp = this.Linear(g.Op("Mul", [activated, up]), p + "mlp.down_proj.weight");
-            mlp = this.RmsNorm(mlp, p + "post_feedforward_layernorm.weight");
-            x = g.Op("Add", [x, mlp]);
+            x = this.FeedForward(x, p);
         }
 
         x = this.RmsNorm(x, "norm.weight");
@@ -93,22 +76,17 @@ internal sealed class T5Gemma2EncoderGraphBuilder
         g.Metadata["model_type"] = "t5gemma2_encoder";
     }
 
-    /// <summary>Embedding × √hidden in fp32, the learned eoi vector at &lt;end_of_image&gt;, image features at &lt;image_soft_token&gt;.</summary>
+    /// <summary>The token embedding, then image features at &lt;image_soft_token&gt; positions.</summary>
     private string Embed(string ids, string image)
     {
-        var g = this._g;
-        int hidden = this._c.HiddenSize;
-        string table = g.Initializer("embed_tokens.weight", this.Raw("embed_tokens.weight", [this._c.VocabSize, hidden]));
-        string embedded = g.Op("Mul", [g.Op("Gather", [table, ids], OnnxAttribute.Int("axis", 0)), g.FloatScalar((float)Math.Sqrt(hidden))]);
-
-        string eoi = g.Initializer("embed_tokens.eoi_embedding", this.Raw("embed_tokens.eoi_embedding", [hidden]));
-        string isEoi = g.Op("Unsqueeze", [g.Op("Equal", [ids, g.Int64Scalar(this._config.EndOfImageTokenId)]), g.Int64s(-1)]);
-        embedded = g.Op("Where", [isEoi, eoi, embedded]);
+        var g = this.Graph;
+        int hidden = this.Stack.HiddenSize;
+        string embedded = this.TokenEmbedding(ids);
 
         // masked_scatter: the k-th image position (row-major over batch, then sequence) takes the k-th feature row.
         // Positions past the features given keep their embedding, as the reference does when there are no images;
         // the caller checks that the counts agree when it does pass images.
-        string isImage = g.Op("Equal", [ids, g.Int64Scalar(this._config.ImageTokenId)]);
+        string isImage = g.Op("Equal", [ids, g.Int64Scalar(this.Config.ImageTokenId)]);
         string flat = g.Op("Reshape", [g.Op("Cast", [isImage], OnnxAttribute.Int("to", (long)OnnxDataType.Int64)), g.Int64s(-1)]);
         string order = g.Op("Reshape", [g.Op("Sub", [g.Op("CumSum", [flat, g.Int64Scalar(0)]), g.Int64Scalar(1)]), g.Op("Shape", [ids])]);
         string featureCount = g.Op("Gather", [g.Op("Shape", [image]), g.Int64s(0)], OnnxAttribute.Int("axis", 0));
@@ -119,64 +97,23 @@ internal sealed class T5Gemma2EncoderGraphBuilder
         return g.Op("Where", [g.Op("Unsqueeze", [hasFeature, g.Int64s(-1)]), scattered, embedded]);
     }
 
-    /// <summary>cos and sin of position × inverse frequency, [sequence, 1, head_dim], in fp32 as the reference computes them.</summary>
-    private (string Cos, string Sin) RotaryTables(string sequence, RopeSettings rope)
-    {
-        var g = this._g;
-        int dim = this._c.HeadDim;
-        var inverse = new float[dim / 2];
-        for (int i = 0; i < inverse.Length; i++)
-        {
-            // The reference computes base^(2i/d) in fp32 from an int64 arange, then divides by the linear factor.
-            float exponent = (float)(2 * i) / dim;
-            inverse[i] = (float)(1.0f / MathF.Pow((float)rope.Theta, exponent) / (float)rope.LinearFactor);
-        }
-
-        string positions = g.Op("Cast", [g.Op("Range", [g.Int64Scalar(0), g.Op("Squeeze", [sequence, g.Int64s(0)]), g.Int64Scalar(1)])], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
-        string frequencies = g.Op("Mul", [g.Op("Unsqueeze", [positions, g.Int64s(1)]), g.Initializer($"rope_inv_freq_{rope.Theta}_{rope.LinearFactor}".Replace('.', '_'), OnnxTensor.FromFloats(inverse, 1, inverse.Length))]);
-        string angles = g.Op("Unsqueeze", [g.Op("Concat", [frequencies, frequencies], OnnxAttribute.Int("axis", -1)), g.Int64s(1)]);
-        return (g.Op("Cos", [angles]), g.Op("Sin", [angles]));
-    }
-
-    /// <summary>x·cos + rotate_half(x)·sin for x of shape [batch, sequence, heads, head_dim].</summary>
-    private string ApplyRope(string x, (string Cos, string Sin) rope)
-    {
-        var g = this._g;
-        string[] halves = g.OpMulti("Split", [x, g.Int64s(this._c.HeadDim / 2, this._c.HeadDim / 2)], 2, OnnxAttribute.Int("axis", -1));
-        string rotated = g.Op("Concat", [g.Op("Neg", [halves[1]]), halves[0]], OnnxAttribute.Int("axis", -1));
-        return g.Op("Add", [g.Op("Mul", [x, rope.Cos]), g.Op("Mul", [rotated, rope.Sin])]);
-    }
-
-    /// <summary>Projections, per-head norms and RoPE: q [b, s, heads, d], k and v [b, s, kv_heads, d].</summary>
-    private (string Q, string K, string V) Project(string h, string p, (string Cos, string Sin) rope)
-    {
-        var g = this._g;
-        int d = this._c.HeadDim;
-        string q = g.Op("Reshape", [this.Linear(h, p + "self_attn.q_proj.weight"), g.Int64s(0, 0, this._c.NumAttentionHeads, d)]);
-        string k = g.Op("Reshape", [this.Linear(h, p + "self_attn.k_proj.weight"), g.Int64s(0, 0, this._c.NumKeyValueHeads, d)]);
-        string v = g.Op("Reshape", [this.Linear(h, p + "self_attn.v_proj.weight"), g.Int64s(0, 0, this._c.NumKeyValueHeads, d)]);
-        q = this.ApplyRope(this.RmsNorm(q, p + "self_attn.q_norm.weight"), rope);
-        k = this.ApplyRope(this.RmsNorm(k, p + "self_attn.k_norm.weight"), rope);
-
-        // The attention scale is folded into the queries.
-        q = g.Op("Mul", [q, g.FloatScalar((float)Math.Pow(this._c.QueryPreAttentionScalar, -0.5))]);
-        return (q, k, v);
-    }
+    private (string Q, string K, string V) Project(string h, string p, (string Cos, string Sin) rope) =>
+        (this.Queries(h, p, rope), this.Keys(h, p, rope), this.Values(h, p));
 
     private string FullAttention(string h, string p, (string Cos, string Sin) rope, string mask)
     {
-        var g = this._g;
+        var g = this.Graph;
         var (q, k, v) = this.Project(h, p, rope);
-        int kv = this._c.NumKeyValueHeads, groups = this._c.QueriesPerKeyValueHead, d = this._c.HeadDim;
-        if (this._c.AttentionLogitSoftcapping is null)
+        int kv = this.Stack.NumKeyValueHeads, groups = this.Stack.QueriesPerKeyValueHead, d = this.Stack.HeadDim;
+        if (this.Stack.AttentionLogitSoftcapping is null)
         {
             // ONNX Runtime's fused MultiHeadAttention never materializes the [s, s] scores: 1.4x faster at 8,192 tokens
             // here. It has no grouped-query form, so each key/value head is repeated for its query heads (as repeat_kv does).
-            long width = (long)this._c.NumAttentionHeads * d;
+            long width = (long)this.Stack.NumAttentionHeads * d;
             string Expand(string x) => g.Op("Reshape", [g.Op("Expand", [g.Op("Unsqueeze", [x, g.Int64s(3)]), g.Int64s(1, 1, 1, groups, 1)]), g.Int64s(0, 0, width)]);
             string attended = g.OpIn(OnnxGraph.MicrosoftDomain, "MultiHeadAttention",
                 [g.Op("Reshape", [q, g.Int64s(0, 0, width)]), Expand(k), Expand(v), "", this._keyPaddingMask!],
-                OnnxAttribute.Int("num_heads", this._c.NumAttentionHeads), OnnxAttribute.Float("scale", 1f));
+                OnnxAttribute.Int("num_heads", this.Stack.NumAttentionHeads), OnnxAttribute.Float("scale", 1f));
             return this.Linear(attended, p + "self_attn.o_proj.weight");
         }
 
@@ -184,17 +121,17 @@ internal sealed class T5Gemma2EncoderGraphBuilder
         string q5 = g.Op("Transpose", [g.Op("Reshape", [q, g.Int64s(0, 0, kv, groups, d)])], OnnxAttribute.Ints("perm", 0, 2, 3, 1, 4));
         string kT = g.Op("Unsqueeze", [g.Op("Transpose", [k], OnnxAttribute.Ints("perm", 0, 2, 3, 1)), g.Int64s(2)]);
         string v5 = g.Op("Unsqueeze", [g.Op("Transpose", [v], OnnxAttribute.Ints("perm", 0, 2, 1, 3)), g.Int64s(2)]);
-        string scores = this.Softcap(g.Op("MatMul", [q5, kT]));
+        string scores = this.Softcap(g.Op("MatMul", [q5, kT]), this.Stack.AttentionLogitSoftcapping);
         string weights = g.Op("Softmax", [g.Op("Add", [scores, mask])], OnnxAttribute.Int("axis", -1));
         string output = g.Op("Transpose", [g.Op("MatMul", [weights, v5])], OnnxAttribute.Ints("perm", 0, 3, 1, 2, 4));
-        return this.Linear(g.Op("Reshape", [output, g.Int64s(0, 0, (long)this._c.NumAttentionHeads * d)]), p + "self_attn.o_proj.weight");
+        return this.Linear(g.Op("Reshape", [output, g.Int64s(0, 0, (long)this.Stack.NumAttentionHeads * d)]), p + "self_attn.o_proj.weight");
     }
 
     private string SlidingAttention(string h, string p, (string Cos, string Sin) rope, SlidingMasks masks, string sequence)
     {
-        var g = this._g;
+        var g = this.Graph;
         var (q, k, v) = this.Project(h, p, rope);
-        int kv = this._c.NumKeyValueHeads, groups = this._c.QueriesPerKeyValueHead, d = this._c.HeadDim;
+        int kv = this.Stack.NumKeyValueHeads, groups = this.Stack.QueriesPerKeyValueHead, d = this.Stack.HeadDim;
 
         // Queries in blocks: [b, padded, heads, d] → [b, blocks, block, kv, groups, d] → [b, kv, groups, blocks, block, d].
         string qPadded = g.Op("Pad", [q, masks.QueryPads]);
@@ -207,18 +144,18 @@ internal sealed class T5Gemma2EncoderGraphBuilder
         string kT = g.Op("Unsqueeze", [g.Op("Transpose", [kWindows], OnnxAttribute.Ints("perm", 0, 3, 1, 4, 2)), g.Int64s(2)]);
         string v6 = g.Op("Unsqueeze", [g.Op("Transpose", [vWindows], OnnxAttribute.Ints("perm", 0, 3, 1, 2, 4)), g.Int64s(2)]);
 
-        string scores = this.Softcap(g.Op("MatMul", [q6, kT])); // [b, kv, groups, blocks, block, 3·block]
+        string scores = this.Softcap(g.Op("MatMul", [q6, kT]), this.Stack.AttentionLogitSoftcapping); // [b, kv, groups, blocks, block, 3·block]
         string weights = g.Op("Softmax", [g.Op("Add", [scores, masks.Additive])], OnnxAttribute.Int("axis", -1));
         string output = g.Op("MatMul", [weights, v6]); // [b, kv, groups, blocks, block, d]
         output = g.Op("Transpose", [output], OnnxAttribute.Ints("perm", 0, 3, 4, 1, 2, 5));
-        output = g.Op("Reshape", [output, g.Int64s(0, -1, (long)this._c.NumAttentionHeads * d)]);
+        output = g.Op("Reshape", [output, g.Int64s(0, -1, (long)this.Stack.NumAttentionHeads * d)]);
         output = g.Op("Slice", [output, g.Int64s(0), sequence, g.Int64s(1)]);
         return this.Linear(output, p + "self_attn.o_proj.weight");
     }
 
     private string KeyWindows(string x, SlidingMasks masks, int heads, int d)
     {
-        var g = this._g;
+        var g = this.Graph;
         string padded = g.Op("Pad", [x, masks.KeyPads]);
         string blocks = g.Op("Reshape", [padded, g.Op("Concat", [g.Int64s(0, -1), masks.Block, g.Int64s(heads, d)], OnnxAttribute.Int("axis", 0))]);
         return this.Windows(blocks, masks.BlockCount);
@@ -227,7 +164,7 @@ internal sealed class T5Gemma2EncoderGraphBuilder
     /// <summary>[b, blocks + 2, block, …] → [b, blocks, 3·block, …]: blocks i, i+1, i+2 side by side.</summary>
     private string Windows(string blocks, string blockCount)
     {
-        var g = this._g;
+        var g = this.Graph;
         string previous = g.Op("Slice", [blocks, g.Int64s(0), blockCount, g.Int64s(1)]);
         string current = g.Op("Slice", [blocks, g.Int64s(1), g.Op("Add", [blockCount, g.Int64s(1)]), g.Int64s(1)]);
         string next = g.Op("Slice", [blocks, g.Int64s(2), g.Op("Add", [blockCount, g.Int64s(2)]), g.Int64s(1)]);
@@ -237,7 +174,7 @@ internal sealed class T5Gemma2EncoderGraphBuilder
     /// <summary>Additive key-padding mask [b, 1, 1, 1, s] for the full layers, from the mask as floats (1 keep, 0 padding).</summary>
     private string FullAttentionMask(string keep)
     {
-        var g = this._g;
+        var g = this.Graph;
         string additive = g.Op("Mul", [g.Op("Sub", [g.FloatScalar(1f), keep]), g.FloatScalar(MaskedScore)]);
         return g.Op("Reshape", [additive, g.Int64s(0, 1, 1, 1, -1)]);
     }
@@ -247,8 +184,8 @@ internal sealed class T5Gemma2EncoderGraphBuilder
     /// <summary>Block sizes, paddings and the additive mask [b, 1, 1, blocks, block, 3·block] shared by all sliding layers.</summary>
     private SlidingMasks SlidingAttentionMasks(string keep, string sequence)
     {
-        var g = this._g;
-        var (left, right) = this._c.BidirectionalWindowReach;
+        var g = this.Graph;
+        var (left, right) = this.Stack.BidirectionalWindowReach;
         long maxBlock = Math.Max(1, Math.Max(left, right));
 
         string block = g.Op("Min", [sequence, g.Int64s(maxBlock)]); // [1]
@@ -281,41 +218,4 @@ internal sealed class T5Gemma2EncoderGraphBuilder
         string additive = g.Op("Add", [keyAdditive, windowAdditive]);
         return new SlidingMasks(block, blockCount, queryPads, keyPads, additive);
     }
-
-    private string Softcap(string scores)
-    {
-        if (this._c.AttentionLogitSoftcapping is not double cap)
-        {
-            return scores;
-        }
-
-        var g = this._g;
-        return g.Op("Mul", [g.Op("Tanh", [g.Op("Div", [scores, g.FloatScalar((float)cap)])]), g.FloatScalar((float)cap)]);
-    }
-
-    /// <summary>Gemma RMSNorm in fp32: x / sqrt(mean(x²) + eps) · (1 + w), the (1 + w) folded into the stored weight.</summary>
-    private string RmsNorm(string x, string weight)
-    {
-        var g = this._g;
-        var info = this._weights.Tensor(weight);
-        string scale = g.Initializer(weight, OnnxTensor.Deferred(OnnxDataType.Float, info.Shape, info.ElementCount * 4, stream =>
-        {
-            float[] values = this._weights.Read(weight);
-            for (int i = 0; i < values.Length; i++)
-            {
-                values[i] += 1f;
-            }
-
-            OnnxTensor.WriteFloats(stream, values);
-        }));
-        string meanSquare = g.Op("ReduceMean", [g.Op("Pow", [x, g.FloatScalar(2f)]), g.Int64s(-1)], OnnxAttribute.Int("keepdims", 1));
-        string normalized = g.Op("Div", [x, g.Op("Sqrt", [g.Op("Add", [meanSquare, g.FloatScalar((float)this._c.RmsNormEps)])])]);
-        return g.Op("Mul", [normalized, scale]);
-    }
-
-    private string Linear(string x, string weight) =>
-        this._linear.Apply(this._g, x, weight, this._weights.Tensor(weight).Shape, () => this._weights.Read(weight));
-
-    private OnnxTensor Raw(string suffix, long[] shape) =>
-        OnnxTensor.Deferred(OnnxDataType.Float, shape, SafeTensorInfo.CountElements(shape) * 4, stream => OnnxTensor.WriteFloats(stream, this._weights.Read(suffix)));
 }
