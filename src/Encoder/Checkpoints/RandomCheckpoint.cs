@@ -118,13 +118,9 @@ public static class RandomCheckpoint
         var tensors = new List<(string, long[], Func<float[]>)>();
         foreach (var (prefix, withEmbedding) in new[] { ("model.encoder.", true), ("model.decoder.", false) })
         {
-            foreach (var (suffix, shape) in T5Gemma2StackWeights.ExpectedTensors(stack, withEoi: withEmbedding))
+            // The decoder's embedding is tied to the encoder's, as the hub stores it.
+            foreach (var (suffix, shape) in T5Gemma2StackWeights.ExpectedTensors(stack, withEmbedding))
             {
-                if (!withEmbedding && suffix == "embed_tokens.weight")
-                {
-                    continue; // tied to the encoder's, as the hub stores it
-                }
-
                 string name = prefix + suffix;
                 // Weights scaled as 1/√fan-in keep activations near unit size, so attention is peaked and bugs show.
                 float std = suffix switch

@@ -24,7 +24,14 @@ public sealed class T5Gemma2StackWeights
     /// <summary>Finds and checks the encoder's weights.</summary>
     /// <exception cref="ModelFileException">A tensor is missing or its shape contradicts config.json.</exception>
     public static T5Gemma2StackWeights ForEncoder(SafeTensorsCheckpoint checkpoint, T5Gemma2Config config) =>
-        Find(checkpoint, config, config.Encoder, ["model.encoder.text_model.", "model.encoder.", "encoder.text_model.", "encoder.", "text_model.", ""], requireEoi: true);
+        Find(checkpoint, config, config.Encoder, ["model.encoder.text_model.", "model.encoder.", "encoder.text_model.", "encoder.", "text_model.", ""], withEmbedding: true);
+
+    /// <summary>Finds and checks the decoder's weights (its embedding is tied to the encoder's, so none is required).</summary>
+    /// <exception cref="ModelFileException">The config has no decoder, or a tensor is missing or its shape contradicts config.json.</exception>
+    public static T5Gemma2StackWeights ForDecoder(SafeTensorsCheckpoint checkpoint, T5Gemma2Config config) =>
+        config.Decoder is { } decoder
+            ? Find(checkpoint, config, decoder, ["model.decoder.", "decoder."], withEmbedding: false)
+            : throw new ModelFileException(config.FilePath, "has no decoder section; expected an encoder-decoder T5Gemma 2 config to generate text.");
 
     /// <summary>The tensor that holds <paramref name="suffix"/> of this stack (e.g. "layers.0.mlp.up_proj.weight").</summary>
     public SafeTensorInfo Tensor(string suffix) =>
@@ -33,12 +40,13 @@ public sealed class T5Gemma2StackWeights
     public float[] Read(string suffix) => this._checkpoint.ReadFloat32(this.Tensor(suffix));
 
     /// <summary>Every tensor of a stack and the shape config.json implies for it.</summary>
-    public static IEnumerable<(string Suffix, long[] Shape)> ExpectedTensors(T5Gemma2StackConfig c, bool withEoi)
+    /// <param name="withEmbedding">Whether the stack stores the embedding and eoi vector (the encoder) or ties them (the decoder).</param>
+    public static IEnumerable<(string Suffix, long[] Shape)> ExpectedTensors(T5Gemma2StackConfig c, bool withEmbedding)
     {
         long h = c.HiddenSize, q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim, i = c.IntermediateSize;
-        yield return ("embed_tokens.weight", [c.VocabSize, h]);
-        if (withEoi)
+        if (withEmbedding)
         {
+            yield return ("embed_tokens.weight", [c.VocabSize, h]);
             yield return ("embed_tokens.eoi_embedding", [h]);
         }
 
@@ -63,7 +71,7 @@ public sealed class T5Gemma2StackWeights
         yield return ("norm.weight", [h]);
     }
 
-    private static T5Gemma2StackWeights Find(SafeTensorsCheckpoint checkpoint, T5Gemma2Config config, T5Gemma2StackConfig stack, string[] prefixes, bool requireEoi)
+    private static T5Gemma2StackWeights Find(SafeTensorsCheckpoint checkpoint, T5Gemma2Config config, T5Gemma2StackConfig stack, string[] prefixes, bool withEmbedding)
     {
         string? prefix = prefixes.FirstOrDefault(p => checkpoint.TryGet(p + "layers.0.self_attn.q_proj.weight", out _));
         if (prefix is null)
@@ -72,7 +80,7 @@ public sealed class T5Gemma2StackWeights
         }
 
         var problems = new List<string>();
-        foreach (var (suffix, shape) in ExpectedTensors(stack, requireEoi))
+        foreach (var (suffix, shape) in ExpectedTensors(stack, withEmbedding))
         {
             if (!checkpoint.TryGet(prefix + suffix, out var info))
             {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using T5Gemma2.Rag.Encoder.Checkpoints;
+using T5Gemma2.Rag.Encoder.Generation;
 using T5Gemma2.Rag.Encoder.Models;
 
 namespace T5Gemma2.Rag.Encoder.Conversion;
@@ -46,7 +47,16 @@ public static class CheckpointConverter
             WeightFormat.Fp32 => LinearWeights.Float32,
             _ => BlockQuantizedLinear.For(weights),
         };
-        progress?.Report($"checked {T5Gemma2StackWeights.ExpectedTensors(config.Encoder, withEoi: true).Count()} encoder tensors against config.json");
+        progress?.Report($"checked {T5Gemma2StackWeights.ExpectedTensors(config.Encoder, withEmbedding: true).Count()} encoder tensors against config.json");
+
+        // Encoder-only checkpoints (and t5gemma2_encoder configs) convert to an embedding model without decoder graphs.
+        bool hasDecoder = config.Decoder is not null
+            && (checkpoint.TryGet("model.decoder.layers.0.self_attn.q_proj.weight", out _) || checkpoint.TryGet("decoder.layers.0.self_attn.q_proj.weight", out _));
+        var decoder = hasDecoder ? T5Gemma2StackWeights.ForDecoder(checkpoint, config) : null;
+        if (decoder is not null)
+        {
+            progress?.Report($"checked {T5Gemma2StackWeights.ExpectedTensors(decoder.Config, withEmbedding: false).Count()} decoder tensors against config.json");
+        }
 
         return StagedDirectory.Write(target, staging =>
         {
@@ -54,6 +64,19 @@ public static class CheckpointConverter
             var graph = T5Gemma2EncoderGraphBuilder.Build(config, encoder, linear);
             progress?.Report($"writing {EncoderGraphFile} ({graph.InitializerBytes / 1048576.0:F0} MiB of weights, {linear.Name})");
             graph.Save(Path.Combine(staging, EncoderGraphFile), externalDataThreshold, cancellationToken);
+            long weightBytes = graph.InitializerBytes;
+            var graphs = new JsonObject { ["encoder"] = EncoderGraphFile };
+            if (decoder is not null)
+            {
+                var cross = T5Gemma2DecoderGraphBuilder.BuildCrossCache(config, decoder, encoder, linear);
+                cross.Save(Path.Combine(staging, DecoderGraphNames.CrossCacheFile), externalDataThreshold, cancellationToken);
+                var step = T5Gemma2DecoderGraphBuilder.BuildStep(config, decoder, encoder, linear);
+                progress?.Report($"writing {DecoderGraphNames.StepFile} and {DecoderGraphNames.CrossCacheFile} ({(step.InitializerBytes + cross.InitializerBytes) / 1048576.0:F0} MiB of weights)");
+                step.Save(Path.Combine(staging, DecoderGraphNames.StepFile), externalDataThreshold, cancellationToken);
+                graphs["decoder"] = DecoderGraphNames.StepFile;
+                graphs["decoder_cross_cache"] = DecoderGraphNames.CrossCacheFile;
+                weightBytes += step.InitializerBytes + cross.InitializerBytes;
+            }
 
             File.Copy(Path.Combine(source, "config.json"), Path.Combine(staging, "config.json"));
             foreach (string file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json" })
@@ -72,12 +95,12 @@ public static class CheckpointConverter
                 ["weights"] = linear.Name,
                 // The checkpoint's name only: a local path says nothing on another machine and leaks the user's layout.
                 ["converted_from"] = config.ModelName ?? Path.GetFileName(source),
-                ["graphs"] = new JsonObject { ["encoder"] = EncoderGraphFile },
+                ["graphs"] = graphs,
                 ["pooling"] = "mean",
                 ["normalize"] = true,
             };
             File.WriteAllText(Path.Combine(staging, ModelDirectory.ManifestFileName), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            return new ConversionResult(target, Path.Combine(target, EncoderGraphFile), graph.InitializerBytes, stopwatch.Elapsed);
+            return new ConversionResult(target, Path.Combine(target, EncoderGraphFile), weightBytes, stopwatch.Elapsed);
         });
     }
 }
