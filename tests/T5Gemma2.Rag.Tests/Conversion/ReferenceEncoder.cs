@@ -17,6 +17,9 @@ internal sealed class ReferenceEncoder
     private readonly string[] _layerTypes;
     private readonly (double Theta, double Factor) _slidingRope, _fullRope;
     private readonly Dictionary<string, double[]> _cache = [];
+    private readonly string[] _decoderLayerTypes = [];
+    private readonly int _decoderWindow;
+    private readonly double _decoderScale;
 
     public ReferenceEncoder(string checkpointDirectory, SafeTensorsCheckpoint weights)
     {
@@ -38,6 +41,13 @@ internal sealed class ReferenceEncoder
         this._slidingRope = ReadRope(rope.GetProperty("sliding_attention"));
         this._fullRope = ReadRope(rope.GetProperty("full_attention"));
         this._eoi = root.GetProperty("eoi_token_index").GetInt32();
+        if (root.TryGetProperty("decoder", out var decoder))
+        {
+            // The tiny preset's decoder has the encoder's dimensions; its own window, layer types and scale are read here.
+            this._decoderLayerTypes = [.. decoder.GetProperty("layer_types").EnumerateArray().Select(e => e.GetString()!)];
+            this._decoderWindow = decoder.GetProperty("sliding_window").GetInt32();
+            this._decoderScale = Math.Pow(decoder.GetProperty("query_pre_attn_scalar").GetDouble(), -0.5);
+        }
         this._image = root.GetProperty("image_token_index").GetInt32();
     }
 
@@ -92,6 +102,96 @@ internal sealed class ReferenceEncoder
 
         return result;
     }
+
+    /// <summary>
+    /// Decoder logits of the last position for <paramref name="decoderIds"/>, recomputed from scratch (no cache): merged
+    /// attention, one softmax over self keys (causal, windowed on sliding layers, RoPE) then cross keys (no RoPE, the
+    /// encoder's padding masked), through the same k_proj/v_proj/k_norm; logits through the tied embedding.
+    /// </summary>
+    public double[] DecoderLastLogits(long[] encoderIds, long[] encoderMask, IReadOnlyList<int> decoderIds)
+    {
+        var encoder = this.Run([encoderIds], [encoderMask])[0];
+        int n = decoderIds.Count, d = this._headDim, groups = this._heads / this._kvHeads;
+        var x = decoderIds.Select(id => id == this._eoi
+            ? [.. this.W("model.encoder.embed_tokens.eoi_embedding")]
+            : this.Row("model.encoder.embed_tokens.weight", id).Select(v => v * Math.Sqrt(this._hidden)).ToArray()).ToArray();
+        for (int layer = 0; layer < this._decoderLayerTypes.Length; layer++)
+        {
+            string p = $"model.decoder.layers.{layer}.";
+            bool full = this._decoderLayerTypes[layer] == "full_attention";
+            var (theta, factor) = full ? this._fullRope : this._slidingRope;
+            var h = x.Select(v => this.RmsNorm(v, p + "pre_self_attn_layernorm.weight")).ToArray();
+            var q = h.Select((v, t) => Heads(this.Linear(v, p + "self_attn.q_proj.weight"), this._heads, d).Select(head => Rope(this.RmsNorm(head, p + "self_attn.q_norm.weight"), t, theta, factor)).ToArray()).ToArray();
+            var k = h.Select((v, t) => Heads(this.Linear(v, p + "self_attn.k_proj.weight"), this._kvHeads, d).Select(head => Rope(this.RmsNorm(head, p + "self_attn.k_norm.weight"), t, theta, factor)).ToArray()).ToArray();
+            var v = h.Select(v => Heads(this.Linear(v, p + "self_attn.v_proj.weight"), this._kvHeads, d)).ToArray();
+            var crossK = encoder.Select(e => Heads(this.Linear(e, p + "self_attn.k_proj.weight"), this._kvHeads, d).Select(head => this.RmsNorm(head, p + "self_attn.k_norm.weight")).ToArray()).ToArray();
+            var crossV = encoder.Select(e => Heads(this.Linear(e, p + "self_attn.v_proj.weight"), this._kvHeads, d)).ToArray();
+            for (int t = 0; t < n; t++)
+            {
+                var output = new double[this._heads * d];
+                for (int head = 0; head < this._heads; head++)
+                {
+                    int kvHead = head / groups;
+                    var scores = new List<(double Score, double[] Value)>();
+                    for (int j = 0; j <= t; j++)
+                    {
+                        if (full || t - j < this._decoderWindow)
+                        {
+                            scores.Add((Dot(q[t][head], k[j][kvHead]) * this._decoderScale, v[j][kvHead]));
+                        }
+                    }
+
+                    for (int s = 0; s < encoder.Length; s++)
+                    {
+                        if (encoderMask[s] == 1)
+                        {
+                            scores.Add((Dot(q[t][head], crossK[s][kvHead]) * this._decoderScale, crossV[s][kvHead]));
+                        }
+                    }
+
+                    double max = scores.Max(e => e.Score);
+                    double total = scores.Sum(e => Math.Exp(e.Score - max));
+                    foreach (var (score, value) in scores)
+                    {
+                        for (int i = 0; i < d; i++)
+                        {
+                            output[head * d + i] += Math.Exp(score - max) / total * value[i];
+                        }
+                    }
+                }
+
+                Add(x[t], this.RmsNorm(this.Linear(output, p + "self_attn.o_proj.weight"), p + "post_self_attn_layernorm.weight"));
+            }
+
+            for (int t = 0; t < n; t++)
+            {
+                var m = this.RmsNorm(x[t], p + "pre_feedforward_layernorm.weight");
+                var gate = this.Linear(m, p + "mlp.gate_proj.weight");
+                var up = this.Linear(m, p + "mlp.up_proj.weight");
+                Add(x[t], this.RmsNorm(this.Linear([.. gate.Select((g, i) => GeluTanh(g) * up[i])], p + "mlp.down_proj.weight"), p + "post_feedforward_layernorm.weight"));
+            }
+        }
+
+        var last = this.RmsNorm(x[^1], "model.decoder.norm.weight");
+        var table = this.W("model.encoder.embed_tokens.weight");
+        var logits = new double[table.Length / this._hidden];
+        for (int token = 0; token < logits.Length; token++)
+        {
+            double sum = 0;
+            for (int i = 0; i < this._hidden; i++)
+            {
+                sum += table[token * this._hidden + i] * last[i];
+            }
+
+            logits[token] = sum;
+        }
+
+        return logits;
+    }
+
+    private static double[][] Heads(double[] x, int heads, int d) => [.. Enumerable.Range(0, heads).Select(i => x[(i * d)..((i + 1) * d)])];
+
+    private static double Dot(double[] a, double[] b) => a.Select((v, i) => v * b[i]).Sum();
 
     private double[][] Attention(double[][] h, long[] mask, string p, bool full)
     {

@@ -1,0 +1,454 @@
+using System.Runtime.CompilerServices;
+using Microsoft.ML.OnnxRuntime;
+using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Models;
+using T5Gemma2.Rag.Encoder.Onnx;
+using T5Gemma2.Rag.Encoder.Tokenization;
+
+namespace T5Gemma2.Rag.Encoder.Generation;
+
+/// <summary>
+/// Text generation with a converted T5Gemma 2 model: the encoder reads the input once, the cross-cache graph turns its
+/// states into every layer's cross keys and values once per request, and the decoder step graph runs one token at a
+/// time over a self cache that grows by one position per step. Greedy, sampling, beam search, repetition penalty,
+/// stop sequences, batches of inputs of different lengths, streaming, cancellation.
+/// </summary>
+/// <remarks>
+/// The decoder starts from the config's bos (2 in the released models) and stops at its eos (1). Safe for concurrent
+/// callers: sessions are shared, everything else is per call. Every ONNX Runtime value a call creates is disposed
+/// when the call ends, cancelled or not.
+/// </remarks>
+public sealed class Seq2SeqGenerator : IDisposable
+{
+    private readonly InferenceSession _encoder;
+    private readonly InferenceSession _crossCache;
+    private readonly InferenceSession _step;
+    private readonly string[] _stepOutputs;
+    private readonly string[] _crossOutputs;
+    private volatile bool _disposed;
+
+    private Seq2SeqGenerator(ModelDirectory model, T5Gemma2Config config, GemmaTokenizer tokenizer, InferenceSession encoder, InferenceSession crossCache, InferenceSession step)
+    {
+        this.Model = model;
+        this.Config = config;
+        this.Tokenizer = tokenizer;
+        this._encoder = encoder;
+        this._crossCache = crossCache;
+        this._step = step;
+        var decoder = config.Decoder!;
+        this._stepOutputs = [DecoderGraphNames.Logits, .. Enumerable.Range(0, decoder.NumLayers).SelectMany(i => new[] { DecoderGraphNames.PresentSelfKey(i), DecoderGraphNames.PresentSelfValue(i) })];
+        this._crossOutputs = [.. Enumerable.Range(0, decoder.NumLayers).SelectMany(i => new[] { DecoderGraphNames.PresentCrossKey(i), DecoderGraphNames.PresentCrossValue(i) })];
+    }
+
+    public ModelDirectory Model { get; }
+
+    public T5Gemma2Config Config { get; }
+
+    public GemmaTokenizer Tokenizer { get; }
+
+    /// <summary>Opens a converted model directory with decoder graphs.</summary>
+    /// <exception cref="ModelFileException">The directory is not a converted T5Gemma 2 model, or it has no decoder graphs (an encoder-only conversion).</exception>
+    public static Seq2SeqGenerator Create(string modelDirectory, OnnxSessionOptions? sessionOptions = null)
+    {
+        var model = ModelDirectory.Open(modelDirectory);
+        if (model.Kind != ModelKind.T5Gemma2)
+        {
+            throw new ModelFileException(model.Path, $"is a {model.Kind} model; expected a T5Gemma 2 conversion (t5rag model convert) to generate text.");
+        }
+
+        string step = Path.Combine(model.Path, DecoderGraphNames.StepFile);
+        if (!File.Exists(step))
+        {
+            throw new ModelFileException(step, "not found; expected the decoder graphs of an encoder-decoder conversion (this directory holds an encoder only).");
+        }
+
+        var config = T5Gemma2Config.Read(Path.Combine(model.Path, "config.json"));
+        if (config.Decoder is null)
+        {
+            throw new ModelFileException(config.FilePath, "has no decoder section; expected an encoder-decoder T5Gemma 2 config.");
+        }
+
+        var tokenizer = (GemmaTokenizer)model.CreateTokenizer();
+        sessionOptions ??= OnnxSessionOptions.Default;
+        var sessions = new List<InferenceSession>();
+        try
+        {
+            sessions.Add(OnnxSessionFactory.Create(model.EncoderGraphPath, sessionOptions));
+            sessions.Add(OnnxSessionFactory.Create(Path.Combine(model.Path, DecoderGraphNames.CrossCacheFile), sessionOptions));
+            sessions.Add(OnnxSessionFactory.Create(step, sessionOptions));
+            return new Seq2SeqGenerator(model, config, tokenizer, sessions[0], sessions[1], sessions[2]);
+        }
+        catch
+        {
+            sessions.ForEach(s => s.Dispose());
+            throw;
+        }
+    }
+
+    /// <summary>Generates an answer to one input.</summary>
+    public async Task<GenerationResult> GenerateAsync(string input, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        (await this.GenerateAsync([input], options, cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>Generates answers to several inputs of any lengths in one batch (beam search runs them one at a time).</summary>
+    public Task<IReadOnlyList<GenerationResult>> GenerateAsync(IReadOnlyList<string> inputs, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        try
+        {
+            options ??= GenerationOptions.Default;
+            options.Validate();
+            ObjectDisposedException.ThrowIf(this._disposed, this);
+            int[][] ids = [.. inputs.Select(this.EncodeInput)];
+            IReadOnlyList<GenerationResult> results = options.NumBeams > 1
+                ? [.. ids.Select(one => this.BeamSearch(one, options, cancellationToken))]
+                : this.Decode(ids, options, onToken: null, cancellationToken);
+            return Task.FromResult(results);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<IReadOnlyList<GenerationResult>>(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<IReadOnlyList<GenerationResult>>(ex);
+        }
+    }
+
+    /// <summary>Streams the answer to one input as text deltas; no delta splits a character (greedy or sampling).</summary>
+    public async IAsyncEnumerable<string> GenerateStreamingAsync(string input, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        options ??= GenerationOptions.Default;
+        options.Validate();
+        if (options.NumBeams > 1)
+        {
+            throw new ArgumentException("Beam search cannot stream: its best answer is known only at the end.", nameof(options));
+        }
+
+        ObjectDisposedException.ThrowIf(this._disposed, this);
+        int[] ids = this.EncodeInput(input);
+
+        // Decoding runs on a worker; deltas reach the caller through a channel as the tokens are chosen.
+        var channel = System.Threading.Channels.Channel.CreateUnbounded<string>(new() { SingleReader = true, SingleWriter = true });
+        var worker = Task.Run(
+            () =>
+            {
+                try
+                {
+                    this.Decode([ids], options, delta => channel.Writer.TryWrite(delta), cancellationToken);
+                    channel.Writer.TryComplete();
+                }
+                catch (Exception ex)
+                {
+                    channel.Writer.TryComplete(ex);
+                }
+            },
+            CancellationToken.None);
+
+        await foreach (string delta in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return delta;
+        }
+
+        await worker.ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        this._disposed = true;
+        this._encoder.Dispose();
+        this._crossCache.Dispose();
+        this._step.Dispose();
+    }
+
+    /// <summary>Logits of every decoder position for the given decoder ids, without a cache (one pass): for checks against a reference.</summary>
+    internal float[] Logits(int[] inputIds, int[] decoderIds)
+    {
+        using var encoded = this.Encode([inputIds]);
+        using var cross = this.CrossCache(encoded);
+        using var result = this.Step([.. decoderIds.Select(i => (long)i)], 1, decoderIds.Length, SelfCache.Empty(this.Config.Decoder!, 1), cross, encoded.Mask, default);
+        return result.AllLogits();
+    }
+
+    private int[] EncodeInput(string input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var ids = this.Tokenizer.EncodeToIds(input, addBeginningOfSentence: this.Tokenizer.AddBeginningOfSentence, addEndOfSentence: false);
+        int limit = this.Config.Encoder.MaxPositionEmbeddings;
+        if (ids.Count > limit)
+        {
+            throw new ArgumentException($"the input has {ids.Count} tokens; the model takes at most {limit} (max_position_embeddings). Shorten it or pack fewer passages.", nameof(input));
+        }
+
+        return [.. ids];
+    }
+
+    /// <summary>Greedy or sampled decoding of a batch in lockstep; finished rows are fed padding until all are done.</summary>
+    private List<GenerationResult> Decode(int[][] inputs, GenerationOptions options, Action<string>? onToken, CancellationToken cancellationToken)
+    {
+        var decoder = this.Config.Decoder!;
+        int batch = inputs.Length;
+        using var encoded = this.Encode(inputs);
+        using var cross = this.CrossCache(encoded);
+        var states = inputs.Select(_ => new RowState(this.Tokenizer, options)).ToArray();
+        var random = new Random(options.Seed ?? Environment.TickCount);
+        var history = inputs.Select(_ => new List<long> { this.Config.BosTokenId }).ToArray();
+        var cache = SelfCache.Empty(decoder, batch);
+        try
+        {
+            for (int step = 0; step < options.MaxNewTokens && states.Any(s => !s.Done); step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                long[] tokens = options.UseCache
+                    ? [.. history.Select(h => h[^1])]
+                    : [.. history.SelectMany(h => h)];
+                int length = options.UseCache ? 1 : history[0].Count;
+                var past = options.UseCache ? cache : SelfCache.Empty(decoder, batch);
+                var result = this.Step(tokens, batch, length, past, cross, encoded.Mask, cancellationToken);
+                if (!options.UseCache)
+                {
+                    past.Dispose();
+                }
+
+                cache.Dispose();
+                cache = result;
+                for (int row = 0; row < batch; row++)
+                {
+                    if (states[row].Done)
+                    {
+                        history[row].Add(this.Config.PadTokenId);
+                        continue;
+                    }
+
+                    float[] logits = result.LastLogits(row);
+                    TokenSampler.ApplyRepetitionPenalty(logits, states[row].Ids, options.RepetitionPenalty);
+                    int next = options.Sample ? TokenSampler.Sample(logits, options, random) : TokenSampler.Greedy(logits);
+                    history[row].Add(next);
+                    string delta = states[row].Add(next, this.Config.EosTokenId);
+                    if (delta.Length > 0)
+                    {
+                        onToken?.Invoke(delta);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            cache.Dispose();
+        }
+
+        foreach (var state in states.Where(s => !s.Done))
+        {
+            string rest = state.Finish(FinishReason.Length);
+            if (rest.Length > 0)
+            {
+                onToken?.Invoke(rest);
+            }
+        }
+
+        return [.. states.Select((s, i) => new GenerationResult(s.Text, s.Ids, s.Reason, inputs[i].Length))];
+    }
+
+    /// <summary>Beam search for one input: the batch holds the beams; hypotheses end at eos and are scored by log-probability ÷ length^penalty.</summary>
+    private GenerationResult BeamSearch(int[] input, GenerationOptions options, CancellationToken cancellationToken)
+    {
+        var decoder = this.Config.Decoder!;
+        int beams = options.NumBeams;
+        using var encoded = this.Encode(Enumerable.Repeat(input, beams).ToArray());
+        using var cross = this.CrossCache(encoded);
+        var sequences = Enumerable.Range(0, beams).Select(_ => new List<int>()).ToArray();
+        var scores = Enumerable.Range(0, beams).Select(b => b == 0 ? 0.0 : double.NegativeInfinity).ToArray();
+        var finished = new List<(double Score, List<int> Ids)>();
+        var cache = SelfCache.Empty(decoder, beams);
+        var logProbabilities = new float[decoder.VocabSize];
+        try
+        {
+            long[] tokens = [.. Enumerable.Repeat((long)this.Config.BosTokenId, beams)];
+            for (int step = 0; step < options.MaxNewTokens; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var result = this.Step(tokens, beams, 1, cache, cross, encoded.Mask, cancellationToken);
+                cache.Dispose();
+                cache = result;
+
+                var candidates = new List<(double Score, int Beam, int Token)>();
+                for (int b = 0; b < beams; b++)
+                {
+                    if (double.IsNegativeInfinity(scores[b]))
+                    {
+                        continue;
+                    }
+
+                    float[] logits = result.LastLogits(b);
+                    TokenSampler.ApplyRepetitionPenalty(logits, sequences[b], options.RepetitionPenalty);
+                    TokenSampler.LogSoftmax(logits, logProbabilities);
+                    foreach (int token in TopIndices(logProbabilities, 2 * beams))
+                    {
+                        candidates.Add((scores[b] + logProbabilities[token], b, token));
+                    }
+                }
+
+                candidates.Sort((x, y) => y.Score.CompareTo(x.Score));
+                var next = new List<(double Score, int Beam, int Token)>();
+                foreach (var candidate in candidates)
+                {
+                    if (candidate.Token == this.Config.EosTokenId)
+                    {
+                        int length = sequences[candidate.Beam].Count + 1;
+                        finished.Add((candidate.Score / Math.Pow(length, options.LengthPenalty), [.. sequences[candidate.Beam], candidate.Token]));
+                    }
+                    else
+                    {
+                        next.Add(candidate);
+                    }
+
+                    if (next.Count == beams)
+                    {
+                        break;
+                    }
+                }
+
+                // Done when enough hypotheses ended and no running beam can still beat the worst of them.
+                if (finished.Count >= beams)
+                {
+                    double worstKept = finished.OrderByDescending(f => f.Score).Take(beams).Min(f => f.Score);
+                    double bestRunning = next.Count == 0 ? double.NegativeInfinity : next[0].Score / Math.Pow(sequences[next[0].Beam].Count + 1, options.LengthPenalty);
+                    if (bestRunning <= worstKept)
+                    {
+                        break;
+                    }
+                }
+
+                int[] origins = [.. next.Select(n => n.Beam)];
+                sequences = [.. next.Select(n => new List<int>(sequences[n.Beam]) { n.Token })];
+                scores = [.. next.Select(n => n.Score)];
+                while (sequences.Length < beams)
+                {
+                    sequences = [.. sequences, []];
+                    scores = [.. scores, double.NegativeInfinity];
+                    origins = [.. origins, 0];
+                }
+
+                var reordered = cache.Reorder(origins);
+                cache.Dispose();
+                cache = reordered;
+                tokens = [.. sequences.Select(s => s.Count == 0 ? (long)this.Config.PadTokenId : s[^1])];
+            }
+        }
+        finally
+        {
+            cache.Dispose();
+        }
+
+        List<int> best;
+        FinishReason reason;
+        if (finished.Count > 0)
+        {
+            best = finished.MaxBy(f => f.Score).Ids;
+            reason = FinishReason.EndOfSequence;
+        }
+        else
+        {
+            int top = Array.IndexOf(scores, scores.Max());
+            best = sequences[top];
+            reason = FinishReason.Length;
+        }
+
+        var state = new RowState(this.Tokenizer, options);
+        foreach (int id in best)
+        {
+            state.Add(id, this.Config.EosTokenId);
+        }
+
+        if (!state.Done)
+        {
+            state.Finish(reason);
+        }
+
+        return new GenerationResult(state.Text, state.Ids, state.Reason, input.Length);
+    }
+
+    private static IEnumerable<int> TopIndices(float[] values, int count)
+    {
+        var top = new PriorityQueue<int, float>();
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (top.Count < count)
+            {
+                top.Enqueue(i, values[i]);
+            }
+            else if (top.TryPeek(out _, out float smallest) && values[i] > smallest)
+            {
+                top.DequeueEnqueue(i, values[i]);
+            }
+        }
+
+        return top.UnorderedItems.Select(item => item.Element);
+    }
+
+    private EncodedBatch Encode(int[][] inputs)
+    {
+        int batch = inputs.Length, length = inputs.Max(i => i.Length);
+        long[] ids = new long[batch * length];
+        long[] mask = new long[batch * length];
+        Array.Fill(ids, this.Config.PadTokenId);
+        for (int b = 0; b < batch; b++)
+        {
+            for (int t = 0; t < inputs[b].Length; t++)
+            {
+                ids[b * length + t] = inputs[b][t];
+                mask[b * length + t] = 1;
+            }
+        }
+
+        using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [batch, length]);
+        var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [batch, length]);
+        using var image = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [0, this.Config.Encoder.HiddenSize]);
+        using var runOptions = new RunOptions();
+        var outputs = this._encoder.Run(runOptions, [EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask, EncoderGraphNames.ImageFeatures], [idsValue, maskValue, image], [EncoderGraphNames.LastHiddenState]);
+        return new EncodedBatch(outputs, maskValue);
+    }
+
+    private IDisposableReadOnlyCollection<OrtValue> CrossCache(EncodedBatch encoded)
+    {
+        using var runOptions = new RunOptions();
+        return this._crossCache.Run(runOptions, [DecoderGraphNames.EncoderHiddenStates], [encoded.States], this._crossOutputs);
+    }
+
+    private SelfCache Step(long[] tokens, int batch, int length, SelfCache past, IDisposableReadOnlyCollection<OrtValue> cross, OrtValue encoderMask, CancellationToken cancellationToken)
+    {
+        var decoder = this.Config.Decoder!;
+        using var ids = OrtValue.CreateTensorValueFromMemory(tokens, [batch, length]);
+        var names = new List<string>(4 + 4 * decoder.NumLayers) { DecoderGraphNames.InputIds, DecoderGraphNames.EncoderAttentionMask };
+        var values = new List<OrtValue>(names.Capacity) { ids, encoderMask };
+        for (int layer = 0; layer < decoder.NumLayers; layer++)
+        {
+            names.AddRange([DecoderGraphNames.PastSelfKey(layer), DecoderGraphNames.PastSelfValue(layer), DecoderGraphNames.PastCrossKey(layer), DecoderGraphNames.PastCrossValue(layer)]);
+            values.AddRange([past.Key(layer), past.Value(layer), cross[2 * layer], cross[2 * layer + 1]]);
+        }
+
+        using var runOptions = new RunOptions();
+        using var registration = cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions);
+        try
+        {
+            return new SelfCache(this._step.Run(runOptions, names, values, this._stepOutputs), decoder.VocabSize, length);
+        }
+        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+    }
+
+    /// <summary>Encoder outputs and the encoder mask of one request, disposed together.</summary>
+    private sealed class EncodedBatch(IDisposableReadOnlyCollection<OrtValue> outputs, OrtValue mask) : IDisposable
+    {
+        public OrtValue States => outputs[0];
+
+        public OrtValue Mask => mask;
+
+        public void Dispose()
+        {
+            outputs.Dispose();
+            mask.Dispose();
+        }
+    }
+}
