@@ -15,6 +15,7 @@ public static class CliApplication
         var root = new RootCommand("t5rag: retrieval and answering on T5Gemma 2 encoder-decoder models, on ONNX Runtime");
         root.Subcommands.Add(TokenizeCommand.Create(console));
         root.Subcommands.Add(EmbedCommand.Create(console));
+        root.Subcommands.Add(GenerateCommand.Create(console));
         root.Subcommands.Add(ModelCommand.Create(console));
         root.Subcommands.Add(BenchCommand.Create(console));
         return root;

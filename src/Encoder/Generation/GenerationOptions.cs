@@ -39,7 +39,7 @@ public sealed class GenerationOptions
     public static GenerationOptions Default { get; } = new();
 
     /// <summary>Throws on settings that cannot work, naming the setting and what it accepts.</summary>
-    internal void Validate()
+    public void Validate()
     {
         if (this.MaxNewTokens < 1)
         {
