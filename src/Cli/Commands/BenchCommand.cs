@@ -48,6 +48,13 @@ internal static class BenchCommand
             return await EncoderBenchmark.RunAsync(console, parse.GetValue(encoderModels)!, [.. shapes], parse.GetValue(encoderCorpus)!, cancellationToken);
         });
 
+        var decoderModels = new Option<string[]>("--model", "-m") { Description = "Converted model directories with decoder graphs", Required = true, AllowMultipleArgumentsPerToken = true };
+        var inputTokens = new Option<int>("--input-tokens") { Description = "Encoder input length", DefaultValueFactory = _ => 2048 };
+        var newTokens = new Option<int>("--new-tokens") { Description = "Tokens to generate (eos suppressed)", DefaultValueFactory = _ => 256 };
+        var decoder = new Command("decoder", "Decoder tokens/s with the cache beside the memory-bandwidth limit, time to first token, cached vs uncached, peak memory") { decoderModels, inputTokens, newTokens };
+        decoder.SetAction((parse, cancellationToken) => DecoderBenchmark.RunAsync(console, parse.GetValue(decoderModels)!, parse.GetValue(inputTokens), parse.GetValue(newTokens), cancellationToken));
+        bench.Subcommands.Add(decoder);
+
         bench.Subcommands.Add(tokenizer);
         bench.Subcommands.Add(encoder);
         bench.Subcommands.Add(embed);

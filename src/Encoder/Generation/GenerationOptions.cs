@@ -6,6 +6,9 @@ public sealed class GenerationOptions
     /// <summary>The most tokens generated after the decoder start token; must be at least 1.</summary>
     public int MaxNewTokens { get; init; } = 128;
 
+    /// <summary>The end-of-sequence token is suppressed until this many tokens exist (transformers' min_new_tokens).</summary>
+    public int MinNewTokens { get; init; }
+
     /// <summary>Sample from the distribution instead of taking the most likely token.</summary>
     public bool Sample { get; init; }
 

@@ -221,6 +221,11 @@ public sealed class Seq2SeqGenerator : IDisposable
 
                     float[] logits = result.LastLogits(row);
                     TokenSampler.ApplyRepetitionPenalty(logits, states[row].Ids, options.RepetitionPenalty);
+                    if (states[row].Ids.Count < options.MinNewTokens)
+                    {
+                        logits[this.Config.EosTokenId] = float.NegativeInfinity;
+                    }
+
                     int next = options.Sample ? TokenSampler.Sample(logits, options, random) : TokenSampler.Greedy(logits);
                     history[row].Add(next);
                     string delta = states[row].Add(next, this.Config.EosTokenId);
