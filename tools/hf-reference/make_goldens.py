@@ -41,6 +41,14 @@ def main(checkpoint: str, output: str) -> None:
     with torch.no_grad():
         states = encoder(input_ids=torch.tensor(INPUTS), attention_mask=torch.tensor(MASKS)).last_hidden_state
 
+        # Decoder: first-step logits (decoder input = bos 2) at a fixed sample of vocabulary ids, and greedy generate().
+        decoder_start = torch.full((len(INPUTS), 1), model.config.decoder.bos_token_id)
+        logits = model(input_ids=torch.tensor(INPUTS), attention_mask=torch.tensor(MASKS), decoder_input_ids=decoder_start).logits[:, 0, :]
+        sample_ids = list(range(0, logits.shape[-1], 997))
+        generated = model.generate(
+            input_ids=torch.tensor(INPUTS), attention_mask=torch.tensor(MASKS), max_new_tokens=32, do_sample=False, num_beams=1
+        )
+
     with open(output, "w", encoding="utf-8") as handle:
         json.dump(
             {
@@ -50,6 +58,9 @@ def main(checkpoint: str, output: str) -> None:
                 "input_ids": INPUTS,
                 "attention_mask": MASKS,
                 "last_hidden_state": states.tolist(),
+                "first_step_logit_ids": sample_ids,
+                "first_step_logits": logits[:, sample_ids].tolist(),
+                "greedy_tokens": generated.tolist(),
             },
             handle,
         )

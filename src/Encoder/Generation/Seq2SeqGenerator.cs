@@ -95,10 +95,24 @@ public sealed class Seq2SeqGenerator : IDisposable
         ArgumentNullException.ThrowIfNull(inputs);
         try
         {
+            return this.GenerateFromIdsAsync([.. inputs.Select(this.EncodeInput)], options, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<IReadOnlyList<GenerationResult>>(ex);
+        }
+    }
+
+    /// <summary>Generates from encoder input ids as given (bos included), for inputs already tokenized.</summary>
+    public Task<IReadOnlyList<GenerationResult>> GenerateFromIdsAsync(IReadOnlyList<int[]> inputIds, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        try
+        {
             options ??= GenerationOptions.Default;
             options.Validate();
             ObjectDisposedException.ThrowIf(this._disposed, this);
-            int[][] ids = [.. inputs.Select(this.EncodeInput)];
+            int[][] ids = [.. inputIds];
             IReadOnlyList<GenerationResult> results = options.NumBeams > 1
                 ? [.. ids.Select(one => this.BeamSearch(one, options, cancellationToken))]
                 : this.Decode(ids, options, onToken: null, cancellationToken);

@@ -43,4 +43,32 @@ public sealed class HuggingFaceGoldenTests(SharedTinyT5Gemma2 tiny)
 
         Assert.True(worst <= 1e-4, $"max abs difference to transformers {worst:E2}");
     }
+
+    [Fact]
+    public async Task DecoderMatchesTransformersLogitsAndGreedyTokens()
+    {
+        if (!File.Exists(s_goldens))
+        {
+            Assert.Skip($"no Hugging Face goldens at tests/T5Gemma2.Rag.Tests/Conversion/Goldens/{Path.GetFileName(s_goldens)}: transformers cannot be installed here; produce them with tools/hf-reference/make_goldens.py on a machine that has it");
+        }
+
+        using var document = JsonDocument.Parse(File.ReadAllText(s_goldens));
+        var root = document.RootElement;
+        using var generator = Encoder.Generation.Seq2SeqGenerator.Create(tiny.ConvertedDirectory);
+        int[] sampleIds = [.. root.GetProperty("first_step_logit_ids").EnumerateArray().Select(v => v.GetInt32())];
+        var rows = root.GetProperty("input_ids").EnumerateArray().ToArray();
+        var masks = root.GetProperty("attention_mask").EnumerateArray().ToArray();
+        for (int b = 0; b < rows.Length; b++)
+        {
+            // Only the row's unpadded tokens: padding is what the mask removes.
+            int[] ids = [.. rows[b].EnumerateArray().Zip(masks[b].EnumerateArray()).Where(p => p.Second.GetInt32() == 1).Select(p => p.First.GetInt32())];
+            float[] logits = generator.Logits(ids, [2]);
+            double worst = sampleIds.Select((id, i) => Math.Abs(root.GetProperty("first_step_logits")[b][i].GetDouble() - logits[id])).Max();
+            Assert.True(worst <= 1e-4, $"row {b}: max abs logit difference to transformers {worst:E2}");
+
+            var expected = root.GetProperty("greedy_tokens")[b].EnumerateArray().Select(v => v.GetInt32()).Skip(1).TakeWhile(t => t != 1).ToArray();
+            var answer = (await generator.GenerateFromIdsAsync([ids], new Encoder.Generation.GenerationOptions { MaxNewTokens = 32 }, TestContext.Current.CancellationToken))[0];
+            Assert.Equal(expected, answer.TokenIds.Take(expected.Length));
+        }
+    }
 }
