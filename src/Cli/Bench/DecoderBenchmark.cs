@@ -48,7 +48,7 @@ internal static class DecoderBenchmark
             await console.RunWithStatusAsync($"{model}: {newTokens} tokens without the cache", () => generator.GenerateAsync(input, new GenerationOptions { MaxNewTokens = newTokens, MinNewTokens = newTokens, UseCache = false }, cancellationToken));
             double uncachedSeconds = stopwatch.Elapsed.TotalSeconds;
 
-            double bytesPerStep = StepWeightBytes(model, generator);
+            double bytesPerStep = StepWeightBytes(model);
             double limit = bandwidth / bytesPerStep;
             using var process = Process.GetCurrentProcess();
             rows.Add([
@@ -70,20 +70,17 @@ internal static class DecoderBenchmark
     }
 
     /// <summary>
-    /// What one decode step reads: the step graph's weights. With quantized weights the logits go through a quantized
-    /// copy of the embedding, and the fp32 table is only gathered one row per step, so its bytes do not count.
+    /// What one decode step reads: the step graph's weights, and with fp32 weights the whole tied embedding, which the
+    /// logits' Gemm reads every step. With quantized weights the logits go through a quantized copy inside the step
+    /// graph, and the fp32 table (in its own file) is only gathered, one row per step.
     /// </summary>
-    private static double StepWeightBytes(string model, Seq2SeqGenerator generator)
+    private static double StepWeightBytes(string model)
     {
+        static long Size(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
         string graph = Path.Combine(model, DecoderGraphNames.StepFile);
-        double bytes = new FileInfo(graph).Length + (File.Exists(graph + "_data") ? new FileInfo(graph + "_data").Length : 0);
         var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "t5rag.json"))).RootElement;
-        if (manifest.TryGetProperty("weights", out var weights) && weights.GetString() != "fp32")
-        {
-            bytes -= 4.0 * generator.Config.Encoder.VocabSize * generator.Config.Encoder.HiddenSize;
-        }
-
-        return bytes;
+        bool fp32 = !manifest.TryGetProperty("weights", out var weights) || weights.GetString() == "fp32";
+        return Size(graph) + Size(graph + "_data") + (fp32 ? Size(Path.Combine(model, "onnx", T5Gemma2.Rag.Encoder.Conversion.CheckpointConverter.SharedEmbeddingFile)) : 0);
     }
 
     private static double MeasureCopyBandwidth()

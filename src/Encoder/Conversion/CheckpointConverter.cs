@@ -18,6 +18,9 @@ public static class CheckpointConverter
     /// <summary>The encoder graph's path inside a converted model directory.</summary>
     public const string EncoderGraphFile = "onnx/encoder_model.onnx";
 
+    /// <summary>The tied embedding, raw fp32 [vocab, hidden], beside the graphs that reference it (encoder-decoder conversions).</summary>
+    public const string SharedEmbeddingFile = "embed_tokens.onnx_data";
+
     /// <exception cref="ModelFileException">The checkpoint is missing a file or tensor, a shape contradicts config.json, or the output directory is not empty.</exception>
     public static ConversionResult Convert(string checkpointDirectory, string outputDirectory, WeightFormat weights = WeightFormat.Fp32, IProgress<string>? progress = null, CancellationToken cancellationToken = default) =>
         Convert(checkpointDirectory, outputDirectory, weights, progress, ExternalDataThreshold, cancellationToken);
@@ -61,16 +64,27 @@ public static class CheckpointConverter
         return StagedDirectory.Write(target, staging =>
         {
             Directory.CreateDirectory(Path.Combine(staging, "onnx"));
-            var graph = T5Gemma2EncoderGraphBuilder.Build(config, encoder, linear);
+
+            // With a decoder, the tied embedding is written once, in its own file that both graphs reference, so a
+            // runtime can hold one copy for the encoder and the decoder (Seq2SeqGenerator does).
+            string? sharedEmbedding = null;
+            if (decoder is not null)
+            {
+                sharedEmbedding = SharedEmbeddingFile;
+                using var file = new FileStream(Path.Combine(staging, "onnx", SharedEmbeddingFile), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+                Onnx.Graph.OnnxTensor.WriteFloats(file, encoder.Read("embed_tokens.weight"));
+            }
+
+            var graph = T5Gemma2EncoderGraphBuilder.Build(config, encoder, linear, sharedEmbedding);
             progress?.Report($"writing {EncoderGraphFile} ({graph.InitializerBytes / 1048576.0:F0} MiB of weights, {linear.Name})");
             graph.Save(Path.Combine(staging, EncoderGraphFile), externalDataThreshold, cancellationToken);
-            long weightBytes = graph.InitializerBytes;
+            long weightBytes = graph.InitializerBytes + (sharedEmbedding is null ? 0 : 4L * config.Encoder.VocabSize * config.Encoder.HiddenSize);
             var graphs = new JsonObject { ["encoder"] = EncoderGraphFile };
             if (decoder is not null)
             {
                 var cross = T5Gemma2DecoderGraphBuilder.BuildCrossCache(config, decoder, encoder, linear);
                 cross.Save(Path.Combine(staging, DecoderGraphNames.CrossCacheFile), externalDataThreshold, cancellationToken);
-                var step = T5Gemma2DecoderGraphBuilder.BuildStep(config, decoder, encoder, linear);
+                var step = T5Gemma2DecoderGraphBuilder.BuildStep(config, decoder, encoder, linear, sharedEmbedding);
                 progress?.Report($"writing {DecoderGraphNames.StepFile} and {DecoderGraphNames.CrossCacheFile} ({(step.InitializerBytes + cross.InitializerBytes) / 1048576.0:F0} MiB of weights)");
                 step.Save(Path.Combine(staging, DecoderGraphNames.StepFile), externalDataThreshold, cancellationToken);
                 graphs["decoder"] = DecoderGraphNames.StepFile;

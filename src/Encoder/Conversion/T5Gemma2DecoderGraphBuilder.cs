@@ -40,9 +40,9 @@ internal sealed class T5Gemma2DecoderGraphBuilder : T5Gemma2StackGraphBuilder
     }
 
     /// <summary>One decoder step over the caches.</summary>
-    public static OnnxGraph BuildStep(T5Gemma2Config config, T5Gemma2StackWeights decoder, T5Gemma2StackWeights encoder, LinearWeights linear)
+    public static OnnxGraph BuildStep(T5Gemma2Config config, T5Gemma2StackWeights decoder, T5Gemma2StackWeights encoder, LinearWeights linear, string? sharedEmbeddingFile = null)
     {
-        var builder = new T5Gemma2DecoderGraphBuilder("t5gemma2_decoder", config, decoder, encoder, linear);
+        var builder = new T5Gemma2DecoderGraphBuilder("t5gemma2_decoder", config, decoder, encoder, linear) { SharedEmbeddingFile = sharedEmbeddingFile };
         builder.BuildStepGraph();
         return builder.Graph;
     }

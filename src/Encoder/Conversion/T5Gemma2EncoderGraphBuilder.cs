@@ -28,9 +28,9 @@ internal sealed class T5Gemma2EncoderGraphBuilder : T5Gemma2StackGraphBuilder
     {
     }
 
-    public static OnnxGraph Build(T5Gemma2Config config, T5Gemma2StackWeights weights, LinearWeights linear)
+    public static OnnxGraph Build(T5Gemma2Config config, T5Gemma2StackWeights weights, LinearWeights linear, string? sharedEmbeddingFile = null)
     {
-        var builder = new T5Gemma2EncoderGraphBuilder(config, weights, linear);
+        var builder = new T5Gemma2EncoderGraphBuilder(config, weights, linear) { SharedEmbeddingFile = sharedEmbeddingFile };
         builder.BuildGraph();
         return builder.Graph;
     }

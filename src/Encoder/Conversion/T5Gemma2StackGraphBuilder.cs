@@ -39,7 +39,15 @@ internal abstract class T5Gemma2StackGraphBuilder
     protected LinearWeights LinearFormat { get; }
 
     /// <summary>The embedding table initializer, [vocab, hidden]; the decoder also reads logits through it.</summary>
-    protected string EmbeddingTable => this._table ??= this.Graph.Initializer("embed_tokens.weight", this.Raw(this.Embedding, "embed_tokens.weight", [this.Stack.VocabSize, this.Stack.HiddenSize]));
+    protected string EmbeddingTable => this._table ??= this.SharedEmbeddingFile is { } file
+        ? this.Graph.ExternalReference(EmbeddingName, OnnxDataType.Float, [this.Stack.VocabSize, this.Stack.HiddenSize], file, 4L * this.Stack.VocabSize * this.Stack.HiddenSize)
+        : this.Graph.Initializer(EmbeddingName, this.Raw(this.Embedding, "embed_tokens.weight", [this.Stack.VocabSize, this.Stack.HiddenSize]));
+
+    /// <summary>The embedding's initializer name in every graph; a runtime sharing one copy between sessions looks it up by this name.</summary>
+    public const string EmbeddingName = "embed_tokens.weight";
+
+    /// <summary>When set, the embedding is not written into this graph but referenced in this file beside it (fp32, raw).</summary>
+    public string? SharedEmbeddingFile { get; init; }
 
     private string? _table;
 

@@ -25,10 +25,12 @@ public sealed class Seq2SeqGenerator : IDisposable
     private readonly InferenceSession _step;
     private readonly string[] _stepOutputs;
     private readonly string[] _crossOutputs;
+    private readonly OrtValue? _sharedEmbedding;
     private volatile bool _disposed;
 
-    private Seq2SeqGenerator(ModelDirectory model, T5Gemma2Config config, GemmaTokenizer tokenizer, InferenceSession encoder, InferenceSession crossCache, InferenceSession step)
+    private Seq2SeqGenerator(ModelDirectory model, T5Gemma2Config config, GemmaTokenizer tokenizer, InferenceSession encoder, InferenceSession crossCache, InferenceSession step, OrtValue? sharedEmbedding)
     {
+        this._sharedEmbedding = sharedEmbedding;
         this.Model = model;
         this.Config = config;
         this.Tokenizer = tokenizer;
@@ -71,16 +73,34 @@ public sealed class Seq2SeqGenerator : IDisposable
         var tokenizer = (GemmaTokenizer)model.CreateTokenizer();
         sessionOptions ??= OnnxSessionOptions.Default;
         var sessions = new List<InferenceSession>();
+        OrtValue? embedding = null;
         try
         {
-            sessions.Add(OnnxSessionFactory.Create(model.EncoderGraphPath, sessionOptions));
+            // The tied embedding is read once and given to both sessions that use it, instead of each loading its own.
+            embedding = LoadSharedEmbedding(model, config);
+            void Share(SessionOptions options)
+            {
+                if (embedding is not null)
+                {
+                    options.AddInitializer(Conversion.T5Gemma2StackGraphBuilder.EmbeddingName, embedding);
+                }
+            }
+
+            sessions.Add(OnnxSessionFactory.Create(model.EncoderGraphPath, sessionOptions, Share));
             sessions.Add(OnnxSessionFactory.Create(Path.Combine(model.Path, DecoderGraphNames.CrossCacheFile), sessionOptions));
-            sessions.Add(OnnxSessionFactory.Create(step, sessionOptions));
-            return new Seq2SeqGenerator(model, config, tokenizer, sessions[0], sessions[1], sessions[2]);
+            sessions.Add(OnnxSessionFactory.Create(step, sessionOptions, options =>
+            {
+                Share(options);
+
+                // Pre-packing would copy the 262,144-row table for the logits' Gemm; at one row per step it buys nothing.
+                options.AddSessionConfigEntry("session.disable_prepacking", "1");
+            }));
+            return new Seq2SeqGenerator(model, config, tokenizer, sessions[0], sessions[1], sessions[2], embedding);
         }
         catch
         {
             sessions.ForEach(s => s.Dispose());
+            embedding?.Dispose();
             throw;
         }
     }
@@ -172,6 +192,35 @@ public sealed class Seq2SeqGenerator : IDisposable
         this._encoder.Dispose();
         this._crossCache.Dispose();
         this._step.Dispose();
+        this._sharedEmbedding?.Dispose();
+    }
+
+    private static OrtValue? LoadSharedEmbedding(ModelDirectory model, T5Gemma2Config config)
+    {
+        string path = Path.Combine(model.Path, "onnx", Conversion.CheckpointConverter.SharedEmbeddingFile);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        long count = (long)config.Encoder.VocabSize * config.Encoder.HiddenSize;
+        if (new FileInfo(path).Length != count * 4)
+        {
+            throw new ModelFileException(path, $"is {new FileInfo(path).Length} bytes; expected {count * 4} (fp32 [{config.Encoder.VocabSize}, {config.Encoder.HiddenSize}]).");
+        }
+
+        var table = new float[count];
+        using (var stream = File.OpenRead(path))
+        {
+            const int Slice = 1 << 30;
+            for (long offset = 0; offset < count * 4; offset += Slice)
+            {
+                int take = (int)Math.Min(Slice, (count * 4) - offset);
+                stream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(table.AsSpan((int)(offset / 4), take / 4)));
+            }
+        }
+
+        return OrtValue.CreateTensorValueFromMemory(table, [config.Encoder.VocabSize, config.Encoder.HiddenSize]);
     }
 
     /// <summary>Logits of every decoder position for the given decoder ids, without a cache (one pass): for checks against a reference.</summary>

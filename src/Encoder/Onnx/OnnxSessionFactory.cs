@@ -5,7 +5,8 @@ namespace T5Gemma2.Rag.Encoder.Onnx;
 /// <summary>Creates ONNX Runtime sessions from <see cref="OnnxSessionOptions"/>, with errors that name the graph file.</summary>
 internal static class OnnxSessionFactory
 {
-    public static InferenceSession Create(string graphPath, OnnxSessionOptions options)
+    /// <param name="configure">Further settings for this session (shared initializers, config entries).</param>
+    public static InferenceSession Create(string graphPath, OnnxSessionOptions options, Action<SessionOptions>? configure = null)
     {
         if (!File.Exists(graphPath))
         {
@@ -28,6 +29,8 @@ internal static class OnnxSessionFactory
             {
                 AppendCuda(sessionOptions, options.DeviceId);
             }
+
+            configure?.Invoke(sessionOptions);
 
             return new InferenceSession(graphPath, sessionOptions);
         }

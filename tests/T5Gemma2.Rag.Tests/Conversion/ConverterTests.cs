@@ -211,6 +211,17 @@ public sealed class ConverterTests(SharedTinyT5Gemma2 tiny)
     }
 
     [Fact]
+    public void EncoderAndDecoderShareOneEmbeddingFile()
+    {
+        string shared = Path.Combine(tiny.ConvertedDirectory, "onnx", CheckpointConverter.SharedEmbeddingFile);
+        long table = 4L * T5Gemma2Preset.VocabSize * T5Gemma2Preset.Tiny.HiddenSize;
+
+        Assert.Equal(table, new FileInfo(shared).Length);
+        Assert.True(new FileInfo(tiny.Conversion.EncoderGraphPath).Length < table / 2, "the encoder graph holds its own copy of the embedding");
+        Assert.True(new FileInfo(Path.Combine(tiny.ConvertedDirectory, "onnx", "decoder_model_merged.onnx")).Length < table / 2, "the decoder graph holds its own copy of the embedding");
+    }
+
+    [Fact]
     public void RandomCheckpointsAreDeterministic()
     {
         using var temp = new TempDirectory();

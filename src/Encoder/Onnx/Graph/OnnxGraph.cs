@@ -18,6 +18,7 @@ public sealed class OnnxGraph
 
     private readonly List<ProtoMessage> _nodes = [];
     private readonly List<(string Name, OnnxTensor Tensor)> _initializers = [];
+    private readonly List<(string Name, OnnxDataType Type, long[] Dims, string Location, long Length)> _references = [];
     private readonly List<ProtoMessage> _inputs = [];
     private readonly List<ProtoMessage> _outputs = [];
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
@@ -56,6 +57,17 @@ public sealed class OnnxGraph
         }
 
         this._outputs.Add(ValueInfo(name, type, dims));
+    }
+
+    /// <summary>
+    /// An initializer whose data another writer puts in <paramref name="location"/> (beside the model, from offset 0),
+    /// so several graphs can share one copy of a tensor: the tied embedding of the encoder and the decoder.
+    /// </summary>
+    public string ExternalReference(string name, OnnxDataType type, long[] dims, string location, long length)
+    {
+        this.Claim(name);
+        this._references.Add((name, type, dims, location, length));
+        return name;
     }
 
     public string Initializer(string name, OnnxTensor tensor)
@@ -135,6 +147,22 @@ public sealed class OnnxGraph
                 proto.Blob(9, tensor.ByteLength, tensor.WriteTo);
             }
 
+            graph.Message(5, proto);
+        }
+
+        foreach (var (name, type, dims, location, length) in this._references)
+        {
+            var proto = new ProtoMessage();
+            foreach (long dim in dims)
+            {
+                proto.Varint(1, dim);
+            }
+
+            proto.Varint(2, (int)type).String(8, name)
+                .Message(13, new ProtoMessage().String(1, "location").String(2, location))
+                .Message(13, new ProtoMessage().String(1, "offset").String(2, "0"))
+                .Message(13, new ProtoMessage().String(1, "length").String(2, length.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                .Varint(14, 1);
             graph.Message(5, proto);
         }
 
