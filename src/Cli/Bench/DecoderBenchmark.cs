@@ -70,17 +70,17 @@ internal static class DecoderBenchmark
     }
 
     /// <summary>
-    /// What one decode step reads: the step graph's weights, and with fp32 weights the whole tied embedding, which the
-    /// logits' Gemm reads every step. With quantized weights the logits go through a quantized copy inside the step
-    /// graph, and the fp32 table (in its own file) is only gathered, one row per step.
+    /// What one decode step reads: the step graph's weights, and with fp32 or int8 weights the whole tied embedding,
+    /// which the logits' Gemm reads every step. With int4 the logits go through a 4-bit copy inside the step graph, and
+    /// the fp32 table (in its own file) is only gathered, one row per step.
     /// </summary>
     private static double StepWeightBytes(string model)
     {
         static long Size(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
         string graph = Path.Combine(model, DecoderGraphNames.StepFile);
         var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "t5rag.json"))).RootElement;
-        bool fp32 = !manifest.TryGetProperty("weights", out var weights) || weights.GetString() == "fp32";
-        return Size(graph) + Size(graph + "_data") + (fp32 ? Size(Path.Combine(model, "onnx", T5Gemma2.Rag.Encoder.Conversion.CheckpointConverter.SharedEmbeddingFile)) : 0);
+        bool tableLogits = !manifest.TryGetProperty("weights", out var weights) || weights.GetString() is "fp32" or "int8";
+        return Size(graph) + Size(graph + "_data") + (tableLogits ? Size(Path.Combine(model, "onnx", T5Gemma2.Rag.Encoder.Conversion.CheckpointConverter.SharedEmbeddingFile)) : 0);
     }
 
     private static double MeasureCopyBandwidth()

@@ -88,12 +88,16 @@ public sealed class Seq2SeqGenerator : IDisposable
 
             sessions.Add(OnnxSessionFactory.Create(model.EncoderGraphPath, sessionOptions, Share));
             sessions.Add(OnnxSessionFactory.Create(Path.Combine(model.Path, DecoderGraphNames.CrossCacheFile), sessionOptions));
+            bool fp32Logits = ReadWeightFormat(model) == "fp32";
             sessions.Add(OnnxSessionFactory.Create(step, sessionOptions, options =>
             {
                 Share(options);
-
-                // Pre-packing would copy the 262,144-row table for the logits' Gemm; at one row per step it buys nothing.
-                options.AddSessionConfigEntry("session.disable_prepacking", "1");
+                if (fp32Logits)
+                {
+                    // Pre-packing would copy the 262,144-row table for the logits' Gemm; at one row per step it buys
+                    // nothing. Quantized layers need it (MatMulNBits packs its weights), so it stays on for them.
+                    options.AddSessionConfigEntry("session.disable_prepacking", "1");
+                }
             }));
             return new Seq2SeqGenerator(model, config, tokenizer, sessions[0], sessions[1], sessions[2], embedding);
         }
@@ -193,6 +197,13 @@ public sealed class Seq2SeqGenerator : IDisposable
         this._crossCache.Dispose();
         this._step.Dispose();
         this._sharedEmbedding?.Dispose();
+    }
+
+    /// <summary>The weight format the converter recorded in t5rag.json: fp32, int8 or int4.</summary>
+    private static string ReadWeightFormat(ModelDirectory model)
+    {
+        var manifest = ConfigFile.Read(Path.Combine(model.Path, ModelDirectory.ManifestFileName), required: false, "t5rag's model manifest");
+        return manifest?.GetString("weights") ?? "fp32";
     }
 
     private static OrtValue? LoadSharedEmbedding(ModelDirectory model, T5Gemma2Config config)
