@@ -165,14 +165,16 @@ public sealed class Seq2SeqGenerator : IDisposable
         ObjectDisposedException.ThrowIf(this._disposed, this);
         int[] ids = this.EncodeInput(input);
 
-        // Decoding runs on a worker; deltas reach the caller through a channel as the tokens are chosen.
+        // Decoding runs on a worker; deltas reach the caller through a channel as the tokens are chosen. A caller that
+        // stops reading early stops the worker too.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = System.Threading.Channels.Channel.CreateUnbounded<string>(new() { SingleReader = true, SingleWriter = true });
         var worker = Task.Run(
             () =>
             {
                 try
                 {
-                    this.Decode([ids], options, delta => channel.Writer.TryWrite(delta), cancellationToken);
+                    this.Decode([ids], options, delta => channel.Writer.TryWrite(delta), stop.Token);
                     channel.Writer.TryComplete();
                 }
                 catch (Exception ex)
@@ -182,12 +184,18 @@ public sealed class Seq2SeqGenerator : IDisposable
             },
             CancellationToken.None);
 
-        await foreach (string delta in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        try
         {
-            yield return delta;
+            await foreach (string delta in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return delta;
+            }
         }
-
-        await worker.ConfigureAwait(false);
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await worker.ConfigureAwait(false); // never throws: the worker hands its failures to the channel
+        }
     }
 
     public void Dispose()

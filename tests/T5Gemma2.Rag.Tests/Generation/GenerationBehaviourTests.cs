@@ -63,6 +63,23 @@ public sealed class GenerationBehaviourTests(SharedTinyT5Gemma2 tiny) : IDisposa
     }
 
     [Fact]
+    public async Task LeavingAStreamEarlyStopsTheGeneration()
+    {
+        var stopwatch = Stopwatch.StartNew();
+        int seen = 0;
+        await foreach (string _ in this._sut.GenerateStreamingAsync(Input, new GenerationOptions { MaxNewTokens = 20_000, MinNewTokens = 20_000 }, Token))
+        {
+            if (++seen == 2)
+            {
+                break;
+            }
+        }
+
+        // Leaving the loop disposes the stream, which waits for the worker: it must stop, not run 20,000 steps.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(15), $"took {stopwatch.Elapsed.TotalSeconds:F1} s");
+    }
+
+    [Fact]
     public async Task StopSequencesEndTheAnswerAndNeverStream()
     {
         var free = await this._sut.GenerateAsync(Input, new GenerationOptions { MaxNewTokens = 24 }, Token);
