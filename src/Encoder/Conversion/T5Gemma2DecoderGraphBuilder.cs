@@ -77,10 +77,11 @@ internal sealed class T5Gemma2DecoderGraphBuilder : T5Gemma2StackGraphBuilder
         string positions = this.Positions(pastScalar, lengthScalar);
         var rope = new Dictionary<AttentionLayerType, (string Cos, string Sin)>();
         var masks = new Dictionary<AttentionLayerType, string>();
+        string crossMask = this.CrossMask(encoderMask, batch, length);
         foreach (var type in c.LayerTypes.Distinct())
         {
             rope[type] = this.RotaryTables(positions, c.RopeFor(type));
-            masks[type] = this.MergedMask(type, encoderMask, batch, length, pastScalar, lengthScalar);
+            masks[type] = this.MergedMask(type, crossMask, batch, length, pastScalar, lengthScalar);
         }
 
         string x = this.TokenEmbedding(ids);
@@ -121,7 +122,7 @@ internal sealed class T5Gemma2DecoderGraphBuilder : T5Gemma2StackGraphBuilder
     /// Additive mask [b, 1, 1, new, past + new + encoder]: self keys up to the query's own position (and, on sliding
     /// layers, no further back than the window), then every encoder state the encoder mask keeps.
     /// </summary>
-    private string MergedMask(AttentionLayerType type, string encoderMask, string batch, string length, string pastScalar, string lengthScalar)
+    private string MergedMask(AttentionLayerType type, string crossMask, string batch, string length, string pastScalar, string lengthScalar)
     {
         var g = this.Graph;
         string total = g.Op("Add", [pastScalar, lengthScalar]);
@@ -138,12 +139,19 @@ internal sealed class T5Gemma2DecoderGraphBuilder : T5Gemma2StackGraphBuilder
         string selfShape = g.Op("Concat", [batch, g.Int64s(1, 1), length, g.Op("Unsqueeze", [total, g.Int64s(0)])], OnnxAttribute.Int("axis", 0));
         self = g.Op("Expand", [self, selfShape]);
 
+        return g.Op("Concat", [self, crossMask], OnnxAttribute.Int("axis", -1));
+    }
+
+    /// <summary>The cross part of the mask, [b, 1, 1, new, encoder]: the same for every layer type, so built once.</summary>
+    private string CrossMask(string encoderMask, string batch, string length)
+    {
+        var g = this.Graph;
         string keep = g.Op("Cast", [encoderMask], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
         string cross = g.Op("Mul", [g.Op("Sub", [g.FloatScalar(1f), keep]), g.FloatScalar(MaskedScore)]);
         cross = g.Op("Unsqueeze", [cross, g.Int64s(1, 2, 3)]); // [b, 1, 1, 1, encoder]
         string crossShape = g.Op("Concat", [batch, g.Int64s(1, 1), length, g.Op("Slice", [g.Op("Shape", [encoderMask]), g.Int64s(1), g.Int64s(2)])], OnnxAttribute.Int("axis", 0));
         cross = g.Op("Expand", [cross, crossShape]);
-        return g.Op("Concat", [self, cross], OnnxAttribute.Int("axis", -1));
+        return cross;
     }
 
     /// <summary>

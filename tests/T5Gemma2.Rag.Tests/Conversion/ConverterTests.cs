@@ -249,11 +249,7 @@ public sealed class ConverterTests(SharedTinyT5Gemma2 tiny)
     private string CopyCheckpoint(TempDirectory temp, string? without)
     {
         string target = temp.Combine("hf");
-        Directory.CreateDirectory(target);
-        foreach (string file in Directory.EnumerateFiles(tiny.CheckpointDirectory))
-        {
-            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-        }
+        ModelDirectoryCopy.TopLevelFiles(tiny.CheckpointDirectory, target);
 
         if (without is not null)
         {

@@ -74,11 +74,7 @@ public sealed class EncoderParityTests(SharedTinyT5Gemma2 tiny)
         // The released models have no soft-capping; a config that sets it must still convert exactly.
         using var temp = new TempDirectory();
         string checkpoint = temp.Combine("hf");
-        Directory.CreateDirectory(checkpoint);
-        foreach (string file in Directory.EnumerateFiles(tiny.CheckpointDirectory))
-        {
-            File.Copy(file, Path.Combine(checkpoint, Path.GetFileName(file)));
-        }
+        ModelDirectoryCopy.TopLevelFiles(tiny.CheckpointDirectory, checkpoint);
 
         var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(checkpoint, "config.json")))!;
         config["encoder"]!["text_config"]!["attn_logit_softcapping"] = 2.0;

@@ -156,10 +156,7 @@ public sealed class GenerationBehaviourTests(SharedTinyT5Gemma2 tiny) : IDisposa
         using var temp = new TempDirectory();
         string copy = temp.Combine("encoder-only");
         Directory.CreateDirectory(Path.Combine(copy, "onnx"));
-        foreach (string file in Directory.EnumerateFiles(tiny.ConvertedDirectory))
-        {
-            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
-        }
+        ModelDirectoryCopy.TopLevelFiles(tiny.ConvertedDirectory, copy);
 
         File.Copy(Path.Combine(tiny.ConvertedDirectory, "onnx", "encoder_model.onnx"), Path.Combine(copy, "onnx", "encoder_model.onnx"));
 

@@ -3,6 +3,18 @@ namespace T5Gemma2.Rag.Tests.Infrastructure;
 /// <summary>Copies of the MiniLM model directory that tests may change; the 90 MB graph is linked, not copied.</summary>
 internal static class ModelDirectoryCopy
 {
+    /// <summary>Copies the files directly inside <paramref name="source"/> (not its subdirectories) into a new <paramref name="target"/>.</summary>
+    public static string TopLevelFiles(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (string file in Directory.EnumerateFiles(source))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+
+        return target;
+    }
+
     public static string OfMiniLm(TempDirectory temp, string name = "model")
     {
         string source = TestAssets.MiniLmDirectory;
