@@ -4,9 +4,9 @@ using T5Gemma2.Rag.Tests.Infrastructure;
 namespace T5Gemma2.Rag.Tests.Conversion;
 
 /// <summary>
-/// The converted tiny encoder against goldens from transformers itself (tools/hf-reference/make_goldens.py run on
-/// the same seeded checkpoint). The goldens need a machine with transformers; until they are committed this test
-/// says that it skipped and why.
+/// The converted tiny encoder and decoder against goldens from transformers itself (tools/hf-reference/make_goldens.py run on
+/// the same seeded checkpoint on the GPU machine, transformers 5.17). Should they be missing, the tests say that they
+/// skipped and why.
 /// </summary>
 public sealed class HuggingFaceGoldenTests(SharedTinyT5Gemma2 tiny)
 {
@@ -65,6 +65,17 @@ public sealed class HuggingFaceGoldenTests(SharedTinyT5Gemma2 tiny)
             float[] logits = generator.Logits(ids, [2]);
             double worst = sampleIds.Select((id, i) => Math.Abs(root.GetProperty("first_step_logits")[b][i].GetDouble() - logits[id])).Max();
             Assert.True(worst <= 1e-4, $"row {b}: max abs logit difference to transformers {worst:E2}");
+
+            // Teacher-forced decoder ids longer than the sliding window: every position's logits.
+            int[] forced = [.. root.GetProperty("forced_decoder_ids").EnumerateArray().Select(v => v.GetInt32())];
+            float[] forcedLogits = generator.Logits(ids, forced);
+            int vocab = forcedLogits.Length / forced.Length;
+            var expectedForced = root.GetProperty("forced_logits")[b];
+            for (int t = 0; t < forced.Length; t++)
+            {
+                double worstAtT = sampleIds.Select((id, i) => Math.Abs(expectedForced[t][i].GetDouble() - forcedLogits[(t * vocab) + id])).Max();
+                Assert.True(worstAtT <= 1e-4, $"row {b}, decoder position {t}: max abs logit difference to transformers {worstAtT:E2}");
+            }
 
             var expected = root.GetProperty("greedy_tokens")[b].EnumerateArray().Select(v => v.GetInt32()).Skip(1).TakeWhile(t => t != 1).ToArray();
             var answer = (await generator.GenerateFromIdsAsync([ids], new Encoder.Generation.GenerationOptions { MaxNewTokens = 32 }, TestContext.Current.CancellationToken))[0];
