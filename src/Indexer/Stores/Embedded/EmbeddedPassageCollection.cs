@@ -1,0 +1,613 @@
+using System.Globalization;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using T5Gemma2.Rag.Indexer.Documents;
+
+namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
+
+/// <summary>
+/// A collection of the embedded store: one SQLite file (documents, passages with their vectors, FTS5 for BM25) plus
+/// an in-memory <see cref="VectorMatrix"/> for exact dense search.
+/// </summary>
+/// <remarks>
+/// <para>Durability: every <see cref="UpsertDocumentsAsync"/> and <see cref="DeleteDocumentsAsync"/> is one SQLite
+/// transaction (WAL), so a process killed at any point leaves each document as it was before the call or after it.</para>
+/// <para>Consistency: each write bumps a generation number in the same transaction. A search reads inside one SQLite
+/// snapshot and uses the vector matrix only when it holds that snapshot's generation (reloading it otherwise, e.g.
+/// after another process wrote), so concurrent searches see a whole write or none of it.</para>
+/// </remarks>
+public sealed class EmbeddedPassageCollection : IPassageCollection
+{
+    private readonly string _connectionString;
+    private readonly string _path;
+    private readonly bool _readOnly;
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly VectorMatrix _matrix;
+    private bool _disposed;
+
+    private EmbeddedPassageCollection(string name, string path, CollectionSettings settings, string connectionString, bool readOnly)
+    {
+        this.Name = name;
+        this.Settings = settings;
+        this._path = path;
+        this._connectionString = connectionString;
+        this._readOnly = readOnly;
+        this._matrix = new VectorMatrix(settings.Dimensions);
+    }
+
+    public string Name { get; }
+
+    public CollectionSettings Settings { get; }
+
+    /// <summary>The collection's SQLite file.</summary>
+    public string DatabasePath => this._path;
+
+    /// <summary>Opens the collection in <paramref name="directory"/>, creating it when <paramref name="create"/> is given and no file exists.</summary>
+    /// <exception cref="StoreException">The directory is not writable, the file is not a collection, or its schema is newer.</exception>
+    internal static EmbeddedPassageCollection Open(string name, string directory, CollectionSettings? create)
+    {
+        string path = Path.Combine(directory, EmbeddedSchema.FileName);
+        bool exists = File.Exists(path);
+        if (!exists && create is null)
+        {
+            throw new StoreException($"{path}: no collection here; expected a collection created by `t5rag index`.");
+        }
+
+        bool readOnly = false;
+        try
+        {
+            if (!exists)
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            using var probe = new SqliteConnection(ConnectionString(path, SqliteOpenMode.ReadWriteCreate));
+            probe.Open();
+            Initialize(probe, path, create);
+        }
+        catch (Exception ex) when (exists && IsReadOnlyError(ex))
+        {
+            // A read-only directory or file can still be searched.
+            readOnly = true;
+        }
+        catch (Exception ex) when (IsReadOnlyError(ex))
+        {
+            throw new StoreException($"{directory}: the store directory is not writable ({FirstLine(ex.Message)}); expected a writable directory.", ex);
+        }
+        catch (SqliteException ex)
+        {
+            throw new StoreException($"{path}: not a readable collection database ({FirstLine(ex.Message)}).", ex);
+        }
+
+        string connectionString = ConnectionString(path, readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWrite);
+        CollectionSettings settings;
+        using (var connection = new SqliteConnection(connectionString))
+        {
+            connection.Open();
+            CheckVersion(connection, path);
+            settings = ReadSettings(connection, path);
+        }
+
+        if (create is not null && settings != create)
+        {
+            throw new InvalidOperationException(
+                $"collection '{name}' holds {settings.Dimensions}-dimension vectors of model '{settings.ModelId}'; the model given makes {create.Dimensions}-dimension vectors as '{create.ModelId}'. Use another collection or the same model.");
+        }
+
+        return new EmbeddedPassageCollection(name, path, settings, connectionString, readOnly);
+    }
+
+    /// <inheritdoc />
+    public Task<CollectionInfo> GetInfoAsync(CancellationToken cancellationToken = default)
+    {
+        using var connection = this.OpenConnection();
+        long documents = Scalar(connection, null, "SELECT count(*) FROM documents");
+        long passages = Scalar(connection, null, "SELECT count(*) FROM passages");
+        var created = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(ReadMeta(connection, "created_at") ?? "0", CultureInfo.InvariantCulture));
+        return Task.FromResult(new CollectionInfo(this.Name, this.Settings, documents, passages, created, Path.GetDirectoryName(this._path)!));
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, DocumentRecord>> GetDocumentsAsync(CancellationToken cancellationToken = default)
+    {
+        using var connection = this.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, source, content_hash, passage_count, indexed_at FROM documents";
+        using var reader = command.ExecuteReader();
+        var documents = new Dictionary<string, DocumentRecord>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var record = new DocumentRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)));
+            documents[record.DocumentId] = record;
+        }
+
+        return Task.FromResult<IReadOnlyDictionary<string, DocumentRecord>>(documents);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> passageIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(passageIds);
+        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        if (passageIds.Count > 0)
+        {
+            using var connection = this.OpenConnection();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT id, vector FROM passages WHERE id IN (SELECT value FROM json_each($ids))";
+            command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(passageIds));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                vectors[reader.GetString(0)] = ReadVector(reader, 1);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyDictionary<string, float[]>>(vectors);
+    }
+
+    /// <inheritdoc />
+    public Task UpsertDocumentsAsync(IReadOnlyList<DocumentUpdate> updates, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        this.ThrowIfReadOnly();
+        foreach (var update in updates)
+        {
+            foreach (var stored in update.Passages)
+            {
+                if (stored.Vector.Length != this.Settings.Dimensions)
+                {
+                    throw new ArgumentException($"passage {stored.Passage.Id} of document '{update.Document.DocumentId}' has a {stored.Vector.Length}-dimension vector; collection '{this.Name}' holds {this.Settings.Dimensions}.", nameof(updates));
+                }
+
+                if (stored.Passage.DocumentId != update.Document.DocumentId)
+                {
+                    throw new ArgumentException($"passage {stored.Passage.Id} belongs to document '{stored.Passage.DocumentId}', not '{update.Document.DocumentId}'.", nameof(updates));
+                }
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        this.Write((connection, transaction, removed, added) =>
+        {
+            using var select = Command(connection, transaction, "SELECT rowid FROM passages WHERE document_id = $document");
+            using var delete = Command(connection, transaction, "DELETE FROM passages WHERE document_id = $document");
+            using var insert = Command(connection, transaction, """
+                INSERT INTO passages(id, document_id, source, title, section_path, page, start, length, chunk_index, text, content_hash, token_count, tags, indexed_at, vector)
+                VALUES ($id, $document, $source, $title, $section, $page, $start, $length, $chunk, $text, $hash, $tokens, $tags, $indexed, $vector)
+                RETURNING rowid
+                """);
+            using var document = Command(connection, transaction, """
+                INSERT OR REPLACE INTO documents(id, source, content_hash, passage_count, indexed_at) VALUES ($document, $source, $hash, $count, $indexed)
+                """);
+            foreach (var update in updates)
+            {
+                removed.AddRange(ReadRowIds(select, update.Document.DocumentId));
+                SetValues(delete, ("$document", update.Document.DocumentId));
+                delete.ExecuteNonQuery();
+                foreach (var stored in update.Passages)
+                {
+                    var p = stored.Passage;
+                    float[] vector = Normalized(stored.Vector.Span);
+                    SetValues(insert, ("$id", p.Id), ("$document", p.DocumentId), ("$source", p.Source), ("$title", p.Title), ("$section", p.SectionPath),
+                        ("$page", p.Page), ("$start", p.Start), ("$length", p.Length), ("$chunk", p.ChunkIndex), ("$text", p.Text), ("$hash", p.ContentHash),
+                        ("$tokens", p.TokenCount), ("$tags", JsonSerializer.Serialize(p.Tags)), ("$indexed", p.IndexedAt.ToUnixTimeMilliseconds()),
+                        ("$vector", MemoryMarshal.AsBytes(vector.AsSpan()).ToArray()));
+                    added.Add(((long)insert.ExecuteScalar()!, vector));
+                }
+
+                var d = update.Document;
+                SetValues(document, ("$document", d.DocumentId), ("$source", d.Source), ("$hash", d.ContentHash), ("$count", update.Passages.Count), ("$indexed", d.IndexedAt.ToUnixTimeMilliseconds()));
+                document.ExecuteNonQuery();
+            }
+
+            return updates.Count;
+        });
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<int> DeleteDocumentsAsync(IReadOnlyCollection<string> documentIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentIds);
+        this.ThrowIfReadOnly();
+        int deleted = this.Write((connection, transaction, removed, _) =>
+        {
+            using var select = Command(connection, transaction, "SELECT rowid FROM passages WHERE document_id = $document");
+            using var delete = Command(connection, transaction, "DELETE FROM passages WHERE document_id = $document");
+            using var deleteDocument = Command(connection, transaction, "DELETE FROM documents WHERE id = $document");
+            int count = 0;
+            foreach (string id in documentIds)
+            {
+                removed.AddRange(ReadRowIds(select, id));
+                SetValues(delete, ("$document", id));
+                delete.ExecuteNonQuery();
+                SetValues(deleteDocument, ("$document", id));
+                count += deleteDocument.ExecuteNonQuery();
+            }
+
+            return count;
+        });
+        return Task.FromResult(deleted);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        if (request.Vector is { } vector && vector.Length != this.Settings.Dimensions)
+        {
+            throw new ArgumentException($"the query vector has {vector.Length} dimensions; collection '{this.Name}' holds {this.Settings.Dimensions}.", nameof(request));
+        }
+
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            this._lock.EnterReadLock();
+            try
+            {
+                using var connection = this.OpenConnection();
+                using var transaction = connection.BeginTransaction(deferred: true);
+                if (ReadGeneration(connection, transaction) == this._matrix.Generation)
+                {
+                    return Task.FromResult(this.Search(connection, transaction, request));
+                }
+            }
+            finally
+            {
+                this._lock.ExitReadLock();
+            }
+
+            this.ReloadVectors();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!this._disposed)
+        {
+            this._disposed = true;
+            this._lock.Dispose();
+        }
+    }
+
+    private IReadOnlyList<SearchHit> Search(SqliteConnection connection, SqliteTransaction transaction, SearchRequest request)
+    {
+        int candidates = request.Mode == SearchMode.Hybrid ? Math.Max(request.Top, request.HybridCandidates) : request.Top;
+        List<(long RowId, double Score)> dense = [], keyword = [];
+        if (request.Mode is SearchMode.Dense or SearchMode.Hybrid)
+        {
+            float[] query = Normalized(request.Vector!.Value.Span);
+            var allowed = request.Filter.IsEmpty ? null : FilteredRowIds(connection, transaction, request.Filter);
+            dense = [.. this._matrix.Nearest(query, candidates, allowed).Select(r => (r.RowId, (double)r.Score))];
+        }
+
+        if (request.Mode is SearchMode.Keyword or SearchMode.Hybrid && KeywordQuery.ToFts5(request.Text!) is { } match)
+        {
+            keyword = Keyword(connection, transaction, match, request.Filter, candidates);
+        }
+
+        List<(long RowId, double Score, int? DenseRank, int? KeywordRank)> ranked = request.Mode switch
+        {
+            SearchMode.Dense => [.. dense.Select((r, i) => (r.RowId, r.Score, (int?)(i + 1), (int?)null))],
+            SearchMode.Keyword => [.. keyword.Select((r, i) => (r.RowId, r.Score, (int?)null, (int?)(i + 1)))],
+            _ => [.. ReciprocalRankFusion.Fuse<long>([[.. dense.Select(d => d.RowId)], [.. keyword.Select(k => k.RowId)]], request.RrfK)
+                .Take(request.Top)
+                .Select(f => (f.Key, f.Score, f.Ranks[0], f.Ranks[1]))],
+        };
+
+        var passages = ReadPassages(connection, transaction, ranked.Select(r => r.RowId));
+        return [.. ranked.Where(r => passages.ContainsKey(r.RowId)).Select(r => new SearchHit(passages[r.RowId], r.Score, r.DenseRank, r.KeywordRank))];
+    }
+
+    private static List<(long RowId, double Score)> Keyword(SqliteConnection connection, SqliteTransaction transaction, string match, PassageFilter filter, int limit)
+    {
+        using var command = Command(connection, transaction, string.Empty);
+        string conditions = EmbeddedFilter.ToSql(filter, command);
+        command.CommandText = $"""
+            SELECT p.rowid, -bm25(passages_fts) AS score
+            FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid
+            WHERE passages_fts MATCH $match{conditions}
+            ORDER BY bm25(passages_fts) LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$match", match);
+        command.Parameters.AddWithValue("$limit", limit);
+        using var reader = command.ExecuteReader();
+        var hits = new List<(long, double)>();
+        while (reader.Read())
+        {
+            hits.Add((reader.GetInt64(0), reader.GetDouble(1)));
+        }
+
+        return hits;
+    }
+
+    private static HashSet<long> FilteredRowIds(SqliteConnection connection, SqliteTransaction transaction, PassageFilter filter)
+    {
+        using var command = Command(connection, transaction, string.Empty);
+        command.CommandText = "SELECT p.rowid FROM passages p WHERE 1" + EmbeddedFilter.ToSql(filter, command);
+        using var reader = command.ExecuteReader();
+        var rows = new HashSet<long>();
+        while (reader.Read())
+        {
+            rows.Add(reader.GetInt64(0));
+        }
+
+        return rows;
+    }
+
+    private static Dictionary<long, Passage> ReadPassages(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<long> rowIds)
+    {
+        using var command = Command(connection, transaction, $"SELECT {EmbeddedSchema.PassageColumns} FROM passages p WHERE p.rowid IN (SELECT value FROM json_each($rows))");
+        command.Parameters.AddWithValue("$rows", JsonSerializer.Serialize(rowIds));
+        using var reader = command.ExecuteReader();
+        var passages = new Dictionary<long, Passage>();
+        while (reader.Read())
+        {
+            passages[reader.GetInt64(0)] = new Passage
+            {
+                Id = reader.GetString(1),
+                DocumentId = reader.GetString(2),
+                Source = reader.GetString(3),
+                Title = reader.IsDBNull(4) ? null : reader.GetString(4),
+                SectionPath = reader.IsDBNull(5) ? null : reader.GetString(5),
+                Page = reader.IsDBNull(6) ? null : reader.GetInt32(6),
+                Start = reader.GetInt32(7),
+                Length = reader.GetInt32(8),
+                ChunkIndex = reader.GetInt32(9),
+                Text = reader.GetString(10),
+                ContentHash = reader.GetString(11),
+                TokenCount = reader.GetInt32(12),
+                Tags = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(13)) ?? [],
+                IndexedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(14)),
+            };
+        }
+
+        return passages;
+    }
+
+    /// <summary>Runs a write in one transaction that also bumps the generation, then applies it to the vector matrix.</summary>
+    private int Write(Func<SqliteConnection, SqliteTransaction, List<long>, List<(long RowId, float[] Vector)>, int> write)
+    {
+        this._lock.EnterWriteLock();
+        try
+        {
+            using var connection = this.OpenConnection();
+            using var transaction = connection.BeginTransaction(deferred: false);
+            long before = ReadGeneration(connection, transaction);
+            var removed = new List<long>();
+            var added = new List<(long, float[])>();
+            int result = write(connection, transaction, removed, added);
+            using (var bump = Command(connection, transaction, "UPDATE meta SET value = $generation WHERE key = 'generation'"))
+            {
+                SetValues(bump, ("$generation", (before + 1).ToString(CultureInfo.InvariantCulture)));
+                bump.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+
+            // The matrix follows the file only when it was in step with it; otherwise the next search reloads it.
+            if (this._matrix.Generation == before)
+            {
+                removed.ForEach(this._matrix.Remove);
+                added.ForEach(a => this._matrix.Add(a.Item1, a.Item2));
+                this._matrix.Generation = before + 1;
+            }
+
+            return result;
+        }
+        catch (SqliteException ex) when (IsReadOnlyError(ex))
+        {
+            throw new StoreException($"{this._path}: cannot write the collection ({FirstLine(ex.Message)}); expected a writable store.", ex);
+        }
+        finally
+        {
+            this._lock.ExitWriteLock();
+        }
+    }
+
+    private void ReloadVectors()
+    {
+        this._lock.EnterWriteLock();
+        try
+        {
+            using var connection = this.OpenConnection();
+            using var transaction = connection.BeginTransaction(deferred: true);
+            long generation = ReadGeneration(connection, transaction);
+            if (generation == this._matrix.Generation)
+            {
+                return;
+            }
+
+            this._matrix.Clear();
+            using var command = Command(connection, transaction, "SELECT rowid, vector FROM passages");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                this._matrix.Add(reader.GetInt64(0), ReadVector(reader, 1));
+            }
+
+            this._matrix.Generation = generation;
+        }
+        finally
+        {
+            this._lock.ExitWriteLock();
+        }
+    }
+
+    private SqliteConnection OpenConnection()
+    {
+        ObjectDisposedException.ThrowIf(this._disposed, this);
+        var connection = new SqliteConnection(this._connectionString);
+        connection.Open();
+        if (!this._readOnly)
+        {
+            using var pragma = connection.CreateCommand();
+
+            // WAL: readers never block the writer; NORMAL sync is safe against a killed process.
+            pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+            pragma.ExecuteNonQuery();
+        }
+
+        return connection;
+    }
+
+    private void ThrowIfReadOnly()
+    {
+        if (this._readOnly)
+        {
+            throw new StoreException($"{this._path}: the collection is read-only here (its directory or file is not writable); expected a writable store to index into.");
+        }
+    }
+
+    private static void Initialize(SqliteConnection connection, string path, CollectionSettings? create)
+    {
+        long version = Scalar(connection, null, "PRAGMA user_version");
+        if (version > EmbeddedSchema.Version)
+        {
+            throw new StoreException($"{path}: collection schema version {version} is newer than this t5rag reads ({EmbeddedSchema.Version}); upgrade t5rag or index into a new store.");
+        }
+
+        if (version == 0 && create is not null)
+        {
+            using var transaction = connection.BeginTransaction();
+            using (var schema = Command(connection, transaction, EmbeddedSchema.Create))
+            {
+                schema.ExecuteNonQuery();
+            }
+
+            using var meta = Command(connection, transaction, "INSERT OR REPLACE INTO meta(key, value) VALUES ($key, $value)");
+            foreach (var (key, value) in new[]
+            {
+                ("dimensions", create.Dimensions.ToString(CultureInfo.InvariantCulture)),
+                ("model_id", create.ModelId),
+                ("created_at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)),
+                ("generation", "0"),
+            })
+            {
+                SetValues(meta, ("$key", key), ("$value", value));
+                meta.ExecuteNonQuery();
+            }
+
+            using (var setVersion = Command(connection, transaction, $"PRAGMA user_version = {EmbeddedSchema.Version}"))
+            {
+                setVersion.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+    }
+
+    private static void CheckVersion(SqliteConnection connection, string path)
+    {
+        long version = Scalar(connection, null, "PRAGMA user_version");
+        if (version != EmbeddedSchema.Version)
+        {
+            throw new StoreException(version > EmbeddedSchema.Version
+                ? $"{path}: collection schema version {version} is newer than this t5rag reads ({EmbeddedSchema.Version}); upgrade t5rag or index into a new store."
+                : $"{path}: not a t5rag collection (schema version {version}); expected version {EmbeddedSchema.Version}.");
+        }
+    }
+
+    private static CollectionSettings ReadSettings(SqliteConnection connection, string path)
+    {
+        string? dimensions = ReadMeta(connection, "dimensions");
+        string? model = ReadMeta(connection, "model_id");
+        if (dimensions is null || model is null || !int.TryParse(dimensions, CultureInfo.InvariantCulture, out int d) || d < 1)
+        {
+            throw new StoreException($"{path}: the collection's meta table lacks a valid 'dimensions' or 'model_id'; expected a collection created by t5rag.");
+        }
+
+        return new CollectionSettings(d, model);
+    }
+
+    private static string? ReadMeta(SqliteConnection connection, string key)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = $key";
+        command.Parameters.AddWithValue("$key", key);
+        return command.ExecuteScalar() as string;
+    }
+
+    private static long ReadGeneration(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var command = Command(connection, transaction, "SELECT value FROM meta WHERE key = 'generation'");
+        return long.Parse((string)command.ExecuteScalar()!, CultureInfo.InvariantCulture);
+    }
+
+    private static List<long> ReadRowIds(SqliteCommand select, string documentId)
+    {
+        SetValues(select, ("$document", documentId));
+        using var reader = select.ExecuteReader();
+        var rows = new List<long>();
+        while (reader.Read())
+        {
+            rows.Add(reader.GetInt64(0));
+        }
+
+        return rows;
+    }
+
+    private static float[] ReadVector(SqliteDataReader reader, int ordinal) =>
+        MemoryMarshal.Cast<byte, float>((byte[])reader.GetValue(ordinal)).ToArray();
+
+    /// <summary>A unit-length copy (cosine = dot product); a zero vector stays zero.</summary>
+    private static float[] Normalized(ReadOnlySpan<float> vector)
+    {
+        float[] copy = vector.ToArray();
+        float norm = TensorPrimitives.Norm(copy);
+        if (norm > 0 && MathF.Abs(norm - 1) > 1e-6f)
+        {
+            TensorPrimitives.Divide(copy, norm, copy);
+        }
+
+        return copy;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static void SetValues(SqliteCommand command, params (string Name, object? Value)[] values)
+    {
+        foreach (var (name, value) in values)
+        {
+            if (command.Parameters.Contains(name))
+            {
+                command.Parameters[name].Value = value ?? DBNull.Value;
+            }
+            else
+            {
+                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            }
+        }
+    }
+
+    private static long Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        using var command = Command(connection, transaction, sql);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static bool IsReadOnlyError(Exception ex) =>
+        ex is UnauthorizedAccessException
+        || (ex is IOException && ex is not FileNotFoundException)
+        || (ex is SqliteException s && s.SqliteErrorCode is 8 or 14); // SQLITE_READONLY, SQLITE_CANTOPEN
+
+    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
+
+    private static string ConnectionString(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
+    {
+        DataSource = path,
+        Mode = mode,
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString();
+}

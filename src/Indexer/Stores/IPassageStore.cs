@@ -1,0 +1,19 @@
+namespace T5Gemma2.Rag.Indexer.Stores;
+
+/// <summary>A place that holds named collections: a directory for the embedded store, a server for Qdrant.</summary>
+public interface IPassageStore : IDisposable
+{
+    Task<IReadOnlyList<string>> ListCollectionsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Opens an existing collection, or returns null when there is none of that name.</summary>
+    Task<IPassageCollection?> OpenCollectionAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Opens the collection, creating it with these settings when it does not exist; an existing one made for another
+    /// model or dimension count is refused with an <see cref="InvalidOperationException"/> that names both.
+    /// </summary>
+    Task<IPassageCollection> OpenOrCreateCollectionAsync(string name, CollectionSettings settings, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the collection; false when there was none.</summary>
+    Task<bool> DeleteCollectionAsync(string name, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,52 @@
+namespace T5Gemma2.Rag.Indexer.Stores;
+
+/// <summary>One search of a collection.</summary>
+public sealed class SearchRequest
+{
+    /// <summary>Reciprocal rank fusion's k (score = Σ 1 / (k + rank), ranks from 1): 60, the value of Cormack et al. that
+    /// most engines use (Qdrant's formula counts ranks from 0, so this is its k = 61).</summary>
+    public const int DefaultRrfK = 60;
+
+    /// <param name="mode">Dense needs <see cref="Vector"/>, keyword needs <see cref="Text"/>, hybrid needs both.</param>
+    public SearchRequest(SearchMode mode, int top)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        this.Mode = mode;
+        this.Top = top;
+    }
+
+    public SearchMode Mode { get; }
+
+    /// <summary>Passages to return at most.</summary>
+    public int Top { get; }
+
+    /// <summary>The query's embedding (dense and hybrid).</summary>
+    public ReadOnlyMemory<float>? Vector { get; init; }
+
+    /// <summary>The query's text (keyword and hybrid).</summary>
+    public string? Text { get; init; }
+
+    public PassageFilter Filter { get; init; } = PassageFilter.None;
+
+    /// <summary>Hybrid: how many of each ranking are fused (at least <see cref="Top"/>).</summary>
+    public int HybridCandidates { get; init; } = 100;
+
+    public int RrfK { get; init; } = DefaultRrfK;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming what the mode needs and is missing.</summary>
+    public void Validate()
+    {
+        if (this.Mode is SearchMode.Dense or SearchMode.Hybrid && this.Vector is null)
+        {
+            throw new ArgumentException($"{this.Mode} search needs the query's vector.", nameof(this.Vector));
+        }
+
+        if (this.Mode is SearchMode.Keyword or SearchMode.Hybrid && this.Text is null)
+        {
+            throw new ArgumentException($"{this.Mode} search needs the query's text.", nameof(this.Text));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(this.RrfK, 1, nameof(this.RrfK));
+        ArgumentOutOfRangeException.ThrowIfLessThan(this.HybridCandidates, 1, nameof(this.HybridCandidates));
+    }
+}
