@@ -4,6 +4,7 @@ using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder;
 using T5Gemma2.Rag.Encoder.Hub;
 using T5Gemma2.Rag.Encoder.Onnx;
+using T5Gemma2.Rag.Indexer.Stores;
 
 namespace T5Gemma2.Rag.Cli;
 
@@ -17,6 +18,10 @@ public static class CliApplication
         root.Subcommands.Add(EmbedCommand.Create(console));
         root.Subcommands.Add(GenerateCommand.Create(console));
         root.Subcommands.Add(ModelCommand.Create(console));
+        root.Subcommands.Add(IndexCommand.Create(console));
+        root.Subcommands.Add(SearchCommand.Create(console));
+        root.Subcommands.Add(CollectionsCommand.Create(console));
+        root.Subcommands.Add(EvalCommand.Create(console));
         root.Subcommands.Add(BenchCommand.Create(console));
         return root;
     }
@@ -41,6 +46,16 @@ public static class CliApplication
             return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
         }
         catch (Exception ex) when (ex is ModelFileException or InputFileException or ExecutionProviderUnavailableException)
+        {
+            await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
+            return ExitCodes.InputError;
+        }
+        catch (UsageException ex)
+        {
+            await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
+            return ExitCodes.UsageError;
+        }
+        catch (StoreException ex)
         {
             await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
             return ExitCodes.InputError;

@@ -48,6 +48,56 @@ public sealed class CliConsole
         return await console.Status().StartAsync(Markup.Escape(description), _ => work());
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> with a progress bar (done of total, ETA, and a detail line) on a terminal, or a plain
+    /// line at most every few seconds otherwise; <c>total</c> 0 means unknown.
+    /// </summary>
+    public async Task<T> RunWithProgressAsync<T>(string description, Func<IProgress<(double Done, double Total, string Detail)>, Task<T>> work)
+    {
+        if (!this.IsInteractive)
+        {
+            var last = DateTime.MinValue;
+            var lastLock = new Lock();
+            var plain = new Progress<(double Done, double Total, string Detail)>(p =>
+            {
+                lock (lastLock)
+                {
+                    if ((DateTime.UtcNow - last).TotalSeconds < 2)
+                    {
+                        return;
+                    }
+
+                    last = DateTime.UtcNow;
+                }
+
+                this.Error.WriteLine(p.Total > 0 ? $"{description}: {p.Done:N0}/{p.Total:N0}, {p.Detail}" : $"{description}: {p.Detail}");
+            });
+            return await work(plain);
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(System.Console.Error) });
+        return await console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask(Markup.Escape(description), maxValue: 1);
+                var bar = new Progress<(double Done, double Total, string Detail)>(p =>
+                {
+                    task.IsIndeterminate = p.Total <= 0;
+                    if (p.Total > 0)
+                    {
+                        task.MaxValue = p.Total;
+                        task.Value = p.Done;
+                    }
+
+                    task.Description = Markup.Escape($"{description}: {p.Detail}");
+                });
+                var result = await work(bar);
+                task.Value = task.MaxValue;
+                return result;
+            });
+    }
+
     /// <summary>Writes a table: a Spectre table on a terminal, aligned plain text otherwise.</summary>
     public void WriteTable(string title, string[] headers, IEnumerable<string[]> rows)
     {

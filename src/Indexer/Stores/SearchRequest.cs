@@ -33,6 +33,12 @@ public sealed class SearchRequest
 
     public int RrfK { get; init; } = DefaultRrfK;
 
+    /// <summary>How hybrid search merges its two rankings.</summary>
+    public FusionMethod Fusion { get; init; } = FusionMethod.ReciprocalRank;
+
+    /// <summary>Convex fusion: the dense side's weight α in α·dense + (1 − α)·keyword, both min-max normalized (0.5: equal).</summary>
+    public double DenseWeight { get; init; } = 0.5;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming what the mode needs and is missing.</summary>
     public void Validate()
     {
@@ -48,5 +54,9 @@ public sealed class SearchRequest
 
         ArgumentOutOfRangeException.ThrowIfLessThan(this.RrfK, 1, nameof(this.RrfK));
         ArgumentOutOfRangeException.ThrowIfLessThan(this.HybridCandidates, 1, nameof(this.HybridCandidates));
+        if (this.DenseWeight is < 0 or > 1 or double.NaN)
+        {
+            throw new ArgumentOutOfRangeException(nameof(this.DenseWeight), this.DenseWeight, "DenseWeight must be within [0, 1].");
+        }
     }
 }

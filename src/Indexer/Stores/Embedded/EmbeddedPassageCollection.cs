@@ -294,9 +294,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         {
             SearchMode.Dense => [.. dense.Select((r, i) => (r.RowId, r.Score, (int?)(i + 1), (int?)null))],
             SearchMode.Keyword => [.. keyword.Select((r, i) => (r.RowId, r.Score, (int?)null, (int?)(i + 1)))],
-            _ => [.. ReciprocalRankFusion.Fuse<long>([[.. dense.Select(d => d.RowId)], [.. keyword.Select(k => k.RowId)]], request.RrfK)
-                .Take(request.Top)
-                .Select(f => (f.Key, f.Score, f.Ranks[0], f.Ranks[1]))],
+            _ => [.. HybridFusion.Fuse(dense, keyword, request).Select(f => (f.Key, f.Score, f.DenseRank, f.KeywordRank))],
         };
 
         var passages = ReadPassages(connection, transaction, ranked.Select(r => r.RowId));

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Globalization;
+using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Indexer.Stores.Embedded;
+
+namespace T5Gemma2.Rag.Cli.Commands;
+
+/// <summary><c>t5rag collections list|info|delete</c>.</summary>
+internal static class CollectionsCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var collections = new Command("collections", "List, describe or delete collections");
+
+        var listShared = new CollectionOptions();
+        var list = new Command("list", "The store's collections, with their sizes");
+        listShared.AddTo(list, withModel: false);
+        list.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = listShared.Settings(parse);
+            using var store = EmbeddedPassageStore.Open(listShared.StorePath(parse, settings));
+            var rows = new List<string[]>();
+            foreach (string name in await store.ListCollectionsAsync(cancellationToken))
+            {
+                var info = await (await store.OpenCollectionAsync(name, cancellationToken))!.GetInfoAsync(cancellationToken);
+                rows.Add([name, info.Documents.ToString("N0", CultureInfo.InvariantCulture), info.Passages.ToString("N0", CultureInfo.InvariantCulture), info.Settings.ModelId, info.Settings.Dimensions.ToString(CultureInfo.InvariantCulture)]);
+            }
+
+            console.WriteTable($"collections in {store.Directory}", ["collection", "documents", "passages", "model", "dimensions"], rows);
+            return ExitCodes.Success;
+        });
+
+        var infoShared = new CollectionOptions();
+        var infoName = new Argument<string?>("name") { Description = "Collection (default: the configured one)", Arity = ArgumentArity.ZeroOrOne };
+        var info = new Command("info", "One collection's model, sizes and location") { infoName };
+        infoShared.AddTo(info, withModel: false);
+        info.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = infoShared.Settings(parse);
+            using var store = EmbeddedPassageStore.Open(infoShared.StorePath(parse, settings));
+            string name = parse.GetValue(infoName) ?? infoShared.CollectionName(parse, settings);
+            var collection = await store.OpenCollectionAsync(name, cancellationToken) ?? throw new UsageException($"no collection '{name}' in {store.Directory}.");
+            var details = await collection.GetInfoAsync(cancellationToken);
+            await console.Out.WriteLineAsync($"collection: {details.Name}");
+            await console.Out.WriteLineAsync($"location: {details.Location}");
+            await console.Out.WriteLineAsync($"model: {details.Settings.ModelId} ({details.Settings.Dimensions} dimensions)");
+            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"documents: {details.Documents:N0}; passages: {details.Passages:N0}"));
+            await console.Out.WriteLineAsync($"created: {details.CreatedAt:u}");
+            return ExitCodes.Success;
+        });
+
+        var deleteShared = new CollectionOptions();
+        var deleteName = new Argument<string>("name") { Description = "Collection to delete" };
+        var delete = new Command("delete", "Delete a collection and its files") { deleteName };
+        deleteShared.AddTo(delete, withModel: false);
+        delete.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = deleteShared.Settings(parse);
+            using var store = EmbeddedPassageStore.Open(deleteShared.StorePath(parse, settings));
+            string name = parse.GetValue(deleteName)!;
+            if (!await store.DeleteCollectionAsync(name, cancellationToken))
+            {
+                throw new UsageException($"no collection '{name}' in {store.Directory}.");
+            }
+
+            await console.Out.WriteLineAsync($"deleted collection '{name}'");
+            return ExitCodes.Success;
+        });
+
+        collections.Subcommands.Add(list);
+        collections.Subcommands.Add(info);
+        collections.Subcommands.Add(delete);
+        return collections;
+    }
+}

@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Globalization;
+using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Indexer.Evaluation;
+using T5Gemma2.Rag.Indexer.Pipeline;
+using T5Gemma2.Rag.Indexer.Stores;
+using T5Gemma2.Rag.Indexer.Stores.Embedded;
+
+namespace T5Gemma2.Rag.Cli.Commands;
+
+/// <summary><c>t5rag eval beir|squad</c>: indexes a judged set and reports nDCG@10, Recall@10/@100 and MRR@10 per search mode.</summary>
+internal static class EvalCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var eval = new Command("eval", "Retrieval quality on judged sets");
+        eval.Subcommands.Add(Subcommand(console, "beir", "A BEIR-layout folder (corpus.jsonl[.gz], queries.jsonl, qrels/test.tsv)", path => BeirDataset.Load(path)));
+        eval.Subcommands.Add(Subcommand(console, "squad", "A SQuAD v1.1 file as paragraph retrieval (question → its paragraph)", SquadDataset.Load));
+        return eval;
+    }
+
+    private static Command Subcommand(CliConsole console, string name, string description, Func<string, RetrievalDataset> load)
+    {
+        var model = new Option<string?>("--model", "-m") { Description = "Embedding model directory (default: t5rag.json \"model\" or T5RAG_MODEL)" };
+        var mode = new Option<string>("--mode") { Description = "dense, keyword, hybrid (reciprocal rank fusion), hybrid-convex, or all of them", DefaultValueFactory = _ => "all" };
+        var chunk = new Option<bool>("--chunk") { Description = "Chunk documents (default: one passage per document, as BEIR does)" };
+        var store = new Option<string?>("--store") { Description = "Keep the index in this store (a collection per dataset; re-runs skip unchanged documents); default: a temporary one" };
+        var json = new Option<bool>("--json") { Description = "Print the scores as JSON" };
+        var datasets = new Argument<string[]>("datasets") { Description = "Dataset folders or files", Arity = ArgumentArity.OneOrMore };
+        var command = new Command(name, description) { datasets, model, mode, chunk, store, json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = Configuration.T5RagSettings.Load();
+            string modelPath = parse.GetValue(model) ?? settings.Model ?? throw new UsageException("no embedding model: give --model <dir>, set \"model\" in t5rag.json, or set T5RAG_MODEL.");
+            (SearchMode, FusionMethod)[] modes = parse.GetValue(mode)!.ToLowerInvariant() switch
+            {
+                "all" => [(SearchMode.Dense, default), (SearchMode.Keyword, default), (SearchMode.Hybrid, FusionMethod.ReciprocalRank), (SearchMode.Hybrid, FusionMethod.Convex)],
+                "hybrid-convex" => [(SearchMode.Hybrid, FusionMethod.Convex)],
+                var single => [(Configuration.T5RagSettings.ParseMode(single, "--mode"), FusionMethod.ReciprocalRank)],
+            };
+            var loaded = parse.GetValue(datasets)!.Select(load).ToList();
+            using var generator = OnnxEmbeddingGenerator.Create(modelPath);
+            string storePath = parse.GetValue(store) ?? Path.Combine(Path.GetTempPath(), "t5rag-eval-" + Guid.NewGuid().ToString("N")[..12]);
+            var results = new List<(string Dataset, RetrievalScores Scores)>();
+            try
+            {
+                using var passages = EmbeddedPassageStore.Open(storePath);
+                foreach (var dataset in loaded)
+                {
+                    string collectionName = new([.. dataset.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')]);
+                    var collection = await passages.OpenOrCreateCollectionAsync(collectionName, new CollectionSettings(generator.Dimensions, generator.Model.ModelId), cancellationToken);
+                    var pipeline = IngestPipeline.Create(generator, collection, new IngestOptions { ChunkDocuments = parse.GetValue(chunk) });
+                    var summary = await console.RunWithProgressAsync($"indexing {dataset.Name}", progress =>
+                        pipeline.IndexDocumentsAsync(dataset.Corpus(cancellationToken), new Progress<IngestProgress>(p => progress.Report((0, 0, $"{p.PassagesEmbedded:N0} passages"))), cancellationToken));
+                    await console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"{dataset.Name}: {summary.DocumentsNew + summary.DocumentsChanged + summary.DocumentsUnchanged:N0} documents ({summary.PassagesNew:N0} passages embedded, {summary.DocumentsUnchanged:N0} unchanged) in {summary.Elapsed.TotalSeconds:F1} s; {dataset.Queries.Count} judged queries"));
+                    foreach (var (path, reason) in summary.Failures)
+                    {
+                        await console.Error.WriteLineAsync($"  {path}: {reason}");
+                    }
+
+                    var scores = await console.RunWithStatusAsync($"searching {dataset.Name}", () => RetrievalEvaluator.EvaluateAsync(dataset, generator, collection, modes, cancellationToken));
+                    results.AddRange(scores.Select(s => (dataset.Name, s)));
+                }
+            }
+            finally
+            {
+                if (parse.GetValue(store) is null)
+                {
+                    Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                    Directory.Delete(storePath, recursive: true);
+                }
+            }
+
+            if (parse.GetValue(json))
+            {
+                await console.Out.WriteLineAsync(CliJson.Serialize(results.Select(r => new
+                {
+                    dataset = r.Dataset,
+                    mode = r.Scores.Label,
+                    queries = r.Scores.Queries,
+                    ndcg_at_10 = r.Scores.NdcgAt10,
+                    recall_at_10 = r.Scores.RecallAt10,
+                    recall_at_100 = r.Scores.RecallAt100,
+                    mrr_at_10 = r.Scores.MrrAt10,
+                    mean_latency_ms = r.Scores.MeanLatency.TotalMilliseconds,
+                })));
+                return ExitCodes.Success;
+            }
+
+            console.WriteTable($"retrieval quality, model {generator.Model.ModelId}", ["dataset", "mode", "nDCG@10", "Recall@10", "Recall@100", "MRR@10", "queries", "ms/query"],
+                results.Select(r => (string[])[
+                    r.Dataset, r.Scores.Label,
+                    F(r.Scores.NdcgAt10), F(r.Scores.RecallAt10), F(r.Scores.RecallAt100), F(r.Scores.MrrAt10),
+                    r.Scores.Queries.ToString(CultureInfo.InvariantCulture), r.Scores.MeanLatency.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture)]));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static string F(double value) => value.ToString("F4", CultureInfo.InvariantCulture);
+}

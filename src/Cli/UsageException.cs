@@ -1,0 +1,10 @@
+namespace T5Gemma2.Rag.Cli;
+
+/// <summary>The command line (or its settings) asks for something that cannot be done as given; the exit code is <see cref="ExitCodes.UsageError"/>.</summary>
+public sealed class UsageException : Exception
+{
+    public UsageException(string message)
+        : base(message)
+    {
+    }
+}
