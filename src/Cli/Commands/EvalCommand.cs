@@ -37,7 +37,7 @@ internal static class EvalCommand
             {
                 "all" => [(SearchMode.Dense, default), (SearchMode.Keyword, default), (SearchMode.Hybrid, FusionMethod.ReciprocalRank), (SearchMode.Hybrid, FusionMethod.Convex)],
                 "hybrid-convex" => [(SearchMode.Hybrid, FusionMethod.Convex)],
-                var single => [(Configuration.T5RagSettings.ParseMode(single, "--mode"), FusionMethod.ReciprocalRank)],
+                var single => [(Enum.TryParse<SearchMode>(single, ignoreCase: true, out var m) && Enum.IsDefined(m) ? m : throw new UsageException($"--mode \"{single}\": expected dense, keyword, hybrid, hybrid-convex or all."), FusionMethod.ReciprocalRank)],
             };
             var loaded = parse.GetValue(datasets)!.Select(load).ToList();
             using var generator = OnnxEmbeddingGenerator.Create(modelPath);

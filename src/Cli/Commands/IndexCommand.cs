@@ -26,16 +26,22 @@ internal static class IndexCommand
         var hidden = new Option<bool>("--hidden") { Description = "Also index hidden files and directories" };
         var textField = new Option<string>("--text-field") { Description = "The field with the text in .json/.jsonl records", DefaultValueFactory = _ => "text" };
         var noChunk = new Option<bool>("--no-chunk") { Description = "One passage per document (cut at the model's input length)" };
+        var embedBatch = new Option<int>("--embed-batch") { Description = "Passages per embedding call and per store transaction", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON" };
 
         var command = new Command("index", "Index files into a collection (incremental: unchanged files are skipped)")
         {
-            paths, chunkTokens, overlap, tags, prune, include, exclude, hidden, textField, noChunk, json,
+            paths, chunkTokens, overlap, tags, prune, include, exclude, hidden, textField, noChunk, embedBatch, json,
         };
         shared.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = shared.Settings(parse);
+            if (parse.GetValue(embedBatch) < 1)
+            {
+                throw new UsageException($"--embed-batch {parse.GetValue(embedBatch)}: expected at least 1.");
+            }
+
             using var generator = OnnxEmbeddingGenerator.Create(shared.ModelPath(parse, settings));
             var options = new IngestOptions
             {
@@ -45,6 +51,7 @@ internal static class IndexCommand
                 Prune = parse.GetValue(prune),
                 Walk = new DirectoryWalkOptions { Include = parse.GetValue(include)!, Exclude = parse.GetValue(exclude)!, IncludeHidden = parse.GetValue(hidden) },
                 JsonRecords = new JsonRecordLoaderOptions { TextField = parse.GetValue(textField)! },
+                EmbeddingBatchPassages = parse.GetValue(embedBatch),
             };
 
             using var store = EmbeddedPassageStore.Open(shared.StorePath(parse, settings));

@@ -26,7 +26,7 @@ internal static class SearchCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = shared.Settings(parse);
-            var searchMode = parse.GetValue(mode) is { } m ? T5RagSettings(m) : settings.SearchMode;
+            var searchMode = parse.GetValue(mode) is { } m ? ParseMode(m) : settings.SearchMode;
             int count = parse.GetValue(top) ?? settings.SearchTop;
             if (count < 1)
             {
@@ -131,7 +131,10 @@ internal static class SearchCommand
         return new PassageFilter { DocumentIds = documents.Count > 0 ? documents : null, SourcePrefix = source, Tags = tags.Count > 0 ? tags : null, IndexedAfter = after };
     }
 
-    private static SearchMode T5RagSettings(string value) => Configuration.T5RagSettings.ParseMode(value, "--mode");
+    private static SearchMode ParseMode(string value) =>
+        Enum.TryParse<SearchMode>(value, ignoreCase: true, out var mode) && Enum.IsDefined(mode)
+            ? mode
+            : throw new UsageException($"--mode \"{value}\": expected dense, keyword or hybrid.");
 
     private static string Snippet(string text)
     {
