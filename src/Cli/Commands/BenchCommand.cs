@@ -26,6 +26,14 @@ internal static class BenchCommand
         var embed = new Command("embed", "Embedding throughput: our batching vs one input per run vs fixed unsorted batches of 32") { modelOption, embedCorpusOption, passagesOption, seedOption, batchTokensOption };
         embed.SetAction((parse, cancellationToken) => EmbeddingBenchmark.RunAsync(console, parse.GetValue(modelOption)!, parse.GetValue(embedCorpusOption)!, parse.GetValue(passagesOption), parse.GetValue(seedOption), parse.GetValue(batchTokensOption), cancellationToken));
 
+        var indexModel = new Option<string>("--model", "-m") { Description = "A model directory", Required = true };
+        var indexCorpus = new Option<string[]>("--corpus") { Description = "Corpus files or directories of passages", Required = true, AllowMultipleArgumentsPerToken = true };
+        var indexPassages = new Option<int>("--passages") { Description = "Passages to index (past the corpus's size they repeat with a suffix)", DefaultValueFactory = _ => 2000 };
+        var indexRounds = new Option<int>("--rounds") { Description = "Rounds; the best of each path counts", DefaultValueFactory = _ => 2 };
+        var noRaw = new Option<bool>("--no-raw") { Description = "Skip the raw embedding comparison (memory runs)" };
+        var index = new Command("index", "Indexing throughput end to end beside raw embedding of the same texts; memory as the run goes") { indexModel, indexCorpus, indexPassages, indexRounds, noRaw };
+        index.SetAction((parse, cancellationToken) => IndexBenchmark.RunAsync(console, parse.GetValue(indexModel)!, parse.GetValue(indexCorpus)!, Math.Max(1, parse.GetValue(indexPassages)), Math.Max(1, parse.GetValue(indexRounds)), !parse.GetValue(noRaw), cancellationToken));
+
         var encoderModels = new Option<string[]>("--model", "-m") { Description = "Converted model directories (the first is the baseline, e.g. fp32 then int8 and int4)", Required = true, AllowMultipleArgumentsPerToken = true };
         var shapesOption = new Option<string>("--shapes") { Description = "batch×length shapes", DefaultValueFactory = _ => "8x512,1x2048,1x8192" };
         var encoderCorpus = new Option<string[]>("--corpus") { Description = "Passages for comparing the models' pooled embeddings", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
@@ -58,6 +66,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(tokenizer);
         bench.Subcommands.Add(encoder);
         bench.Subcommands.Add(embed);
+        bench.Subcommands.Add(index);
         return bench;
     }
 }
