@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using DocumentFormat.OpenXml;
 using DocumentFormat.OpenXml.Packaging;
@@ -15,30 +14,18 @@ namespace T5Gemma2.Rag.Indexer.Loading;
 /// title property, else the first Title paragraph, else the first level-1 heading. Deleted revisions and field codes
 /// are left out. A file that is not a zip package, or one without word/document.xml, is a <see cref="DocumentLoadException"/>.
 /// </summary>
-public sealed class DocxLoader : IDocumentLoader
+public sealed class DocxLoader : PackageDocumentLoader
 {
     private const int TitleLevel = 0;
 
     private static readonly string[] s_extensions = [".docx"];
 
     /// <inheritdoc/>
-    public IReadOnlyCollection<string> Extensions => s_extensions;
+    public override IReadOnlyCollection<string> Extensions => s_extensions;
 
     /// <inheritdoc/>
-    public async IAsyncEnumerable<LoadedDocument> LoadAsync(DocumentFile file, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    protected override LoadedDocument Parse(DocumentFile file, byte[] bytes, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(file);
-        byte[] bytes = await LoaderIO.ReadAllBytesAsync(file.FullPath, cancellationToken).ConfigureAwait(false);
-        yield return Parse(file, bytes, cancellationToken);
-    }
-
-    private static LoadedDocument Parse(DocumentFile file, byte[] bytes, CancellationToken cancellationToken)
-    {
-        if (bytes.Length == 0)
-        {
-            return new LoadedDocument { DocumentId = file.RelativePath, Source = file.FullPath, Text = string.Empty };
-        }
-
         try
         {
             using var stream = new MemoryStream(bytes, writable: false);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using T5Gemma2.Rag.Indexer.Documents;
 using UglyToad.PdfPig;
@@ -14,30 +13,18 @@ namespace T5Gemma2.Rag.Indexer.Loading;
 /// belongs to the page before it); pages without text (scans) have no section, so a scanned PDF loads with empty text.
 /// The title is the document information's, where set. A corrupt or encrypted PDF is a <see cref="DocumentLoadException"/>.
 /// </summary>
-public sealed class PdfLoader : IDocumentLoader
+public sealed class PdfLoader : PackageDocumentLoader
 {
     private const string PageSeparator = "\n\n";
 
     private static readonly string[] s_extensions = [".pdf"];
 
     /// <inheritdoc/>
-    public IReadOnlyCollection<string> Extensions => s_extensions;
+    public override IReadOnlyCollection<string> Extensions => s_extensions;
 
     /// <inheritdoc/>
-    public async IAsyncEnumerable<LoadedDocument> LoadAsync(DocumentFile file, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    protected override LoadedDocument Parse(DocumentFile file, byte[] bytes, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(file);
-        byte[] bytes = await LoaderIO.ReadAllBytesAsync(file.FullPath, cancellationToken).ConfigureAwait(false);
-        yield return Parse(file, bytes, cancellationToken);
-    }
-
-    private static LoadedDocument Parse(DocumentFile file, byte[] bytes, CancellationToken cancellationToken)
-    {
-        if (bytes.Length == 0)
-        {
-            return new LoadedDocument { DocumentId = file.RelativePath, Source = file.FullPath, Text = string.Empty };
-        }
-
         try
         {
             using var pdf = PdfDocument.Open(bytes, new ParsingOptions { UseLenientParsing = true, SkipMissingFonts = true });
