@@ -153,8 +153,13 @@ public sealed class Seq2SeqGenerator : IDisposable
     }
 
     /// <summary>Streams the answer to one input as text deltas; no delta splits a character (greedy or sampling).</summary>
-    public async IAsyncEnumerable<string> GenerateStreamingAsync(string input, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<string> GenerateStreamingAsync(string input, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        this.GenerateStreamingFromIdsAsync(this.EncodeInput(input), options, cancellationToken);
+
+    /// <summary>Streams the answer to encoder input ids as given (bos included), for inputs already tokenized (packed contexts).</summary>
+    public async IAsyncEnumerable<string> GenerateStreamingFromIdsAsync(int[] ids, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(ids);
         options ??= GenerationOptions.Default;
         options.Validate();
         if (options.NumBeams > 1)
@@ -163,7 +168,10 @@ public sealed class Seq2SeqGenerator : IDisposable
         }
 
         ObjectDisposedException.ThrowIf(this._disposed, this);
-        int[] ids = this.EncodeInput(input);
+        if (ids.Length > this.Config.Encoder.MaxPositionEmbeddings)
+        {
+            throw new ArgumentException($"the input has {ids.Length} tokens; the model takes at most {this.Config.Encoder.MaxPositionEmbeddings} (max_position_embeddings).", nameof(ids));
+        }
 
         // Decoding runs on a worker; deltas reach the caller through a channel as the tokens are chosen. A caller that
         // stops reading early stops the worker too.

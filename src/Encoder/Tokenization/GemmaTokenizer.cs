@@ -188,6 +188,18 @@ public sealed class GemmaTokenizer : Tokenizer
         return ids;
     }
 
+    /// <summary>
+    /// Encodes untrusted text (retrieved documents, user questions) as plain text: strings that look like added tokens
+    /// (<c>&lt;eos&gt;</c>, <c>&lt;start_of_image&gt;</c>) become ordinary pieces, never their special ids, so no document
+    /// can end the input or inject an image marker. Hugging Face's <c>split_special_tokens=True</c>.
+    /// </summary>
+    public IReadOnlyList<int> EncodeToIdsAsPlainText(ReadOnlySpan<char> text)
+    {
+        var ids = new List<int>(text.Length / 3 + 2);
+        this.Encode(text, addBeginningOfSentence: false, ids, offsets: null, matchAddedTokens: false);
+        return ids;
+    }
+
     /// <summary>Decodes ids to text as Hugging Face does; with <paramref name="skipSpecialTokens"/>, special added tokens are left out.</summary>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens)
     {
@@ -350,7 +362,7 @@ public sealed class GemmaTokenizer : Tokenizer
         return count;
     }
 
-    private void Encode(ReadOnlySpan<char> text, bool addBeginningOfSentence, List<int> ids, List<Range>? offsets)
+    private void Encode(ReadOnlySpan<char> text, bool addBeginningOfSentence, List<int> ids, List<Range>? offsets, bool matchAddedTokens = true)
     {
         if (addBeginningOfSentence && this.BeginningOfSentenceId is int bos)
         {
@@ -384,7 +396,7 @@ public sealed class GemmaTokenizer : Tokenizer
         try
         {
             int position = 0;
-            while (this._addedTokens.TryFindNext(text, position, out int matchStart, out int matchLength, out int tokenId))
+            while (matchAddedTokens && this._addedTokens.TryFindNext(text, position, out int matchStart, out int matchLength, out int tokenId))
             {
                 this.EncodeSegment(text, position, matchStart, ids, offsets);
                 ids.Add(tokenId);

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.AI;
+using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Packing;
+using T5Gemma2.Rag.Retrieval;
+
+namespace T5Gemma2.Rag.Answering;
+
+/// <summary>
+/// Answers questions over a collection: retrieve, pack into the encoder input, generate with citations, streamed.
+/// The answering model is the T5Gemma 2 decoder (cross-attention over the packed ids) or, swapped in by
+/// configuration, any Microsoft.Extensions.AI <see cref="IChatClient"/>, which receives the packed context as text.
+/// </summary>
+public sealed partial class RagAnswerer
+{
+    private readonly PassageRetriever _retriever;
+    private readonly ContextPacker _packer;
+    private readonly Seq2SeqGenerator? _generator;
+    private readonly IChatClient? _chatClient;
+
+    /// <summary>Answers with the T5Gemma 2 decoder; the packer must use the same model's tokenizer.</summary>
+    public RagAnswerer(PassageRetriever retriever, ContextPacker packer, Seq2SeqGenerator generator)
+        : this(retriever, packer)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        this._generator = generator;
+    }
+
+    /// <summary>Answers with any chat model; the packer only counts the budget.</summary>
+    public RagAnswerer(PassageRetriever retriever, ContextPacker packer, IChatClient chatClient)
+        : this(retriever, packer)
+    {
+        ArgumentNullException.ThrowIfNull(chatClient);
+        this._chatClient = chatClient;
+    }
+
+    private RagAnswerer(PassageRetriever retriever, ContextPacker packer)
+    {
+        ArgumentNullException.ThrowIfNull(retriever);
+        ArgumentNullException.ThrowIfNull(packer);
+        this._retriever = retriever;
+        this._packer = packer;
+    }
+
+    /// <summary>A T5Gemma 2 answerer: the decoder's own tokenizer and maximum positions decide the packing.</summary>
+    public static RagAnswerer Create(PassageRetriever retriever, Seq2SeqGenerator generator)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        return new RagAnswerer(retriever, new ContextPacker(generator.Tokenizer, generator.Config.Encoder.MaxPositionEmbeddings), generator);
+    }
+
+    public PassageRetriever Retriever => this._retriever;
+
+    /// <summary>Retrieves, packs and answers; the whole answer at the end.</summary>
+    public async Task<Answer> AskAsync(string question, AskOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        await foreach (var update in this.AskStreamingAsync(question, options, cancellationToken).ConfigureAwait(false))
+        {
+            if (update.Answer is { } answer)
+            {
+                return answer;
+            }
+        }
+
+        throw new InvalidOperationException("the answer stream ended without an answer.");
+    }
+
+    /// <summary>Retrieves, packs and answers, streaming the context, the text deltas, then the answer with citations.</summary>
+    /// <exception cref="ArgumentException">The question is empty, or longer than the budget.</exception>
+    /// <exception cref="NoPassagesException">Nothing was retrieved.</exception>
+    public async IAsyncEnumerable<AnswerUpdate> AskStreamingAsync(string question, AskOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(question);
+        options ??= AskOptions.Default;
+        var clock = Stopwatch.StartNew();
+        var passages = await this._retriever.RetrieveAsync(question, options.Retrieval, cancellationToken).ConfigureAwait(false);
+        var retrieve = clock.Elapsed;
+        if (passages.Count == 0)
+        {
+            throw new NoPassagesException($"no passages found in collection '{this._retriever.Collection.Name}' for the question (the collection is empty, or the filter matches nothing).");
+        }
+
+        var context = this._packer.Pack(question, passages, options.Packing);
+        var pack = clock.Elapsed - retrieve;
+        yield return new AnswerUpdate(Context: context);
+
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (options.Timeout is { } timeout)
+        {
+            limit.CancelAfter(timeout);
+        }
+
+        var text = new StringBuilder();
+        TimeSpan? firstToken = null;
+        bool timedOut = false;
+        var deltas = this.Generate(context, options.Generation, limit.Token).GetAsyncEnumerator(limit.Token);
+        await using var disposeDeltas = deltas.ConfigureAwait(false);
+        while (true)
+        {
+            string delta;
+            try
+            {
+                if (!await deltas.MoveNextAsync().ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                delta = deltas.Current;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && limit.IsCancellationRequested)
+            {
+                timedOut = true;
+                break;
+            }
+
+            // Deltas already queued are not handed out once the caller has cancelled.
+            cancellationToken.ThrowIfCancellationRequested();
+            firstToken ??= clock.Elapsed;
+            text.Append(delta);
+            yield return new AnswerUpdate(Delta: delta);
+        }
+
+        string answer = text.ToString();
+        var cited = Markers().Matches(answer).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
+        var citations = context.Passages.Select(p => new Citation(
+            p.Number, p.Passage.PassageIds, p.Passage.DocumentId, p.Passage.Source, p.Passage.Title, p.Passage.SectionPath, p.Passage.Page, p.Passage.Score, cited.Contains(p.Number))).ToList();
+        var total = clock.Elapsed;
+        var timings = new AnswerTimings(retrieve, pack, firstToken ?? total, total - retrieve - pack, total);
+        yield return new AnswerUpdate(Answer: new Answer(answer.Trim(), citations, context, timedOut, timings));
+    }
+
+    private async IAsyncEnumerable<string> Generate(PackedContext context, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (this._generator is not null)
+        {
+            if (options.NumBeams > 1)
+            {
+                // Beams cannot stream: the best answer is known only at the end.
+                var results = await this._generator.GenerateFromIdsAsync([context.InputIds], options, cancellationToken).ConfigureAwait(false);
+                yield return results[0].Text;
+                yield break;
+            }
+
+            await foreach (string delta in this._generator.GenerateStreamingFromIdsAsync(context.InputIds, options, cancellationToken).ConfigureAwait(false))
+            {
+                yield return delta;
+            }
+
+            yield break;
+        }
+
+        var chatOptions = new ChatOptions
+        {
+            MaxOutputTokens = options.MaxNewTokens,
+            Temperature = options.Sample ? options.Temperature : 0f,
+            TopP = options.Sample ? options.TopP : null,
+            Seed = options.Seed,
+            StopSequences = options.StopSequences.Count > 0 ? [.. options.StopSequences] : null,
+        };
+
+        // A chat model reads text: the context without the encoder's bos marker.
+        string prompt = context.Text.StartsWith("<bos>", StringComparison.Ordinal) ? context.Text["<bos>".Length..] : context.Text;
+        await foreach (var update in this._chatClient!.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, prompt)], chatOptions, cancellationToken).ConfigureAwait(false))
+        {
+            if (!string.IsNullOrEmpty(update.Text))
+            {
+                yield return update.Text;
+            }
+        }
+    }
+
+    [GeneratedRegex(@"\[(\d{1,4})\]")]
+    private static partial Regex Markers();
+}
