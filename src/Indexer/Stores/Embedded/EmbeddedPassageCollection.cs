@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
@@ -9,14 +10,19 @@ namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 
 /// <summary>
 /// A collection of the embedded store: one SQLite file (documents, passages with their vectors, FTS5 for BM25) plus
-/// an in-memory <see cref="VectorMatrix"/> for exact dense search.
+/// an in-memory <see cref="VectorMatrix"/> for exact dense search and, past
+/// <see cref="EmbeddedStoreOptions.ExactSearchThreshold"/> passages, an HNSW graph over it for approximate search.
 /// </summary>
 /// <remarks>
 /// <para>Durability: every <see cref="UpsertDocumentsAsync"/> and <see cref="DeleteDocumentsAsync"/> is one SQLite
 /// transaction (WAL), so a process killed at any point leaves each document as it was before the call or after it.</para>
 /// <para>Consistency: each write bumps a generation number in the same transaction. A search reads inside one SQLite
 /// snapshot and uses the vector matrix only when it holds that snapshot's generation (reloading it otherwise, e.g.
-/// after another process wrote), so concurrent searches see a whole write or none of it.</para>
+/// after another process wrote), so concurrent searches see a whole write or none of it. The HNSW graph follows the
+/// matrix the same way and is used only at the matrix's generation.</para>
+/// <para>The graph is derived data: saved beside the database (<see cref="HnswVectorIndex.FileName"/>) after a full
+/// build and on <see cref="Dispose"/>, reused on open when it was saved at the file's generation, rebuilt from SQLite
+/// otherwise.</para>
 /// </remarks>
 public sealed class EmbeddedPassageCollection : IPassageCollection
 {
@@ -25,15 +31,29 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     private readonly bool _readOnly;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly VectorMatrix _matrix;
+    private readonly EmbeddedStoreOptions _options;
+
+    /// <summary>One thread saves the graph at a time; others skip rather than wait.</summary>
+    private readonly Lock _saveGate = new();
+    private HnswVectorIndex? _graph;
+
+    /// <summary>The generation of the graph on disk (saved or loaded here), so an unchanged graph is not written again.</summary>
+    private long _savedGeneration = -1;
+    private int _saveAfterBuild;
+    private int _graphBuilds;
+    private int _graphLoads;
+    private long _graphBuildTicks;
+    private long _graphSaveTicks;
     private bool _disposed;
 
-    private EmbeddedPassageCollection(string name, string path, CollectionSettings settings, string connectionString, bool readOnly)
+    private EmbeddedPassageCollection(string name, string path, CollectionSettings settings, string connectionString, bool readOnly, EmbeddedStoreOptions options)
     {
         this.Name = name;
         this.Settings = settings;
         this._path = path;
         this._connectionString = connectionString;
         this._readOnly = readOnly;
+        this._options = options;
         this._matrix = new VectorMatrix(settings.Dimensions);
     }
 
@@ -44,9 +64,23 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     /// <summary>The collection's SQLite file.</summary>
     public string DatabasePath => this._path;
 
+    /// <summary>Full builds of the HNSW graph since open (loading the saved graph, or keeping it in step with writes, is none).</summary>
+    public int VectorIndexBuilds => Volatile.Read(ref this._graphBuilds);
+
+    /// <summary>Times the saved HNSW graph was loaded instead of built.</summary>
+    public int VectorIndexLoads => Volatile.Read(ref this._graphLoads);
+
+    /// <summary>How long the last full build of the HNSW graph took (zero when none was built).</summary>
+    public TimeSpan LastVectorIndexBuildTime => TimeSpan.FromTicks(Interlocked.Read(ref this._graphBuildTicks));
+
+    /// <summary>How long the last save of the HNSW graph to <see cref="HnswVectorIndex.FileName"/> took (zero when none was saved).</summary>
+    public TimeSpan LastVectorIndexSaveTime => TimeSpan.FromTicks(Interlocked.Read(ref this._graphSaveTicks));
+
+    private string GraphPath => Path.Combine(Path.GetDirectoryName(this._path)!, HnswVectorIndex.FileName);
+
     /// <summary>Opens the collection in <paramref name="directory"/>, creating it when <paramref name="create"/> is given and no file exists.</summary>
     /// <exception cref="StoreException">The directory is not writable, the file is not a collection, or its schema is newer.</exception>
-    internal static EmbeddedPassageCollection Open(string name, string directory, CollectionSettings? create)
+    internal static EmbeddedPassageCollection Open(string name, string directory, CollectionSettings? create, EmbeddedStoreOptions options)
     {
         string path = Path.Combine(directory, EmbeddedSchema.FileName);
         bool exists = File.Exists(path);
@@ -96,7 +130,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
                 $"collection '{name}' holds {settings.Dimensions}-dimension vectors of model '{settings.ModelId}'; the model given makes {create.Dimensions}-dimension vectors as '{create.ModelId}'. Use another collection or the same model.");
         }
 
-        return new EmbeddedPassageCollection(name, path, settings, connectionString, readOnly);
+        return new EmbeddedPassageCollection(name, path, settings, connectionString, readOnly, options);
     }
 
     /// <inheritdoc />
@@ -234,7 +268,29 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, CancellationToken cancellationToken = default) =>
+        this.SearchAsync(request, exact: false, cancellationToken);
+
+    /// <summary>
+    /// Searches like <see cref="SearchAsync(SearchRequest, CancellationToken)"/> but scans every vector whatever the
+    /// collection's size: the ground truth that the HNSW graph's recall is measured against.
+    /// </summary>
+    public Task<IReadOnlyList<SearchHit>> SearchExactAsync(SearchRequest request, CancellationToken cancellationToken = default) =>
+        this.SearchAsync(request, exact: true, cancellationToken);
+
+    /// <summary>
+    /// Loads the vectors (and loads or builds the HNSW graph) now rather than at the first search, which would
+    /// otherwise wait for them: for a server's start-up, or a benchmark that times the two apart.
+    /// </summary>
+    public Task PrepareSearchAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        this.ReloadVectors();
+        this.SaveGraphAfterBuild();
+        return Task.CompletedTask;
+    }
+
+    private Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, bool exact, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
@@ -253,7 +309,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
                 using var transaction = connection.BeginTransaction(deferred: true);
                 if (ReadGeneration(connection, transaction) == this._matrix.Generation)
                 {
-                    return Task.FromResult(this.Search(connection, transaction, request));
+                    return Task.FromResult(this.Search(connection, transaction, request, exact));
                 }
             }
             finally
@@ -262,19 +318,43 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             }
 
             this.ReloadVectors();
+            this.SaveGraphAfterBuild();
         }
     }
 
-    public void Dispose()
+    /// <summary>Saves the HNSW graph when it changed since it was saved or loaded (a cache: the next open then need not rebuild it).</summary>
+    public void Dispose() => this.Close(saveVectorIndex: true);
+
+    /// <summary>Closes the collection; <paramref name="saveVectorIndex"/> false skips saving the graph (the collection is being deleted).</summary>
+    internal void Close(bool saveVectorIndex)
     {
-        if (!this._disposed)
+        if (this._disposed)
+        {
+            return;
+        }
+
+        if (saveVectorIndex)
+        {
+            this.SaveGraph();
+        }
+
+        // The write lock waits for searches still running in the native graph before it is freed.
+        this._lock.EnterWriteLock();
+        try
         {
             this._disposed = true;
-            this._lock.Dispose();
+            this._graph?.Dispose();
+            this._graph = null;
         }
+        finally
+        {
+            this._lock.ExitWriteLock();
+        }
+
+        this._lock.Dispose();
     }
 
-    private IReadOnlyList<SearchHit> Search(SqliteConnection connection, SqliteTransaction transaction, SearchRequest request)
+    private IReadOnlyList<SearchHit> Search(SqliteConnection connection, SqliteTransaction transaction, SearchRequest request, bool exact)
     {
         int candidates = request.Mode == SearchMode.Hybrid ? Math.Max(request.Top, request.HybridCandidates) : request.Top;
         List<(long RowId, double Score)> dense = [], keyword = [];
@@ -282,7 +362,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         {
             float[] query = Normalized(request.Vector!.Value.Span);
             var allowed = request.Filter.IsEmpty ? null : FilteredRowIds(connection, transaction, request.Filter);
-            dense = [.. this._matrix.Nearest(query, candidates, allowed).Select(r => (r.RowId, (double)r.Score))];
+            dense = [.. this.Nearest(query, candidates, allowed, exact).Select(r => (r.RowId, (double)r.Score))];
         }
 
         if (request.Mode is SearchMode.Keyword or SearchMode.Hybrid && KeywordQuery.ToFts5(request.Text!) is { } match)
@@ -299,6 +379,21 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
         var passages = ReadPassages(connection, transaction, ranked.Select(r => r.RowId));
         return [.. ranked.Where(r => passages.ContainsKey(r.RowId)).Select(r => new SearchHit(passages[r.RowId], r.Score, r.DenseRank, r.KeywordRank))];
+    }
+
+    /// <summary>
+    /// Dense search at the matrix's generation: through the HNSW graph when the collection is past the threshold and any
+    /// filter leaves a large share of it; otherwise a scan, which is exact and, over that few vectors, as fast.
+    /// </summary>
+    private List<(long RowId, float Score)> Nearest(float[] query, int k, HashSet<long>? allowed, bool exact)
+    {
+        int rows = this._matrix.Count;
+        bool scan = exact
+            || this._graph is null
+            || this._graph.Generation != this._matrix.Generation
+            || rows < this._options.ExactSearchThreshold
+            || (allowed is not null && allowed.Count < Math.Max(this._options.ExactSearchThreshold, rows / 20));
+        return scan ? this._matrix.Nearest(query, k, allowed) : this._graph!.Nearest(query, k, allowed);
     }
 
     private static List<(long RowId, double Score)> Keyword(SqliteConnection connection, SqliteTransaction transaction, string match, PassageFilter filter, int limit)
@@ -370,6 +465,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     /// <summary>Runs a write in one transaction that also bumps the generation, then applies it to the vector matrix.</summary>
     private int Write(Func<SqliteConnection, SqliteTransaction, List<long>, List<(long RowId, float[] Vector)>, int> write)
     {
+        int result;
         this._lock.EnterWriteLock();
         try
         {
@@ -378,7 +474,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             long before = ReadGeneration(connection, transaction);
             var removed = new List<long>();
             var added = new List<(long, float[])>();
-            int result = write(connection, transaction, removed, added);
+            result = write(connection, transaction, removed, added);
             using (var bump = Command(connection, transaction, "UPDATE meta SET value = $generation WHERE key = 'generation'"))
             {
                 SetValues(bump, ("$generation", (before + 1).ToString(CultureInfo.InvariantCulture)));
@@ -393,9 +489,8 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
                 removed.ForEach(this._matrix.Remove);
                 added.ForEach(a => this._matrix.Add(a.Item1, a.Item2));
                 this._matrix.Generation = before + 1;
+                this.UpdateGraph(before, removed, [.. added.Select(a => a.Item1)]);
             }
-
-            return result;
         }
         catch (SqliteException ex) when (IsReadOnlyError(ex))
         {
@@ -405,6 +500,9 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         {
             this._lock.ExitWriteLock();
         }
+
+        this.SaveGraphAfterBuild();
+        return result;
     }
 
     private void ReloadVectors()
@@ -420,19 +518,116 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
                 return;
             }
 
-            this._matrix.Clear();
+            // Only what differs changes, so the graph (when in step with the old rows) follows with a few edits.
+            long previous = this._matrix.Generation;
+            this._matrix.EnsureCapacity(checked((int)Scalar(connection, transaction, "SELECT count(*) FROM passages")));
             using var command = Command(connection, transaction, "SELECT rowid, vector FROM passages");
             using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                this._matrix.Add(reader.GetInt64(0), ReadVector(reader, 1));
-            }
-
+            var (removed, changed) = this._matrix.Synchronize(ReadVectors(reader));
             this._matrix.Generation = generation;
+            this.UpdateGraph(previous, removed, changed);
         }
         finally
         {
             this._lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Brings the HNSW graph to the matrix's generation after the matrix moved there from <paramref name="previous"/>:
+    /// edits it when it was in step; otherwise, past the threshold, loads the saved graph when that was saved at this
+    /// generation, or builds it. Runs under the write lock.
+    /// </summary>
+    private void UpdateGraph(long previous, IReadOnlyCollection<long> removed, IReadOnlyList<long> changed)
+    {
+        try
+        {
+            if (this._graph is { } graph && graph.Generation == previous)
+            {
+                graph.Update(removed, changed, this._matrix);
+                graph.Generation = this._matrix.Generation;
+                return;
+            }
+
+            this._graph?.Dispose();
+            this._graph = null;
+            if (this._matrix.Count < this._options.ExactSearchThreshold)
+            {
+                return;
+            }
+
+            this._graph = HnswVectorIndex.TryLoad(this.GraphPath, this._matrix, this._options);
+            if (this._graph is not null)
+            {
+                this._savedGeneration = this._graph.Generation;
+                Interlocked.Increment(ref this._graphLoads);
+                return;
+            }
+
+            var stopwatch = Stopwatch.StartNew();
+            this._graph = HnswVectorIndex.Build(this._matrix, this._options);
+            Interlocked.Exchange(ref this._graphBuildTicks, stopwatch.Elapsed.Ticks);
+            Interlocked.Increment(ref this._graphBuilds);
+            Volatile.Write(ref this._saveAfterBuild, 1);
+        }
+        catch
+        {
+            // A graph half-edited is never searched: without one, search scans (exact) until the next write or reload rebuilds it.
+            this._graph?.Dispose();
+            this._graph = null;
+            throw;
+        }
+    }
+
+    /// <summary>Saves a graph just built, outside the write lock so searches go on meanwhile.</summary>
+    private void SaveGraphAfterBuild()
+    {
+        if (Interlocked.Exchange(ref this._saveAfterBuild, 0) == 1)
+        {
+            this.SaveGraph();
+        }
+    }
+
+    /// <summary>
+    /// Writes the graph when it is in step with the matrix and differs from the one on disk, under the read lock: searches
+    /// go on, writes (which would change the graph) wait.
+    /// </summary>
+    private void SaveGraph()
+    {
+        if (this._readOnly || !this._saveGate.TryEnter())
+        {
+            return;
+        }
+
+        try
+        {
+            this._lock.EnterReadLock();
+            try
+            {
+                var stopwatch = Stopwatch.StartNew();
+                if (this._graph is { } graph && graph.Generation == this._matrix.Generation && graph.Generation != this._savedGeneration
+                    && graph.TrySave(this.GraphPath))
+                {
+                    this._savedGeneration = graph.Generation;
+                    Interlocked.Exchange(ref this._graphSaveTicks, stopwatch.Elapsed.Ticks);
+                }
+            }
+            finally
+            {
+                this._lock.ExitReadLock();
+            }
+        }
+        finally
+        {
+            this._saveGate.Exit();
+        }
+    }
+
+    private static IEnumerable<(long RowId, float[] Vector)> ReadVectors(SqliteDataReader reader)
+    {
+        while (reader.Read())
+        {
+            yield return (reader.GetInt64(0), ReadVector(reader, 1));
         }
     }
 

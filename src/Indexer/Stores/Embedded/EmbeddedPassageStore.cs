@@ -12,16 +12,26 @@ public sealed partial class EmbeddedPassageStore : IPassageStore
     private readonly ConcurrentDictionary<string, EmbeddedPassageCollection> _open = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    private EmbeddedPassageStore(string directory) => this.Directory = directory;
+    private EmbeddedPassageStore(string directory, EmbeddedStoreOptions options)
+    {
+        this.Directory = directory;
+        this.Options = options;
+    }
 
     /// <summary>The store's directory.</summary>
     public string Directory { get; }
 
+    /// <summary>How its collections serve dense search.</summary>
+    public EmbeddedStoreOptions Options { get; }
+
     /// <summary>A store rooted at <paramref name="directory"/> (created when the first collection is).</summary>
-    public static EmbeddedPassageStore Open(string directory)
+    /// <param name="options">Dense search settings; null: <see cref="EmbeddedStoreOptions.Default"/>.</param>
+    public static EmbeddedPassageStore Open(string directory, EmbeddedStoreOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        return new EmbeddedPassageStore(Path.GetFullPath(directory));
+        options ??= EmbeddedStoreOptions.Default;
+        options.Validate();
+        return new EmbeddedPassageStore(Path.GetFullPath(directory), options);
     }
 
     /// <inheritdoc />
@@ -48,7 +58,7 @@ public sealed partial class EmbeddedPassageStore : IPassageStore
 
         lock (this._gate)
         {
-            return Task.FromResult<IPassageCollection?>(this._open.GetOrAdd(name, n => EmbeddedPassageCollection.Open(n, directory, create: null)));
+            return Task.FromResult<IPassageCollection?>(this._open.GetOrAdd(name, n => EmbeddedPassageCollection.Open(n, directory, create: null, this.Options)));
         }
     }
 
@@ -71,7 +81,7 @@ public sealed partial class EmbeddedPassageStore : IPassageStore
                 return Task.FromResult<IPassageCollection>(open);
             }
 
-            var collection = EmbeddedPassageCollection.Open(name, directory, settings);
+            var collection = EmbeddedPassageCollection.Open(name, directory, settings, this.Options);
             this._open[name] = collection;
             return Task.FromResult<IPassageCollection>(collection);
         }
@@ -85,7 +95,7 @@ public sealed partial class EmbeddedPassageStore : IPassageStore
         {
             if (this._open.TryRemove(name, out var open))
             {
-                open.Dispose();
+                open.Close(saveVectorIndex: false);
             }
 
             if (!System.IO.Directory.Exists(directory))

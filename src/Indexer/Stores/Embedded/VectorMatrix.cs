@@ -6,7 +6,7 @@ namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 /// The collection's vectors in one contiguous array, searched exactly with SIMD dot products: exact search at memory
 /// speed, and the source an approximate index is built from. Rows are keyed by the SQLite rowid of their passage.
 /// </summary>
-/// <remarks>Not thread-safe; <see cref="EmbeddedPassageCollection"/> guards it with its lock.</remarks>
+/// <remarks>Not thread-safe for writes; <see cref="EmbeddedPassageCollection"/> guards it with its lock (reads may run in parallel).</remarks>
 internal sealed class VectorMatrix
 {
     private readonly int _dimensions;
@@ -24,13 +24,25 @@ internal sealed class VectorMatrix
 
     public int Count { get; private set; }
 
+    public int Dimensions => this._dimensions;
+
     /// <summary>The store's write generation these rows reflect.</summary>
     public long Generation { get; set; } = -1;
 
-    public void Clear()
+    /// <summary>The rowid of every row, in row order.</summary>
+    public IReadOnlyList<long> RowIds => new ArraySegment<long>(this._rowIds, 0, this.Count);
+
+    /// <summary>The vector stored for <paramref name="rowId"/>, which must be present.</summary>
+    public ReadOnlySpan<float> Vector(long rowId) => this.Row(this._rowOf[rowId]);
+
+    /// <summary>Grows the array once to hold <paramref name="rows"/> rows, sparing a load of known size the copies of doubling.</summary>
+    public void EnsureCapacity(int rows)
     {
-        this.Count = 0;
-        this._rowOf.Clear();
+        if (rows > this._rowIds.Length)
+        {
+            Array.Resize(ref this._rowIds, rows);
+            Array.Resize(ref this._data, checked(rows * this._dimensions));
+        }
     }
 
     public void Add(long rowId, ReadOnlySpan<float> vector)
@@ -42,12 +54,10 @@ internal sealed class VectorMatrix
 
         if (this.Count == this._rowIds.Length)
         {
-            int capacity = checked(this._rowIds.Length * 2);
-            Array.Resize(ref this._rowIds, capacity);
-            Array.Resize(ref this._data, checked(capacity * this._dimensions));
+            this.EnsureCapacity(checked(this._rowIds.Length * 2));
         }
 
-        vector.CopyTo(this._data.AsSpan(this.Count * this._dimensions, this._dimensions));
+        vector.CopyTo(this.RowSpan(this.Count));
         this._rowIds[this.Count] = rowId;
         this._rowOf[rowId] = this.Count;
         this.Count++;
@@ -64,7 +74,7 @@ internal sealed class VectorMatrix
         int last = this.Count - 1;
         if (row != last)
         {
-            this._data.AsSpan(last * this._dimensions, this._dimensions).CopyTo(this._data.AsSpan(row * this._dimensions, this._dimensions));
+            this.Row(last).CopyTo(this.RowSpan(row));
             this._rowIds[row] = this._rowIds[last];
             this._rowOf[this._rowIds[row]] = row;
         }
@@ -72,26 +82,72 @@ internal sealed class VectorMatrix
         this.Count--;
     }
 
+    /// <summary>
+    /// Makes the rows equal to <paramref name="rows"/> (the file's, read in full), touching only what differs, and
+    /// says what changed so an index built on these rows can follow with a few edits instead of a rebuild.
+    /// </summary>
+    /// <param name="rows">Every (rowid, vector) of the file; each vector is copied, so the caller may reuse its array.</param>
+    /// <returns>Rowids no longer present, and rowids added or whose vector changed.</returns>
+    public (List<long> Removed, List<long> Changed) Synchronize(IEnumerable<(long RowId, float[] Vector)> rows)
+    {
+        int before = this.Count;
+        var seen = new bool[before];
+        var changed = new List<long>();
+        foreach (var (rowId, vector) in rows)
+        {
+            if (this._rowOf.TryGetValue(rowId, out int row) && row < before)
+            {
+                seen[row] = true;
+                if (!this.Row(row).SequenceEqual(vector))
+                {
+                    vector.CopyTo(this.RowSpan(row));
+                    changed.Add(rowId);
+                }
+            }
+            else
+            {
+                this.Add(rowId, vector);
+                changed.Add(rowId);
+            }
+        }
+
+        var removed = new List<long>();
+        for (int row = 0; row < before; row++)
+        {
+            if (!seen[row])
+            {
+                removed.Add(this._rowIds[row]);
+            }
+        }
+
+        removed.ForEach(this.Remove);
+        return (removed, changed);
+    }
+
     /// <summary>The k rows with the highest dot product with the query, best first; <paramref name="allowed"/> restricts the rows (a filter).</summary>
     public List<(long RowId, float Score)> Nearest(ReadOnlySpan<float> query, int k, IReadOnlySet<long>? allowed)
     {
         var heap = new PriorityQueue<long, float>(k + 1);
-        for (int row = 0; row < this.Count; row++)
+        if (allowed is not null && allowed.Count < this.Count)
         {
-            long rowId = this._rowIds[row];
-            if (allowed is not null && !allowed.Contains(rowId))
+            // A filter narrower than the collection: visit its rows only, not every row asking whether it is allowed.
+            foreach (long rowId in allowed)
             {
-                continue;
+                if (this._rowOf.TryGetValue(rowId, out int row))
+                {
+                    Offer(heap, k, rowId, TensorPrimitives.Dot(query, this.Row(row)));
+                }
             }
-
-            float score = TensorPrimitives.Dot(query, this._data.AsSpan(row * this._dimensions, this._dimensions));
-            if (heap.Count < k)
+        }
+        else
+        {
+            for (int row = 0; row < this.Count; row++)
             {
-                heap.Enqueue(rowId, score);
-            }
-            else if (heap.TryPeek(out _, out float worst) && score > worst)
-            {
-                heap.DequeueEnqueue(rowId, score);
+                long rowId = this._rowIds[row];
+                if (allowed is null || allowed.Contains(rowId))
+                {
+                    Offer(heap, k, rowId, TensorPrimitives.Dot(query, this.Row(row)));
+                }
             }
         }
 
@@ -104,4 +160,20 @@ internal sealed class VectorMatrix
         result.Reverse();
         return result;
     }
+
+    private static void Offer(PriorityQueue<long, float> heap, int k, long rowId, float score)
+    {
+        if (heap.Count < k)
+        {
+            heap.Enqueue(rowId, score);
+        }
+        else if (heap.TryPeek(out _, out float worst) && score > worst)
+        {
+            heap.DequeueEnqueue(rowId, score);
+        }
+    }
+
+    private ReadOnlySpan<float> Row(int row) => this._data.AsSpan(row * this._dimensions, this._dimensions);
+
+    private Span<float> RowSpan(int row) => this._data.AsSpan(row * this._dimensions, this._dimensions);
 }
