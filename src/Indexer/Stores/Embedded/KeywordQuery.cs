@@ -5,7 +5,8 @@ namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 
 /// <summary>
 /// Turns free text into an FTS5 query: every word quoted (so FTS5 syntax in user text — quotes, AND, NEAR, '-', '*' —
-/// is never interpreted) and the words joined by OR, which makes FTS5's bm25() rank like plain BM25.
+/// is never interpreted) and the words joined by OR, which makes FTS5's bm25() rank like plain BM25. English stopwords
+/// are left out unless the query has nothing else (<see cref="EnglishStopwords"/>).
 /// </summary>
 internal static partial class KeywordQuery
 {
@@ -17,9 +18,10 @@ internal static partial class KeywordQuery
         ArgumentNullException.ThrowIfNull(text);
         var terms = new HashSet<string>(StringComparer.Ordinal);
         var builder = new StringBuilder();
-        foreach (Match match in Words().Matches(text))
+        var words = Words().Matches(text).Select(m => m.Value.ToLowerInvariant()).ToList();
+        bool onlyStopwords = words.All(EnglishStopwords.Contains);
+        foreach (string term in words.Where(w => onlyStopwords || !EnglishStopwords.Contains(w)))
         {
-            string term = match.Value.ToLowerInvariant();
             if (terms.Count == MaxTerms || !terms.Add(term))
             {
                 continue;
