@@ -1,0 +1,247 @@
+using System.ComponentModel;
+using Microsoft.SemanticKernel;
+using T5Gemma2.Rag.Answering;
+using T5Gemma2.Rag.Indexer.Documents;
+using T5Gemma2.Rag.Indexer.Pipeline;
+using T5Gemma2.Rag.Indexer.Stores;
+using T5Gemma2.Rag.Retrieval;
+
+namespace T5Gemma2.Rag.SemanticKernel;
+
+/// <summary>
+/// The knowledge base as Semantic Kernel functions a model can call: <c>search</c>, <c>ask</c>, <c>index_text</c>,
+/// <c>index_file</c> and <c>forget_document</c>. Each one delegates to <see cref="PassageRetriever"/>,
+/// <see cref="RagAnswerer"/> or <see cref="IngestPipeline"/> and returns a record that serializes to plain JSON.
+/// </summary>
+/// <remarks>
+/// <para>Turned into a plugin by <c>KernelPluginFactory.CreateFromObject(plugin, "knowledge")</c>, which
+/// <c>IKernelBuilder.AddT5Gemma2Rag</c> does for you.</para>
+/// <para>Bad input that the caller can correct (an empty question or text, an empty collection, a filter that matches
+/// nothing, no answering model, a path that does not exist) is returned in the result's <c>Error</c>, not thrown:
+/// function-calling hosts differ in what they pass on of an exception (Microsoft.Extensions.AI's
+/// FunctionInvokingChatClient sends the model only "Error: Function failed." unless IncludeDetailedErrors is set), while
+/// a returned object reaches the model word for word. Faults of configuration that no call can correct (a model
+/// directory that cannot be loaded, a collection indexed with another embedding model: <see cref="StoreException"/>)
+/// are thrown, for whoever runs the host.</para>
+/// <para>Writes (index_text, index_file, forget_document) run one at a time; searches run alongside them.</para>
+/// </remarks>
+public sealed class KnowledgeBasePlugin
+{
+    private readonly PassageRetriever _retriever;
+    private readonly IngestPipeline _pipeline;
+    private readonly RagAnswerer? _answerer;
+    private readonly KnowledgeBaseOptions _options;
+    private readonly SemaphoreSlim _writes = new(1, 1);
+
+    /// <param name="retriever">Searches the collection.</param>
+    /// <param name="pipeline">Indexes into the same collection.</param>
+    /// <param name="answerer">Answers over the same retriever; null leaves ask answering with an error that says so.</param>
+    /// <param name="options">Defaults for the calls (retrieval, packing, generation, file roots); null: the defaults.</param>
+    public KnowledgeBasePlugin(PassageRetriever retriever, IngestPipeline pipeline, RagAnswerer? answerer = null, KnowledgeBaseOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(retriever);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        this._retriever = retriever;
+        this._pipeline = pipeline;
+        this._answerer = answerer;
+        this._options = options ?? new KnowledgeBaseOptions();
+    }
+
+    /// <summary>Whether ask can answer (an answering model is configured).</summary>
+    public bool CanAnswer => this._answerer is not null;
+
+    [KernelFunction("search")]
+    [Description("Searches the knowledge base for passages relevant to a query. Returns the passages best first, each with its text, score and source (path or URI, title, section, page), or an error saying why none were found.")]
+    public async Task<SearchResults> SearchAsync(
+        [Description("What to look for: a question or keywords.")] string query,
+        [Description("How many passages to return at most (default: the knowledge base's setting, 8 unless configured).")] int? top = null,
+        [Description("Only passages whose source (file path or URI) starts with this.")] string? source = null,
+        [Description("Only passages of the document with this id.")] string? documentId = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(query))
+        {
+            return SearchResults.Failed("the query is empty; give a question or keywords to search for.");
+        }
+
+        if (this.Retrieval(top, source, documentId) is not { } retrieval)
+        {
+            return SearchResults.Failed(this.TopOutOfRange(top));
+        }
+
+        var passages = await this._retriever.RetrieveAsync(query, retrieval, cancellationToken).ConfigureAwait(false);
+        return passages.Count == 0
+            ? SearchResults.Failed(await this.ExplainNothingFoundAsync(retrieval, cancellationToken).ConfigureAwait(false))
+            : new SearchResults([.. passages.Select((p, i) => SearchResultItem.From(p, i + 1))]);
+    }
+
+    [KernelFunction("ask")]
+    [Description("Answers a question from the knowledge base with the local T5Gemma 2 model, which cites the passages it used as [n]. Returns the answer with its citations (source, title, section, page, whether cited), or an error saying why there is none.")]
+    public async Task<AnswerResult> AskAsync(
+        [Description("The question to answer.")] string question,
+        [Description("How many passages to give the model at most (default: the knowledge base's setting).")] int? top = null,
+        [Description("Only use passages whose source (file path or URI) starts with this.")] string? source = null,
+        [Description("Only use passages of the document with this id.")] string? documentId = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (this._answerer is null)
+        {
+            return AnswerResult.Failed("ask is not available: no answering model is configured (KnowledgeBaseOptions.GeneratorModelDirectory; t5rag mcp --generator). Use search and read the passages instead.");
+        }
+
+        if (string.IsNullOrWhiteSpace(question))
+        {
+            return AnswerResult.Failed("the question is empty; ask a question in words.");
+        }
+
+        if (this.Retrieval(top, source, documentId) is not { } retrieval)
+        {
+            return AnswerResult.Failed(this.TopOutOfRange(top));
+        }
+
+        var options = new AskOptions { Retrieval = retrieval, Packing = this._options.Packing, Generation = this._options.Generation, Timeout = this._options.AnswerTimeout };
+        try
+        {
+            var answer = await this._answerer.AskAsync(question, options, cancellationToken).ConfigureAwait(false);
+            return new AnswerResult(answer.Text, answer.Citations, answer.TimedOut);
+        }
+        catch (NoPassagesException)
+        {
+            return AnswerResult.Failed(await this.ExplainNothingFoundAsync(retrieval, cancellationToken).ConfigureAwait(false));
+        }
+        catch (ArgumentException ex) when (ex.ParamName == "question")
+        {
+            // The question does not fit the model's input budget.
+            return AnswerResult.Failed(ex.Message.Split(" (Parameter", 2)[0]);
+        }
+    }
+
+    [KernelFunction("index_text")]
+    [Description("Adds a text to the knowledge base so later searches find it; indexing again with the same documentId replaces it. Returns the document id (for forget_document) and what changed.")]
+    public async Task<IndexResult> IndexTextAsync(
+        [Description("The text to add.")] string text,
+        [Description("A stable id for the document; default: one derived from the text.")] string? documentId = null,
+        [Description("A title shown with its passages.")] string? title = null,
+        [Description("Where the text comes from (a URL or a name), shown as its source; default: the document id.")] string? source = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return IndexResult.Failed("the text is empty; give the text to add.");
+        }
+
+        string normalized = text.ReplaceLineEndings("\n");
+        string id = string.IsNullOrWhiteSpace(documentId) ? "text-" + PassageIds.ContentHash(normalized)[..16] : documentId.Trim();
+        var document = new LoadedDocument
+        {
+            DocumentId = id,
+            Source = string.IsNullOrWhiteSpace(source) ? id : source.Trim(),
+            Title = string.IsNullOrWhiteSpace(title) ? null : title.Trim(),
+            Text = normalized,
+        };
+
+        var summary = await this.WriteAsync(ct => this._pipeline.IndexDocumentsAsync(new[] { document }.ToAsyncEnumerable(), cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        return IndexResult.From(summary, id);
+    }
+
+    [KernelFunction("index_file")]
+    [Description("Adds a file, or every supported file under a folder (Markdown, text, HTML, PDF, DOCX, JSON lines), to the knowledge base. Unchanged files are skipped and changed ones replaced. Returns what changed and the files that could not be read.")]
+    public async Task<IndexResult> IndexFileAsync(
+        [Description("The path of the file or folder on this machine.")] string path,
+        CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return IndexResult.Failed("the path is empty; give the path of a file or folder to index.");
+        }
+
+        string full = Path.GetFullPath(path.Trim());
+        if (this._options.FileRoots is { } roots && !roots.Any(root => IsUnder(full, Path.GetFullPath(root))))
+        {
+            return IndexResult.Failed($"'{full}' is outside the folders this knowledge base may read ({string.Join(", ", roots)}).");
+        }
+
+        if (!File.Exists(full) && !Directory.Exists(full))
+        {
+            return IndexResult.Failed($"no file or folder at '{full}'.");
+        }
+
+        var summary = await this.WriteAsync(ct => this._pipeline.IndexFilesAsync([full], cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        return IndexResult.From(summary, documentId: null);
+    }
+
+    [KernelFunction("forget_document")]
+    [Description("Removes a document and all its passages from the knowledge base.")]
+    public async Task<ForgetResult> ForgetDocumentAsync(
+        [Description("The document's id: what index_text returned, or the documentId of a search result.")] string documentId,
+        CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(documentId))
+        {
+            return new ForgetResult(documentId ?? string.Empty, false, "the document id is empty; give the documentId of a search result or what index_text returned.");
+        }
+
+        var collection = this._retriever.Collection;
+        int removed = await this.WriteAsync(ct => collection.DeleteDocumentsAsync([documentId], ct), cancellationToken).ConfigureAwait(false);
+        return removed > 0
+            ? new ForgetResult(documentId, true)
+            : new ForgetResult(documentId, false, $"no document '{documentId}' in collection '{collection.Name}'; search results show each passage's documentId.");
+    }
+
+    private static bool IsUnder(string path, string root)
+    {
+        var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        string prefix = Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar;
+        return string.Equals(path, root.TrimEnd(Path.DirectorySeparatorChar), comparison) || path.StartsWith(prefix, comparison);
+    }
+
+    private RetrievalOptions? Retrieval(int? top, string? source, string? documentId)
+    {
+        int count = top ?? this._options.Retrieval.Top;
+        if (count < 1 || count > this._options.MaxTop)
+        {
+            return null;
+        }
+
+        var filter = new PassageFilter
+        {
+            SourcePrefix = string.IsNullOrWhiteSpace(source) ? null : source.Trim(),
+            DocumentIds = string.IsNullOrWhiteSpace(documentId) ? null : [documentId.Trim()],
+        };
+        return this._options.Retrieval.With(count, filter.IsEmpty ? this._options.Retrieval.Filter : filter);
+    }
+
+    private string TopOutOfRange(int? top) => $"top {top}: expected 1 to {this._options.MaxTop}.";
+
+    /// <summary>Why a retrieval found nothing, in one sentence: the collection is empty, the filter excludes everything, or nothing matched well enough.</summary>
+    private async Task<string> ExplainNothingFoundAsync(RetrievalOptions retrieval, CancellationToken cancellationToken)
+    {
+        var collection = this._retriever.Collection;
+        var info = await collection.GetInfoAsync(cancellationToken).ConfigureAwait(false);
+        if (info.Passages == 0)
+        {
+            return $"collection '{collection.Name}' is empty: nothing has been indexed into it yet; add documents with index_text or index_file.";
+        }
+
+        if (!retrieval.Filter.IsEmpty)
+        {
+            return $"no passage of collection '{collection.Name}' matches the filter ({RetrievalOverrides.Describe(retrieval.Filter)}); check the source prefix or document id, or search without them.";
+        }
+
+        string threshold = retrieval.ScoreThreshold is { } t ? $" (score threshold {t})" : string.Empty;
+        return $"no passage of collection '{collection.Name}' ({info.Passages} passages) matches the query well enough{threshold}; try other words.";
+    }
+
+    private async Task<T> WriteAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken cancellationToken)
+    {
+        await this._writes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await write(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            this._writes.Release();
+        }
+    }
+}

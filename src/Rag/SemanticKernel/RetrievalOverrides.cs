@@ -1,0 +1,47 @@
+using T5Gemma2.Rag.Indexer.Stores;
+using T5Gemma2.Rag.Retrieval;
+
+namespace T5Gemma2.Rag.SemanticKernel;
+
+/// <summary>A call's top and filter over configured retrieval defaults (<see cref="RetrievalOptions"/> is init-only and not a record).</summary>
+internal static class RetrievalOverrides
+{
+    public static RetrievalOptions With(this RetrievalOptions defaults, int top, PassageFilter filter) => new()
+    {
+        Top = top,
+        Filter = filter,
+        Mode = defaults.Mode,
+        Fusion = defaults.Fusion,
+        ScoreThreshold = defaults.ScoreThreshold,
+        MaxPassagesPerDocument = defaults.MaxPassagesPerDocument,
+        MergeAdjacent = defaults.MergeAdjacent,
+        CandidateFactor = defaults.CandidateFactor,
+    };
+
+    /// <summary>The filter in words, for messages: "source starting with '…', document '…'".</summary>
+    public static string Describe(PassageFilter filter)
+    {
+        var parts = new List<string>();
+        if (filter.SourcePrefix is { } prefix)
+        {
+            parts.Add($"source starting with '{prefix}'");
+        }
+
+        if (filter.DocumentIds is { Count: > 0 } ids)
+        {
+            parts.Add(ids.Count == 1 ? $"document '{ids.First()}'" : $"documents {string.Join(", ", ids.Select(i => $"'{i}'"))}");
+        }
+
+        if (filter.Tags is { Count: > 0 } tags)
+        {
+            parts.Add($"tags {string.Join(", ", tags.Select(t => $"{t.Key}={t.Value}"))}");
+        }
+
+        if (filter.IndexedAfter is { } after)
+        {
+            parts.Add($"indexed after {after:O}");
+        }
+
+        return string.Join(", ", parts);
+    }
+}
