@@ -20,6 +20,8 @@ public static class CliApplication
         root.Subcommands.Add(ModelCommand.Create(console));
         root.Subcommands.Add(IndexCommand.Create(console));
         root.Subcommands.Add(SearchCommand.Create(console));
+        root.Subcommands.Add(AskCommand.Create(console));
+        root.Subcommands.Add(McpCommand.Create(console));
         root.Subcommands.Add(CollectionsCommand.Create(console));
         root.Subcommands.Add(EvalCommand.Create(console));
         root.Subcommands.Add(BenchCommand.Create(console));
@@ -57,8 +59,9 @@ public static class CliApplication
         }
         catch (StoreException ex)
         {
+            // A server that cannot be reached or refuses access is a remote problem (5), not a bad input (3).
             await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
-            return ExitCodes.InputError;
+            return ex.InnerException is Grpc.Core.RpcException ? ExitCodes.Unavailable : ExitCodes.InputError;
         }
         catch (HubException ex)
         {

@@ -18,7 +18,7 @@ public static class ExitCodes
     /// <summary>A batch finished but some of its items were bad; each was reported and the rest were processed.</summary>
     public const int PartialFailure = 4;
 
-    /// <summary>A remote service (the Hugging Face Hub) could not be reached, refused access, or sent a file that failed its check.</summary>
+    /// <summary>A remote service (the Hugging Face Hub, a Qdrant server) could not be reached, refused access, or sent a file that failed its check.</summary>
     public const int Unavailable = 5;
 
     /// <summary>Cancelled by the user (Ctrl+C).</summary>

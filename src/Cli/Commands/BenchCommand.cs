@@ -63,10 +63,41 @@ internal static class BenchCommand
         decoder.SetAction((parse, cancellationToken) => DecoderBenchmark.RunAsync(console, parse.GetValue(decoderModels)!, parse.GetValue(inputTokens), parse.GetValue(newTokens), cancellationToken));
         bench.Subcommands.Add(decoder);
 
+        var searchPassages = new Option<string>("--passages") { Description = "Collection sizes, comma-separated (k and m suffixes allowed)", DefaultValueFactory = _ => "10000,1000000" };
+        var searchDimensions = new Option<int>("--dimensions") { Description = "Vector dimensions", DefaultValueFactory = _ => 640 };
+        var searchQueries = new Option<int>("--queries") { Description = "Timed queries per path", DefaultValueFactory = _ => 200 };
+        var searchStore = new Option<string?>("--store") { Description = "Keep the collections here and reuse one of the same size, dimensions and seed (default: a temporary directory, deleted after)" };
+        var searchSeed = new Option<int>("--seed") { Description = "Seed of the synthetic passages and queries", DefaultValueFactory = _ => 1 };
+        var search = new Command("search", "Embedded store search at scale on synthetic passages: build times, dense/keyword/hybrid latency, HNSW recall@10 vs exact, peak memory") { searchPassages, searchDimensions, searchQueries, searchStore, searchSeed };
+        search.SetAction((parse, cancellationToken) => SearchBenchmark.RunAsync(console, parse.GetValue(searchPassages)!, parse.GetValue(searchDimensions), parse.GetValue(searchQueries), parse.GetValue(searchStore), parse.GetValue(searchSeed), cancellationToken));
+        bench.Subcommands.Add(search);
+
+        var qdrantUrl = new Option<string?>("--url") { Description = "Qdrant gRPC endpoint (default: t5rag.json qdrant.url, QDRANT_URL, or http://localhost:6334)" };
+        var qdrantPoints = new Option<int>("--points") { Description = "Synthetic passages to upsert", DefaultValueFactory = _ => 100_000 };
+        var qdrantDimensions = new Option<int>("--dimensions") { Description = "Vector dimensions", DefaultValueFactory = _ => 384 };
+        var qdrantQueries = new Option<int>("--queries") { Description = "Timed queries per mode", DefaultValueFactory = _ => 200 };
+        var qdrantSeed = new Option<int>("--seed") { Description = "Seed of the synthetic passages and queries", DefaultValueFactory = _ => 1 };
+        var qdrantKeep = new Option<bool>("--keep") { Description = "Keep the benchmark collection (default: deleted after)" };
+        var qdrant = new Command("qdrant", "Qdrant store on a live server: upsert points/s, HNSW build after a deferred bulk load, dense/keyword/hybrid latency p50/p99") { qdrantUrl, qdrantPoints, qdrantDimensions, qdrantQueries, qdrantSeed, qdrantKeep };
+        qdrant.SetAction((parse, cancellationToken) => QdrantBenchmark.RunAsync(console, parse.GetValue(qdrantUrl), parse.GetValue(qdrantPoints), parse.GetValue(qdrantDimensions), parse.GetValue(qdrantQueries), parse.GetValue(qdrantSeed), parse.GetValue(qdrantKeep), cancellationToken));
+        bench.Subcommands.Add(qdrant);
+
         bench.Subcommands.Add(tokenizer);
         bench.Subcommands.Add(encoder);
         bench.Subcommands.Add(embed);
         bench.Subcommands.Add(index);
+
+        var askGenerator = new Option<string>("--generator", "-g") { Description = "T5Gemma 2 model directory that answers", Required = true };
+        var askModel = new Option<string>("--model", "-m") { Description = "Embedding model directory that retrieves", Required = true };
+        var askCorpus = new Option<string[]>("--corpus") { Description = "Corpus files or directories of passages", Required = true, AllowMultipleArgumentsPerToken = true };
+        var askPassages = new Option<int>("--passages") { Description = "Passages in the collection", DefaultValueFactory = _ => 10_000 };
+        var askBudget = new Option<int>("--budget") { Description = "Encoder input budget in tokens", DefaultValueFactory = _ => 8_192 };
+        var askTokens = new Option<int>("--new-tokens") { Description = "Answer tokens (eos suppressed)", DefaultValueFactory = _ => 128 };
+        var askQuestions = new Option<int>("--questions") { Description = "Questions timed (after one untimed warm-up)", DefaultValueFactory = _ => 3 };
+        var askStore = new Option<string?>("--store") { Description = "Keep the indexed passages here between runs (default: a temporary store)" };
+        var ask = new Command("ask", "One answer's time by stage: retrieve, pack, encode, cross cache, first step, decode") { askGenerator, askModel, askCorpus, askPassages, askBudget, askTokens, askQuestions, askStore };
+        ask.SetAction((parse, cancellationToken) => AskBenchmark.RunAsync(console, parse.GetValue(askGenerator)!, parse.GetValue(askModel)!, parse.GetValue(askCorpus)!, Math.Max(1, parse.GetValue(askPassages)), Math.Max(64, parse.GetValue(askBudget)), Math.Max(1, parse.GetValue(askTokens)), Math.Max(1, parse.GetValue(askQuestions)), parse.GetValue(askStore), cancellationToken));
+        bench.Subcommands.Add(ask);
         return bench;
     }
 }

@@ -1,5 +1,8 @@
 using System.CommandLine;
 using T5Gemma2.Rag.Cli.Configuration;
+using T5Gemma2.Rag.Indexer.Stores;
+using T5Gemma2.Rag.Indexer.Stores.Embedded;
+using T5Gemma2.Rag.Indexer.Stores.Qdrant;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
@@ -8,9 +11,12 @@ internal sealed class CollectionOptions
 {
     public Option<string?> Model { get; } = new("--model", "-m") { Description = "Embedding model directory (default: t5rag.json \"model\" or T5RAG_MODEL)" };
 
-    public Option<string?> Store { get; } = new("--store") { Description = "Store directory (default: t5rag.json \"store\", T5RAG_STORE, or .t5rag)" };
+    public Option<string?> Store { get; } = new("--store")
+    {
+        Description = "Store directory, or a Qdrant server: qdrant://host:6334[?collection=name], qdrants:// (TLS), or qdrant for t5rag.json qdrant.url / QDRANT_URL (default: t5rag.json \"store\", T5RAG_STORE, or .t5rag)",
+    };
 
-    public Option<string?> Collection { get; } = new("--collection", "-c") { Description = "Collection name (default: t5rag.json \"collection\", T5RAG_COLLECTION, or default)" };
+    public Option<string?> Collection { get; } = new("--collection", "-c") { Description = "Collection name (default: the store URL's ?collection=, t5rag.json \"collection\", T5RAG_COLLECTION, or default)" };
 
     public Option<string?> Config { get; } = new("--config") { Description = "Settings file (default: ./t5rag.json, or T5RAG_CONFIG)" };
 
@@ -28,12 +34,52 @@ internal sealed class CollectionOptions
 
     public T5RagSettings Settings(ParseResult parse) => T5RagSettings.Load(parse.GetValue(this.Config));
 
-    public string StorePath(ParseResult parse, T5RagSettings settings) => parse.GetValue(this.Store) ?? settings.Store;
+    /// <summary>The store location: --store, else the settings' (a directory, or a Qdrant URL).</summary>
+    public string StorePath(ParseResult parse, T5RagSettings settings) => ResolveLocation(parse.GetValue(this.Store) ?? settings.Store, settings);
 
-    public string CollectionName(ParseResult parse, T5RagSettings settings) => parse.GetValue(this.Collection) ?? settings.Collection;
+    /// <summary>--collection, else the collection the store URL names, else the settings'.</summary>
+    public string CollectionName(ParseResult parse, T5RagSettings settings) =>
+        parse.GetValue(this.Collection) ?? AsUsage(() => PassageStores.CollectionOf(this.StorePath(parse, settings))) ?? settings.Collection;
+
+    /// <summary>The store the options name; <paramref name="configureQdrant"/> adjusts a Qdrant store's options (shards, replicas).</summary>
+    public IPassageStore OpenStore(ParseResult parse, T5RagSettings settings, Func<QdrantStoreOptions, QdrantStoreOptions>? configureQdrant = null) =>
+        Open(this.StorePath(parse, settings), settings, configureQdrant);
 
     /// <summary>The model directory, or a usage error naming the three ways to give one.</summary>
     public string ModelPath(ParseResult parse, T5RagSettings settings) =>
         parse.GetValue(this.Model) ?? settings.Model
         ?? throw new UsageException("no embedding model: give --model <dir>, set \"model\" in t5rag.json, or set T5RAG_MODEL.");
+
+    /// <summary>The bare word "qdrant" becomes the configured server (t5rag.json qdrant.url or QDRANT_URL; else the local default).</summary>
+    public static string ResolveLocation(string location, T5RagSettings settings) =>
+        location.Equals(QdrantStoreLocation.Keyword, StringComparison.OrdinalIgnoreCase) && settings.QdrantUrl is { } url ? url : location;
+
+    /// <summary>Opens a store location with the settings' Qdrant API key (a key in the environment wins, as everywhere in the settings).</summary>
+    public static IPassageStore Open(string location, T5RagSettings settings, Func<QdrantStoreOptions, QdrantStoreOptions>? configureQdrant = null) =>
+        AsUsage(() => PassageStores.Open(ResolveLocation(location, settings), loggerFactory: null, options =>
+        {
+            var configured = options with { ApiKey = settings.QdrantApiKey ?? options.ApiKey };
+            return configureQdrant is null ? configured : configureQdrant(configured);
+        }));
+
+    /// <summary>A malformed store URL is a command-line mistake (exit 2), not a broken store.</summary>
+    private static T AsUsage<T>(Func<T> open)
+    {
+        try
+        {
+            return open();
+        }
+        catch (StoreException ex) when (ex.InnerException is FormatException)
+        {
+            throw new UsageException(ex.Message);
+        }
+    }
+
+    /// <summary>Where a store is, for messages: its directory, or its server.</summary>
+    public static string Describe(IPassageStore store) => store switch
+    {
+        EmbeddedPassageStore embedded => embedded.Directory,
+        QdrantPassageStore qdrant => qdrant.Location,
+        _ => store.GetType().Name,
+    };
 }

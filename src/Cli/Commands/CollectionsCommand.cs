@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using T5Gemma2.Rag.Cli.Console;
-using T5Gemma2.Rag.Indexer.Stores.Embedded;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
@@ -18,7 +17,7 @@ internal static class CollectionsCommand
         list.SetAction(async (parse, cancellationToken) =>
         {
             var settings = listShared.Settings(parse);
-            using var store = EmbeddedPassageStore.Open(listShared.StorePath(parse, settings));
+            using var store = listShared.OpenStore(parse, settings);
             var rows = new List<string[]>();
             foreach (string name in await store.ListCollectionsAsync(cancellationToken))
             {
@@ -26,7 +25,7 @@ internal static class CollectionsCommand
                 rows.Add([name, info.Documents.ToString("N0", CultureInfo.InvariantCulture), info.Passages.ToString("N0", CultureInfo.InvariantCulture), info.Settings.ModelId, info.Settings.Dimensions.ToString(CultureInfo.InvariantCulture)]);
             }
 
-            console.WriteTable($"collections in {store.Directory}", ["collection", "documents", "passages", "model", "dimensions"], rows);
+            console.WriteTable($"collections in {CollectionOptions.Describe(store)}", ["collection", "documents", "passages", "model", "dimensions"], rows);
             return ExitCodes.Success;
         });
 
@@ -37,9 +36,9 @@ internal static class CollectionsCommand
         info.SetAction(async (parse, cancellationToken) =>
         {
             var settings = infoShared.Settings(parse);
-            using var store = EmbeddedPassageStore.Open(infoShared.StorePath(parse, settings));
+            using var store = infoShared.OpenStore(parse, settings);
             string name = parse.GetValue(infoName) ?? infoShared.CollectionName(parse, settings);
-            var collection = await store.OpenCollectionAsync(name, cancellationToken) ?? throw new UsageException($"no collection '{name}' in {store.Directory}.");
+            var collection = await store.OpenCollectionAsync(name, cancellationToken) ?? throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}.");
             var details = await collection.GetInfoAsync(cancellationToken);
             await console.Out.WriteLineAsync($"collection: {details.Name}");
             await console.Out.WriteLineAsync($"location: {details.Location}");
@@ -51,16 +50,16 @@ internal static class CollectionsCommand
 
         var deleteShared = new CollectionOptions();
         var deleteName = new Argument<string>("name") { Description = "Collection to delete" };
-        var delete = new Command("delete", "Delete a collection and its files") { deleteName };
+        var delete = new Command("delete", "Delete a collection and its files (or its Qdrant collection)") { deleteName };
         deleteShared.AddTo(delete, withModel: false);
         delete.SetAction(async (parse, cancellationToken) =>
         {
             var settings = deleteShared.Settings(parse);
-            using var store = EmbeddedPassageStore.Open(deleteShared.StorePath(parse, settings));
+            using var store = deleteShared.OpenStore(parse, settings);
             string name = parse.GetValue(deleteName)!;
             if (!await store.DeleteCollectionAsync(name, cancellationToken))
             {
-                throw new UsageException($"no collection '{name}' in {store.Directory}.");
+                throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}.");
             }
 
             await console.Out.WriteLineAsync($"deleted collection '{name}'");

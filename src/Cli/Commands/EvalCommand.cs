@@ -5,7 +5,6 @@ using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Indexer.Evaluation;
 using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
-using T5Gemma2.Rag.Indexer.Stores.Embedded;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
@@ -25,7 +24,7 @@ internal static class EvalCommand
         var model = new Option<string?>("--model", "-m") { Description = "Embedding model directory (default: t5rag.json \"model\" or T5RAG_MODEL)" };
         var mode = new Option<string>("--mode") { Description = "dense, keyword, hybrid (reciprocal rank fusion), hybrid-convex, or all of them", DefaultValueFactory = _ => "all" };
         var chunk = new Option<bool>("--chunk") { Description = "Chunk documents (default: one passage per document, as BEIR does)" };
-        var store = new Option<string?>("--store") { Description = "Keep the index in this store (a collection per dataset; re-runs skip unchanged documents); default: a temporary one" };
+        var store = new Option<string?>("--store") { Description = "Keep the index in this store, a directory or a Qdrant server (qdrant://host:6334); a collection per dataset, re-runs skip unchanged documents; default: a temporary directory" };
         var json = new Option<bool>("--json") { Description = "Print the scores as JSON" };
         var datasets = new Argument<string[]>("datasets") { Description = "Dataset folders or files", Arity = ArgumentArity.OneOrMore };
         var command = new Command(name, description) { datasets, model, mode, chunk, store, json };
@@ -45,7 +44,7 @@ internal static class EvalCommand
             var results = new List<(string Dataset, RetrievalScores Scores)>();
             try
             {
-                using var passages = EmbeddedPassageStore.Open(storePath);
+                using var passages = CollectionOptions.Open(storePath, settings);
                 foreach (var dataset in loaded)
                 {
                     string collectionName = new([.. dataset.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')]);

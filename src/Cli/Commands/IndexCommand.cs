@@ -7,6 +7,7 @@ using T5Gemma2.Rag.Indexer.Loading;
 using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Embedded;
+using T5Gemma2.Rag.Indexer.Stores.Qdrant;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
@@ -28,10 +29,12 @@ internal static class IndexCommand
         var noChunk = new Option<bool>("--no-chunk") { Description = "One passage per document (cut at the model's input length)" };
         var embedBatch = new Option<int>("--embed-batch") { Description = "Passages per embedding call and per store transaction", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON" };
+        var shards = new Option<int?>("--shards") { Description = "Qdrant store: shards of a new collection (a cluster spreads them over its nodes; default 1)" };
+        var replicas = new Option<int?>("--replicas") { Description = "Qdrant store: copies of each shard in a new collection (default 1)" };
 
         var command = new Command("index", "Index files into a collection (incremental: unchanged files are skipped)")
         {
-            paths, chunkTokens, overlap, tags, prune, include, exclude, hidden, textField, noChunk, embedBatch, json,
+            paths, chunkTokens, overlap, tags, prune, include, exclude, hidden, textField, noChunk, embedBatch, json, shards, replicas,
         };
         shared.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -40,6 +43,17 @@ internal static class IndexCommand
             if (parse.GetValue(embedBatch) < 1)
             {
                 throw new UsageException($"--embed-batch {parse.GetValue(embedBatch)}: expected at least 1.");
+            }
+
+            int? shardCount = parse.GetValue(shards), replicaCount = parse.GetValue(replicas);
+            if (shardCount is < 1 || replicaCount is < 1)
+            {
+                throw new UsageException($"--shards {shardCount} --replicas {replicaCount}: expected at least 1.");
+            }
+
+            if ((shardCount ?? replicaCount) is not null && !PassageStores.IsServer(shared.StorePath(parse, settings)))
+            {
+                throw new UsageException("--shards and --replicas lay out a Qdrant collection; give a Qdrant store (--store qdrant://host:6334).");
             }
 
             using var generator = OnnxEmbeddingGenerator.Create(shared.ModelPath(parse, settings));
@@ -54,20 +68,53 @@ internal static class IndexCommand
                 EmbeddingBatchPassages = parse.GetValue(embedBatch),
             };
 
-            using var store = EmbeddedPassageStore.Open(shared.StorePath(parse, settings));
+            using var store = shared.OpenStore(parse, settings, o => o with { Shards = shardCount ?? o.Shards, Replicas = replicaCount ?? o.Replicas });
             string name = shared.CollectionName(parse, settings);
             var collection = await store.OpenOrCreateCollectionAsync(name, new CollectionSettings(generator.Dimensions, generator.Model.ModelId), cancellationToken);
             var pipeline = IngestPipeline.Create(generator, collection, options);
+
+            // A first load into an empty Qdrant collection builds its HNSW graph once at the end, not batch by batch; a
+            // later run turns indexing back on if a killed run left it off.
+            QdrantBulkLoad? bulk = null;
+            if (collection is EmbeddedPassageCollection embedded && store is EmbeddedPassageStore local
+                && (await embedded.GetInfoAsync(cancellationToken)).Passages >= local.Options.ExactSearchThreshold)
+            {
+                // A large collection's HNSW graph is loaded first and kept in step with the writes, then saved when the
+                // store closes, so the next search need not rebuild it (minutes at a million passages).
+                await console.RunWithStatusAsync($"loading the vector index of '{name}'", async () =>
+                {
+                    await embedded.PrepareSearchAsync(cancellationToken);
+                    return true;
+                });
+            }
+            else if (collection is QdrantPassageCollection qdrant)
+            {
+                if ((await qdrant.GetInfoAsync(cancellationToken)).Passages == 0)
+                {
+                    bulk = await qdrant.BeginBulkLoadAsync(cancellationToken);
+                }
+                else if (await qdrant.EnsureIndexingOnAsync(cancellationToken))
+                {
+                    await console.Error.WriteLineAsync($"t5rag: HNSW indexing of '{name}' had been left off by an interrupted bulk load; turned it back on.");
+                }
+            }
+
+            await using var bulkLoad = bulk;
             var summary = await console.RunWithProgressAsync($"indexing into '{name}'", progress =>
                 pipeline.IndexFilesAsync(parse.GetValue(paths)!, new Progress<IngestProgress>(p => progress.Report((p.FilesRead, p.FilesTotal, Detail(p)))), cancellationToken));
+            if (bulkLoad is not null)
+            {
+                await bulkLoad.EndAsync(cancellationToken);
+            }
 
+            string where = CollectionOptions.Describe(store);
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(CliJson.Serialize(SummaryJson(summary, name, store.Directory, pipeline.Chunking)));
+                await console.Out.WriteLineAsync(CliJson.Serialize(SummaryJson(summary, name, where, pipeline.Chunking)));
             }
             else
             {
-                await WriteSummaryAsync(console, summary, name, store.Directory, pipeline.Chunking);
+                await WriteSummaryAsync(console, summary, name, where, pipeline.Chunking);
             }
 
             return summary.Succeeded ? ExitCodes.Success : ExitCodes.PartialFailure;

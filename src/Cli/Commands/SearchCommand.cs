@@ -4,7 +4,6 @@ using Microsoft.Extensions.AI;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Indexer.Stores;
-using T5Gemma2.Rag.Indexer.Stores.Embedded;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
@@ -39,10 +38,10 @@ internal static class SearchCommand
             }
 
             var filter = ParseFilter(parse.GetValue(filters)!);
-            using var store = EmbeddedPassageStore.Open(shared.StorePath(parse, settings));
+            using var store = shared.OpenStore(parse, settings);
             string name = shared.CollectionName(parse, settings);
             var collection = await store.OpenCollectionAsync(name, cancellationToken)
-                ?? throw new UsageException($"no collection '{name}' in {store.Directory}; index into it first (t5rag index <paths> --collection {name}).");
+                ?? throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}; index into it first (t5rag index <paths> --collection {name}).");
 
             string text = parse.GetValue(query)!;
             ReadOnlyMemory<float>? vector = null;

@@ -7,11 +7,15 @@ namespace T5Gemma2.Rag.Cli.Configuration;
 /// <summary>
 /// Defaults for the indexing and search commands, from a <c>t5rag.json</c> file (the current directory's, or the one
 /// T5RAG_CONFIG names) overridden by environment variables (T5RAG_MODEL, T5RAG_STORE, T5RAG_COLLECTION,
-/// T5RAG_CHUNK_TOKENS, T5RAG_OVERLAP_TOKENS, T5RAG_SEARCH_MODE, T5RAG_SEARCH_TOP); command-line options override both.
+/// T5RAG_CHUNK_TOKENS, T5RAG_OVERLAP_TOKENS, T5RAG_SEARCH_MODE, T5RAG_SEARCH_TOP, QDRANT_URL, QDRANT_API_KEY);
+/// command-line options override both.
 /// </summary>
 /// <example>
 /// { "model": "models/minilm", "store": ".t5rag", "collection": "docs",
-///   "chunking": { "maxTokens": 256, "overlapTokens": 32 }, "search": { "mode": "hybrid", "top": 10 } }
+///   "chunking": { "maxTokens": 256, "overlapTokens": 32 }, "search": { "mode": "hybrid", "top": 10 },
+///   "qdrant": { "url": "http://localhost:6334" } }
+/// with "store": "qdrant" (or --store qdrant) to use that server; the API key is better left to QDRANT_API_KEY than
+/// written into a file.
 /// </example>
 internal sealed class T5RagSettings
 {
@@ -30,6 +34,12 @@ internal sealed class T5RagSettings
     public SearchMode SearchMode { get; private set; } = SearchMode.Hybrid;
 
     public int SearchTop { get; private set; } = 10;
+
+    /// <summary>The Qdrant server that the store location <c>qdrant</c> means (t5rag.json qdrant.url, or QDRANT_URL).</summary>
+    public string? QdrantUrl { get; private set; }
+
+    /// <summary>The Qdrant server's API key (t5rag.json qdrant.apiKey, or QDRANT_API_KEY).</summary>
+    public string? QdrantApiKey { get; private set; }
 
     /// <summary>Where the settings came from, for messages.</summary>
     public string? FilePath { get; private set; }
@@ -57,6 +67,9 @@ internal sealed class T5RagSettings
         {
             settings.SearchMode = ParseMode(mode, "T5RAG_SEARCH_MODE");
         }
+
+        settings.QdrantUrl = NonEmpty(environment("QDRANT_URL")) ?? settings.QdrantUrl;
+        settings.QdrantApiKey = NonEmpty(environment("QDRANT_API_KEY")) ?? settings.QdrantApiKey;
 
         return settings;
     }
@@ -96,6 +109,17 @@ internal sealed class T5RagSettings
                 this.OverlapTokens = Int(chunking, "overlapTokens", path, "chunking.") ?? this.OverlapTokens;
             }
 
+            if (root.TryGetProperty("qdrant", out var qdrant))
+            {
+                if (qdrant.ValueKind != JsonValueKind.Object)
+                {
+                    throw new InputFileException(path, $"\"qdrant\" is {qdrant.ValueKind}; expected an object such as {{ \"url\": \"http://localhost:6334\" }}.");
+                }
+
+                this.QdrantUrl = String(qdrant, "url", path) ?? this.QdrantUrl;
+                this.QdrantApiKey = String(qdrant, "apiKey", path) ?? this.QdrantApiKey;
+            }
+
             if (root.TryGetProperty("search", out var search))
             {
                 this.SearchTop = Int(search, "top", path, "search.") ?? this.SearchTop;
@@ -116,6 +140,8 @@ internal sealed class T5RagSettings
         !element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
         : value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number) && number > 0 ? number
         : throw new InputFileException(path, $"\"{prefix}{name}\" is {value}; expected a positive integer.");
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static int? Integer(string? value, string name) =>
         value is null ? null

@@ -277,8 +277,12 @@ public sealed class Seq2SeqGenerator : IDisposable
     {
         var decoder = this.Config.Decoder!;
         int batch = inputs.Length;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var encoded = this.Encode(inputs);
+        var encodeTime = clock.Elapsed;
         using var cross = this.CrossCache(encoded);
+        var crossTime = clock.Elapsed - encodeTime;
+        TimeSpan? firstStep = null;
         var states = inputs.Select(_ => new RowState(this.Tokenizer, options)).ToArray();
         var random = new Random(options.Seed ?? Environment.TickCount);
         var history = inputs.Select(_ => new List<long> { this.Config.BosTokenId }).ToArray();
@@ -301,6 +305,7 @@ public sealed class Seq2SeqGenerator : IDisposable
 
                 cache.Dispose();
                 cache = result;
+                firstStep ??= clock.Elapsed - encodeTime - crossTime;
                 for (int row = 0; row < batch; row++)
                 {
                     if (states[row].Done)
@@ -340,7 +345,8 @@ public sealed class Seq2SeqGenerator : IDisposable
             }
         }
 
-        return [.. states.Select((s, i) => new GenerationResult(s.Text, s.Ids, s.Reason, inputs[i].Length))];
+        var timings = new GenerationTimings(encodeTime, crossTime, firstStep ?? TimeSpan.Zero, clock.Elapsed - encodeTime - crossTime);
+        return [.. states.Select((s, i) => new GenerationResult(s.Text, s.Ids, s.Reason, inputs[i].Length) { Timings = timings })];
     }
 
     /// <summary>Beam search for one input: the batch holds the beams; hypotheses end at eos and are scored by log-probability ÷ length^penalty.</summary>

@@ -119,7 +119,7 @@ public sealed class EmbeddedPassageStoreTests : PassageCollectionContract, IDisp
     {
         using var store = EmbeddedPassageStore.Open(this._directory.Combine("concurrent"));
         var collection = await store.OpenOrCreateCollectionAsync("kb", s_settings, TestContext.Current.CancellationToken);
-        await collection.UpsertDocumentsAsync([Update("doc", ("version0 a", Axis(0)), ("version0 b", Axis(1)), ("version0 c", Axis(2)))], TestContext.Current.CancellationToken);
+        await collection.UpsertDocumentsAsync([Update("doc", ("version0 alpha", Axis(0)), ("version0 beta", Axis(1)), ("version0 gamma", Axis(2)))], TestContext.Current.CancellationToken);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var writer = Task.Run(async () =>
         {
@@ -128,7 +128,7 @@ public sealed class EmbeddedPassageStoreTests : PassageCollectionContract, IDisp
                 // Every write replaces the document by three passages of one version, with more documents beside it.
                 await collection.UpsertDocumentsAsync(
                 [
-                    Update("doc", ($"version{version} a", Axis(0)), ($"version{version} b", Axis(1)), ($"version{version} c", Axis(2))),
+                    Update("doc", ($"version{version} alpha", Axis(0)), ($"version{version} beta", Axis(1)), ($"version{version} gamma", Axis(2))),
                     Update($"extra-{version}", ($"extra {version}", Axis(3))),
                 ], TestContext.Current.CancellationToken);
             }
@@ -142,7 +142,7 @@ public sealed class EmbeddedPassageStoreTests : PassageCollectionContract, IDisp
         {
             foreach (var mode in Enum.GetValues<SearchMode>())
             {
-                var hits = await collection.SearchAsync(new SearchRequest(mode, 10) { Vector = Axis(0), Text = "a b c", Filter = filter }, TestContext.Current.CancellationToken);
+                var hits = await collection.SearchAsync(new SearchRequest(mode, 10) { Vector = Axis(0), Text = "alpha beta gamma", Filter = filter }, TestContext.Current.CancellationToken);
                 Assert.Equal(3, hits.Count);
                 Assert.Single(hits.Select(h => h.Passage.Text.Split(' ')[0]).Distinct());
                 searches++;

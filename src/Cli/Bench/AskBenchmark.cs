@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Indexer.Documents;
+using T5Gemma2.Rag.Indexer.Pipeline;
+using T5Gemma2.Rag.Indexer.Stores;
+using T5Gemma2.Rag.Indexer.Stores.Embedded;
+using T5Gemma2.Rag.Packing;
+using T5Gemma2.Rag.Retrieval;
+
+namespace T5Gemma2.Rag.Cli.Bench;
+
+/// <summary>
+/// One answer's time, stage by stage: retrieve (query embedding and hybrid search over the indexed passages), pack
+/// (the encoder input up to the budget), encode, cross cache, first decoder step, and the rest of the decoding; so
+/// time to first token and total time are sums of measured parts.
+/// </summary>
+internal static class AskBenchmark
+{
+    public static async Task<int> RunAsync(CliConsole console, string generatorPath, string embeddingPath, string[] corpus, int passageCount, int budget, int newTokens, int questions, string? storePath, CancellationToken cancellationToken)
+    {
+        var distinct = BenchCorpus.ReadDistinct(corpus);
+        if (distinct.Count == 0)
+        {
+            await console.Error.WriteLineAsync("t5rag bench ask: the corpus has no passages.");
+            return ExitCodes.UsageError;
+        }
+
+        using var embedder = OnnxEmbeddingGenerator.Create(embeddingPath);
+        using var generator = Seq2SeqGenerator.Create(generatorPath);
+        string store = storePath ?? Path.Combine(Path.GetTempPath(), "t5rag-bench-ask-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            using var passages = EmbeddedPassageStore.Open(store);
+            var collection = await passages.OpenOrCreateCollectionAsync("bench-ask", new CollectionSettings(embedder.Dimensions, embedder.Model.ModelId), cancellationToken);
+            string[] texts = [.. Enumerable.Range(0, passageCount).Select(i => i < distinct.Count ? distinct[i] : $"{distinct[i % distinct.Count]} ({i / distinct.Count})")];
+            var indexed = await console.RunWithStatusAsync($"indexing {passageCount:N0} passages (unchanged ones are skipped)", () =>
+                IngestPipeline.Create(embedder, collection, new IngestOptions { ChunkDocuments = false }).IndexDocumentsAsync(Documents(texts, cancellationToken), cancellationToken: cancellationToken));
+            await console.Error.WriteLineAsync($"collection: {(await collection.GetInfoAsync(cancellationToken)).Passages:N0} passages ({indexed.PassagesNew:N0} embedded now)");
+
+            var retriever = new PassageRetriever(embedder, collection);
+            var packer = new ContextPacker(generator.Tokenizer, generator.Config.Encoder.MaxPositionEmbeddings);
+            var retrieval = new RetrievalOptions { Top = Math.Max(8, budget / 64), MaxPassagesPerDocument = 3 };
+            var generation = new GenerationOptions { MaxNewTokens = newTokens, MinNewTokens = newTokens };
+            var rows = new List<string[]>();
+            var totals = new List<(double Ttft, double Total)>();
+
+            // The first question warms the sessions up and is not counted.
+            for (int q = -1; q < questions; q++)
+            {
+                string question = string.Join(' ', distinct[(Math.Max(q, 0) * 7919) % distinct.Count].Split(' ').Take(12));
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var found = await retriever.RetrieveAsync(question, retrieval, cancellationToken);
+                var retrieve = clock.Elapsed;
+                var context = packer.Pack(question, found, new PackingOptions { TokenBudget = budget });
+                var pack = clock.Elapsed - retrieve;
+                var result = (await generator.GenerateFromIdsAsync([context.InputIds], q < 0 ? new GenerationOptions { MaxNewTokens = 1 } : generation, cancellationToken))[0];
+                if (q < 0)
+                {
+                    continue;
+                }
+
+                var t = result.Timings!;
+                double ttft = (retrieve + pack + t.Encode + t.CrossCache + t.FirstStep).TotalSeconds;
+                double total = (retrieve + pack + t.Encode + t.CrossCache + t.Decode).TotalSeconds;
+                totals.Add((ttft, total));
+                rows.Add([
+                    (q + 1).ToString(CultureInfo.InvariantCulture), context.TokenCount.ToString("N0", CultureInfo.InvariantCulture), context.Passages.Count.ToString(CultureInfo.InvariantCulture),
+                    Ms(retrieve), Ms(pack), Ms(t.Encode), Ms(t.CrossCache), Ms(t.FirstStep), Ms(t.Decode - t.FirstStep),
+                    ttft.ToString("F2", CultureInfo.InvariantCulture), total.ToString("F2", CultureInfo.InvariantCulture), result.TokenIds.Count.ToString(CultureInfo.InvariantCulture)]);
+            }
+
+            console.WriteTable(
+                $"ask: {generator.Model.ModelId} answering, {embedder.Model.ModelId} retrieving, {budget:N0}-token budget, {newTokens} new tokens",
+                ["question", "context tokens", "passages", "retrieve ms", "pack ms", "encode ms", "cross cache ms", "first step ms", "other steps ms", "first token s", "total s", "tokens"],
+                rows);
+            var ordered = totals.OrderBy(t => t.Total).ToList();
+            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"median: time to first answer token {ordered[ordered.Count / 2].Ttft:F2} s, total for {newTokens} tokens {ordered[ordered.Count / 2].Total:F2} s"));
+            return ExitCodes.Success;
+        }
+        finally
+        {
+            if (storePath is null)
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                Directory.Delete(store, recursive: true);
+            }
+        }
+    }
+
+    private static string Ms(TimeSpan time) => time.TotalMilliseconds.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static async IAsyncEnumerable<LoadedDocument> Documents(string[] texts, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < texts.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return new LoadedDocument { DocumentId = $"p{i}", Source = $"bench/{i}", Text = texts[i] };
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,436 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Indexer.Documents;
+using T5Gemma2.Rag.Indexer.Stores;
+using T5Gemma2.Rag.Indexer.Stores.Embedded;
+
+namespace T5Gemma2.Rag.Cli.Bench;
+
+/// <summary>
+/// The embedded store's search at scale, on synthetic collections of the sizes asked: build times apart (SQLite
+/// writes, loading the vectors, building the HNSW graph), dense / keyword / hybrid latency end to end, the graph's
+/// recall@10 against the exact scan on the same queries, and the process's peak memory. No model is needed: vectors
+/// are unit vectors around 1,000 random centres (Gaussian noise), texts are words of a Zipf-distributed vocabulary.
+/// </summary>
+internal static class SearchBenchmark
+{
+    private const int PassagesPerWrite = 2_000;
+    private const int Top = 10;
+    private const int WarmUp = 5;
+
+    /// <summary>The ef values measured besides the default, each through its own store instance on the saved graph.</summary>
+    private static readonly int[] s_expansions = [64, 128, 192, 256];
+
+    public static async Task<int> RunAsync(CliConsole console, string passages, int dimensions, int queries, string? storePath, int seed, CancellationToken cancellationToken)
+    {
+        if (!TryParseSizes(passages, out int[] sizes) || dimensions < 1 || queries < 1)
+        {
+            await console.Error.WriteLineAsync($"t5rag bench search: --passages \"{passages}\", --dimensions {dimensions}, --queries {queries}; expected sizes such as 10000,1000000 (or 10k,1m) and positive counts.");
+            return ExitCodes.UsageError;
+        }
+
+        var culture = CultureInfo.InvariantCulture;
+        var defaults = EmbeddedStoreOptions.Default;
+        var corpus = new SyntheticCorpus(dimensions, seed);
+        string root = storePath ?? Path.Combine(Path.GetTempPath(), "t5rag-bench-search-" + Guid.NewGuid().ToString("N")[..12]);
+        var builds = new List<string[]>();
+        var searches = new List<string[]>();
+        try
+        {
+            foreach (int size in sizes)
+            {
+                string name = string.Create(culture, $"bench-{size}-d{dimensions}-s{seed}");
+                double? writeSeconds = await WriteAsync(console, root, name, corpus, size, cancellationToken);
+                var random = new Random(seed ^ 0x5EED);
+                var queryList = Enumerable.Range(0, WarmUp + queries).Select(_ => corpus.Query(random, size)).ToList();
+                var truth = new List<HashSet<string>>();
+                var measured = new List<(int Group, int Expansion, string Path, List<double> Latencies, double? Recall)>();
+
+                // The default ef first (it builds the graph, and runs the exact scan, keyword and hybrid); then one store
+                // instance per other ef on the saved graph, the same queries at top 10.
+                int[] expansions = [defaults.HnswExpansionSearch, .. s_expansions.Where(e => e != defaults.HnswExpansionSearch)];
+                foreach (int expansion in expansions)
+                {
+                    var (build, results) = await MeasureInstanceAsync(console, root, name, size, writeSeconds, expansion, expansion == defaults.HnswExpansionSearch, queryList, truth, cancellationToken);
+                    if (build is not null)
+                    {
+                        builds.Add(build);
+                    }
+
+                    measured.AddRange(results);
+                    GC.Collect(); // the instance's vectors, so that peak memory is one instance's
+                }
+
+                foreach (var (_, _, path, latencies, recall) in measured.OrderBy(m => m.Group).ThenBy(m => m.Expansion))
+                {
+                    searches.Add([size.ToString("N0", culture), path, Percentile(latencies, 0.50).ToString("F2", culture), Percentile(latencies, 0.99).ToString("F2", culture), recall is { } value ? value.ToString("F4", culture) : string.Empty]);
+                }
+            }
+        }
+        finally
+        {
+            if (storePath is null)
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                Directory.Delete(root, recursive: true);
+            }
+        }
+
+        await console.Out.WriteLineAsync(string.Create(culture, $"synthetic passages: {dimensions}-dimension unit vectors around {SyntheticCorpus.Centers:N0} centres (noise σ {SyntheticCorpus.Noise} per component), {SyntheticCorpus.MinWords}–{SyntheticCorpus.MaxWords} words of a Zipf vocabulary of {SyntheticCorpus.Vocabulary:N0}; queries: a vector near a random passage's centre, 3 vocabulary words drawn uniformly; HNSW M {defaults.HnswConnectivity}, ef(add) {defaults.HnswExpansionAdd}; {Environment.ProcessorCount} cores"));
+        console.WriteTable("search benchmark: building (seconds; writes through UpsertDocumentsAsync, 2,000 passages a call)", ["passages", "SQLite writes s", "writes passages/s", "vector load s", "HNSW build s", "HNSW adds/s", "graph save s", "graph MiB"], builds);
+        console.WriteTable($"search benchmark: latency end to end (ms, top {Top}, passages read back), recall@{Top} of the graph against the exact scan", ["passages", "path", "p50 ms", "p99 ms", $"recall@{Top}"], searches);
+        await console.Out.WriteLineAsync(string.Create(culture, $"peak RSS of the process (VmHWM): {PeakResidentBytes() / 1048576.0:N0} MiB"));
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// One store instance with ef <paramref name="expansion"/> (every dense search through the graph, threshold 1): the
+    /// default one builds or loads the graph and runs the exact scan, keyword and hybrid too; others run the graph only.
+    /// </summary>
+    private static async Task<(string[]? Build, List<(int Group, int Expansion, string Path, List<double> Latencies, double? Recall)> Results)> MeasureInstanceAsync(
+        CliConsole console, string root, string name, int size, double? writeSeconds, int expansion, bool first, List<(float[] Vector, string Text)> queries, List<HashSet<string>> truth, CancellationToken cancellationToken)
+    {
+        var defaults = EmbeddedStoreOptions.Default;
+        var options = new EmbeddedStoreOptions { ExactSearchThreshold = 1, HnswConnectivity = defaults.HnswConnectivity, HnswExpansionAdd = defaults.HnswExpansionAdd, HnswExpansionSearch = expansion };
+        using var store = EmbeddedPassageStore.Open(root, options);
+        var collection = (EmbeddedPassageCollection)(await store.OpenCollectionAsync(name, cancellationToken))!;
+        var prepare = Stopwatch.StartNew();
+        await console.RunWithStatusAsync($"{size:N0} passages, ef {expansion}: loading vectors, loading or building the HNSW graph", async () =>
+        {
+            await collection.PrepareSearchAsync(cancellationToken);
+            return true;
+        });
+        string[]? build = first ? BuildRow(root, name, size, writeSeconds, prepare.Elapsed.TotalSeconds, collection) : null;
+
+        string graph = $"dense, HNSW ef {expansion}" + (first ? " (default)" : string.Empty);
+        (string Name, SearchMode Mode, bool Exact)[] paths = first
+            ? [("dense, exact scan", SearchMode.Dense, true), (graph, SearchMode.Dense, false), ("keyword (BM25)", SearchMode.Keyword, false), ("hybrid (HNSW + BM25, RRF)", SearchMode.Hybrid, false)]
+            : [(graph, SearchMode.Dense, false)];
+        var results = await console.RunWithStatusAsync($"{size:N0} passages, ef {expansion}: {queries.Count - WarmUp} queries per path", () => MeasureAsync(collection, queries, paths, truth, cancellationToken));
+
+        // Rows in the order: exact scan, the graph by ef, keyword, hybrid.
+        return (build, [.. paths.Zip(results, (p, r) => (p.Exact ? 0 : (int)p.Mode + 1, expansion, r.Path, r.Latencies, r.Recall))]);
+    }
+
+    private static string[] BuildRow(string root, string name, int size, double? writeSeconds, double prepareSeconds, EmbeddedPassageCollection collection)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        bool built = collection.VectorIndexBuilds > 0;
+        double build = built ? collection.LastVectorIndexBuildTime.TotalSeconds : 0;
+        double save = collection.LastVectorIndexSaveTime.TotalSeconds;
+        long graphBytes = new FileInfo(Path.Combine(root, name, "vectors.usearch")).Length;
+        return [
+            size.ToString("N0", culture),
+            writeSeconds is { } w ? w.ToString("F1", culture) : "reused",
+            writeSeconds is { } r ? (size / r).ToString("N0", culture) : "-",
+            (prepareSeconds - build - save).ToString("F1", culture) + (collection.VectorIndexLoads > 0 ? " (graph loaded from file)" : string.Empty),
+            built ? build.ToString("F1", culture) : "-",
+            built ? (size / build).ToString("N0", culture) : "-",
+            built ? save.ToString("F1", culture) : "-",
+            (graphBytes / 1048576.0).ToString("N0", culture),
+        ];
+    }
+
+    /// <summary>Writes the collection unless the store already holds it at this size; null when reused, else the seconds spent in the store's writes.</summary>
+    private static async Task<double?> WriteAsync(CliConsole console, string root, string name, SyntheticCorpus corpus, int size, CancellationToken cancellationToken)
+    {
+        // No graph while writing (the threshold is never reached): the writes are timed alone, the graph apart after.
+        using var store = EmbeddedPassageStore.Open(root, new EmbeddedStoreOptions { ExactSearchThreshold = int.MaxValue });
+        var settings = new CollectionSettings(corpus.Dimensions, "synthetic");
+        var collection = await store.OpenOrCreateCollectionAsync(name, settings, cancellationToken);
+        long existing = (await collection.GetInfoAsync(cancellationToken)).Passages;
+        if (existing == size)
+        {
+            return null;
+        }
+
+        if (existing > 0)
+        {
+            await store.DeleteCollectionAsync(name, cancellationToken);
+            collection = await store.OpenOrCreateCollectionAsync(name, settings, cancellationToken);
+        }
+
+        return await console.RunWithProgressAsync($"{size:N0} passages: writing", async progress =>
+        {
+            var writing = new Stopwatch();
+            for (int first = 0; first < size; first += PassagesPerWrite)
+            {
+                var updates = corpus.Documents(first, Math.Min(PassagesPerWrite, size - first));
+                writing.Start();
+                await collection.UpsertDocumentsAsync(updates, cancellationToken);
+                writing.Stop();
+                int done = Math.Min(size, first + PassagesPerWrite);
+                progress.Report((done, size, string.Create(CultureInfo.InvariantCulture, $"{done / writing.Elapsed.TotalSeconds:N0} passages/s")));
+            }
+
+            return writing.Elapsed.TotalSeconds;
+        });
+    }
+
+    /// <summary>
+    /// Latencies per path over the same queries (the first <see cref="WarmUp"/> untimed), and the graph's recall@10
+    /// against <paramref name="truth"/>: the exact scan's top 10 per query, filled by the exact path when it runs.
+    /// </summary>
+    private static async Task<List<(string Path, List<double> Latencies, double? Recall)>> MeasureAsync(
+        EmbeddedPassageCollection collection, List<(float[] Vector, string Text)> queries, (string Name, SearchMode Mode, bool Exact)[] paths, List<HashSet<string>> truth, CancellationToken cancellationToken)
+    {
+        var latencies = paths.ToDictionary(p => p.Name, _ => new List<double>());
+        var found = paths.ToDictionary(p => p.Name, _ => 0.0);
+        for (int q = 0; q < queries.Count; q++)
+        {
+            foreach (var path in paths)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var request = new SearchRequest(path.Mode, Top) { Vector = queries[q].Vector, Text = queries[q].Text };
+                long started = Stopwatch.GetTimestamp();
+                var hits = path.Exact
+                    ? await collection.SearchExactAsync(request, cancellationToken)
+                    : await collection.SearchAsync(request, cancellationToken);
+                double milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                if (q < WarmUp)
+                {
+                    continue;
+                }
+
+                latencies[path.Name].Add(milliseconds);
+                if (path.Exact)
+                {
+                    truth.Add(hits.Select(h => h.Passage.Id).ToHashSet(StringComparer.Ordinal));
+                }
+                else if (path.Mode == SearchMode.Dense && truth[q - WarmUp] is { Count: > 0 } expected)
+                {
+                    found[path.Name] += hits.Count(h => expected.Contains(h.Passage.Id)) / (double)expected.Count;
+                }
+            }
+        }
+
+        int timed = queries.Count - WarmUp;
+        return [.. paths.Select(p => (p.Name, latencies[p.Name], p.Mode == SearchMode.Dense && !p.Exact ? found[p.Name] / timed : (double?)null))];
+    }
+
+    private static double Percentile(List<double> values, double fraction)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Clamp((int)Math.Ceiling(fraction * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
+    /// <summary>VmHWM from /proc/self/status (the kernel's high-water mark of resident memory), else .NET's peak working set.</summary>
+    private static long PeakResidentBytes()
+    {
+        const string status = "/proc/self/status";
+        if (File.Exists(status))
+        {
+            foreach (string line in File.ReadLines(status))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal)
+                    && long.TryParse(line["VmHWM:".Length..].Replace("kB", string.Empty, StringComparison.Ordinal).Trim(), CultureInfo.InvariantCulture, out long kilobytes))
+                {
+                    return kilobytes * 1024;
+                }
+            }
+        }
+
+        using var process = Process.GetCurrentProcess();
+        return process.PeakWorkingSet64;
+    }
+
+    /// <summary>"10000,1000000" or "10k,1m" into sizes.</summary>
+    private static bool TryParseSizes(string text, out int[] sizes)
+    {
+        var parsed = new List<int>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string lower = part.ToLowerInvariant();
+            int multiplier = lower.EndsWith('k') ? 1_000 : lower.EndsWith('m') ? 1_000_000 : 1;
+            string digits = multiplier == 1 ? lower : lower[..^1];
+            if (!double.TryParse(digits, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) || value * multiplier is < 1 or > int.MaxValue)
+            {
+                sizes = [];
+                return false;
+            }
+
+            parsed.Add((int)(value * multiplier));
+        }
+
+        sizes = [.. parsed];
+        return sizes.Length > 0;
+    }
+
+    /// <summary>
+    /// Deterministic synthetic passages: passage i's centre, vector and words depend only on (seed, i), so a collection
+    /// written in any batching, or reused from an earlier run, is the same and queries can aim at its clusters.
+    /// </summary>
+    private sealed class SyntheticCorpus
+    {
+        public const int Centers = 1_000;
+        public const int Vocabulary = 50_000;
+        public const double Noise = 1.0;
+        public const int MinWords = 12;
+        public const int MaxWords = 60;
+        private const int PassagesPerDocument = 10;
+        private static readonly DateTimeOffset s_indexedAt = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        private readonly float[][] _centers;
+        private readonly string[] _words;
+        private readonly double[] _zipf;
+
+        public SyntheticCorpus(int dimensions, int seed)
+        {
+            this.Dimensions = dimensions;
+            this.Seed = seed;
+            var random = new Random(seed);
+            this._centers = [.. Enumerable.Range(0, Centers).Select(_ => Gaussian(random, new float[dimensions], 1.0))];
+            this._words = MakeVocabulary(random);
+
+            // Zipf (s = 1): word r is drawn with probability ∝ 1 / r; a cumulative table for binary search.
+            this._zipf = new double[Vocabulary];
+            double sum = 0;
+            for (int r = 0; r < Vocabulary; r++)
+            {
+                sum += 1.0 / (r + 1);
+                this._zipf[r] = sum;
+            }
+
+            for (int r = 0; r < Vocabulary; r++)
+            {
+                this._zipf[r] /= sum;
+            }
+        }
+
+        public int Dimensions { get; }
+
+        public int Seed { get; }
+
+        /// <summary>Passages [first, first + count) as whole documents of 10 (passage i is chunk i % 10 of document i / 10).</summary>
+        public List<DocumentUpdate> Documents(int first, int count)
+        {
+            var updates = new List<DocumentUpdate>();
+            for (int start = first; start < first + count; start += PassagesPerDocument - (start % PassagesPerDocument))
+            {
+                int document = start / PassagesPerDocument;
+                string documentId = string.Create(CultureInfo.InvariantCulture, $"doc-{document:D7}");
+                int end = Math.Min(first + count, (document + 1) * PassagesPerDocument);
+                var passages = new List<StoredPassage>();
+                for (int i = start; i < end; i++)
+                {
+                    passages.Add(this.Passage(i, documentId));
+                }
+
+                string hash = PassageIds.ContentHash(string.Join('\n', passages.Select(p => p.Passage.ContentHash)));
+                updates.Add(new DocumentUpdate(new DocumentRecord(documentId, "synthetic/" + documentId, hash, passages.Count, s_indexedAt), passages));
+            }
+
+            return updates;
+        }
+
+        /// <summary>A vector near the centre of a random passage of the collection, and three vocabulary words drawn uniformly (content words, not the Zipf head).</summary>
+        public (float[] Vector, string Text) Query(Random random, int size)
+        {
+            int passage = random.Next(size);
+            var vector = Gaussian(random, new float[this.Dimensions], Noise);
+            for (int d = 0; d < vector.Length; d++)
+            {
+                vector[d] += this._centers[Center(this.Seed, passage)][d];
+            }
+
+            return (vector, string.Join(' ', Enumerable.Range(0, 3).Select(_ => this._words[random.Next(Vocabulary)])));
+        }
+
+        private StoredPassage Passage(int index, string documentId)
+        {
+            var random = new Random((int)(Mix((ulong)this.Seed, (ulong)index) & int.MaxValue));
+            float[] vector = Gaussian(random, new float[this.Dimensions], Noise);
+            float[] center = this._centers[Center(this.Seed, index)];
+            for (int d = 0; d < vector.Length; d++)
+            {
+                vector[d] += center[d];
+            }
+
+            int words = random.Next(MinWords, MaxWords + 1);
+            var text = new StringBuilder();
+            for (int w = 0; w < words; w++)
+            {
+                text.Append(w == 0 ? string.Empty : " ").Append(this.Word(random));
+            }
+
+            string body = text.ToString();
+            string hash = PassageIds.ContentHash(body);
+            int chunk = index % PassagesPerDocument;
+            var passage = new Passage
+            {
+                Id = PassageIds.Create(documentId, chunk, hash),
+                DocumentId = documentId,
+                Source = "synthetic/" + documentId,
+                Start = chunk * 1_000,
+                Length = body.Length,
+                ChunkIndex = chunk,
+                Text = body,
+                ContentHash = hash,
+                TokenCount = words,
+                IndexedAt = s_indexedAt,
+            };
+            return new StoredPassage(passage, vector);
+        }
+
+        private string Word(Random random)
+        {
+            int rank = Array.BinarySearch(this._zipf, random.NextDouble());
+            return this._words[Math.Min(rank < 0 ? ~rank : rank, Vocabulary - 1)];
+        }
+
+        private static int Center(int seed, int passage) => (int)(Mix((ulong)seed ^ 0xC3A5C85C97CB3127UL, (ulong)passage) % Centers);
+
+        /// <summary>SplitMix64 of the two values: a stable hash (string and HashCode hashes change per process).</summary>
+        private static ulong Mix(ulong a, ulong b)
+        {
+            ulong z = (a * 0x9E3779B97F4A7C15UL) + b + 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+
+        /// <summary>Fills <paramref name="target"/> with N(0, σ²) samples (Box–Muller, both outputs used).</summary>
+        private static float[] Gaussian(Random random, float[] target, double sigma)
+        {
+            for (int i = 0; i < target.Length; i += 2)
+            {
+                double radius = sigma * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble()));
+                double angle = 2 * Math.PI * random.NextDouble();
+                target[i] = (float)(radius * Math.Cos(angle));
+                if (i + 1 < target.Length)
+                {
+                    target[i + 1] = (float)(radius * Math.Sin(angle));
+                }
+            }
+
+            return target;
+        }
+
+        /// <summary>Distinct pronounceable words of 2–4 consonant-vowel syllables (letters only, so FTS5 keeps each whole).</summary>
+        private static string[] MakeVocabulary(Random random)
+        {
+            const string consonants = "bcdfghjklmnprstvz";
+            const string vowels = "aeiou";
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var words = new List<string>(Vocabulary);
+            var builder = new StringBuilder();
+            while (words.Count < Vocabulary)
+            {
+                builder.Clear();
+                int syllables = random.Next(2, 5);
+                for (int s = 0; s < syllables; s++)
+                {
+                    builder.Append(consonants[random.Next(consonants.Length)]).Append(vowels[random.Next(vowels.Length)]);
+                }
+
+                if (seen.Add(builder.ToString()))
+                {
+                    words.Add(builder.ToString());
+                }
+            }
+
+            return [.. words];
+        }
+    }
+}

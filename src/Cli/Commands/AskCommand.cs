@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Globalization;
+using T5Gemma2.Rag.Answering;
+using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Indexer.Stores;
+using T5Gemma2.Rag.Packing;
+using T5Gemma2.Rag.Retrieval;
+
+namespace T5Gemma2.Rag.Cli.Commands;
+
+/// <summary><c>t5rag ask</c>: retrieves, packs into the T5Gemma 2 encoder, streams the decoder's answer, then lists the sources.</summary>
+internal static class AskCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var shared = new CollectionOptions();
+        var question = new Argument<string>("question") { Description = "The question" };
+        var generatorOption = new Option<string?>("--generator", "-g") { Description = "The T5Gemma 2 model directory that answers (default: --model, when it has decoder graphs)" };
+        var top = new Option<int>("--top", "-k") { Description = "Passages to retrieve", DefaultValueFactory = _ => 8 };
+        var mode = new Option<string?>("--mode") { Description = "dense, keyword or hybrid (default: the settings', or hybrid)" };
+        var filters = new Option<string[]>("--filter") { Description = "As for search: doc=, source=, tag.<key>=, after=", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
+        var budget = new Option<int?>("--budget") { Description = "Encoder input tokens at most (default: the model's maximum positions)" };
+        var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "Answer tokens at most", DefaultValueFactory = _ => 256 };
+        var timeout = new Option<double?>("--timeout") { Description = "Seconds allowed for generating; the answer so far is printed when they run out" };
+        var stream = new Option<bool>("--stream") { Description = "Print the answer as it is generated" };
+        var json = new Option<bool>("--json") { Description = "Print the answer, citations and timings as JSON" };
+        var showContext = new Option<bool>("--show-context") { Description = "Print exactly what the encoder receives" };
+        var command = new Command("ask", "Answer a question from a collection, with citations") { question, generatorOption, top, mode, filters, budget, maxNewTokens, timeout, stream, json, showContext };
+        shared.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = shared.Settings(parse);
+            string text = parse.GetValue(question)!;
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                throw new UsageException("the question is empty.");
+            }
+
+            if (parse.GetValue(top) < 1 || parse.GetValue(maxNewTokens) < 1 || parse.GetValue(budget) is < 16 || parse.GetValue(timeout) is <= 0)
+            {
+                throw new UsageException("--top and --max-new-tokens must be at least 1, --budget at least 16, --timeout above 0.");
+            }
+
+            string embeddingModel = shared.ModelPath(parse, settings);
+            using var embedder = OnnxEmbeddingGenerator.Create(embeddingModel);
+            using var generator = Seq2SeqGenerator.Create(parse.GetValue(generatorOption) ?? embeddingModel);
+            using var store = shared.OpenStore(parse, settings);
+            string name = shared.CollectionName(parse, settings);
+            var collection = await store.OpenCollectionAsync(name, cancellationToken)
+                ?? throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}; index into it first (t5rag index <paths> --collection {name}).");
+            if (embedder.Model.ModelId != collection.Settings.ModelId || embedder.Dimensions != collection.Settings.Dimensions)
+            {
+                throw new UsageException($"collection '{name}' was indexed with model '{collection.Settings.ModelId}' ({collection.Settings.Dimensions} dimensions); --model gives '{embedder.Model.ModelId}' ({embedder.Dimensions}). Ask with the same embedding model.");
+            }
+
+            var options = new AskOptions
+            {
+                Retrieval = new RetrievalOptions
+                {
+                    Top = parse.GetValue(top),
+                    Mode = parse.GetValue(mode) is { } m ? ParseMode(m) : settings.SearchMode,
+                    Filter = SearchCommand.ParseFilter(parse.GetValue(filters)!),
+                },
+                Packing = new PackingOptions { TokenBudget = parse.GetValue(budget) },
+                Generation = new GenerationOptions { MaxNewTokens = parse.GetValue(maxNewTokens) },
+                Timeout = parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            };
+
+            var answerer = RagAnswerer.Create(new PassageRetriever(embedder, collection), generator);
+            Answer? answer = null;
+            try
+            {
+                await foreach (var update in answerer.AskStreamingAsync(text, options, cancellationToken))
+                {
+                    if (update.Context is { } context && parse.GetValue(showContext) && !parse.GetValue(json))
+                    {
+                        await console.Out.WriteLineAsync($"--- context ({context.TokenCount:N0} of {context.TokenBudget:N0} tokens) ---");
+                        await console.Out.WriteLineAsync(context.Text);
+                        await console.Out.WriteLineAsync("--- answer ---");
+                    }
+
+                    if (update.Delta is { } delta && parse.GetValue(stream) && !parse.GetValue(json))
+                    {
+                        await console.Out.WriteAsync(delta);
+                        await console.Out.FlushAsync(cancellationToken);
+                    }
+
+                    answer = update.Answer ?? answer;
+                }
+            }
+            catch (NoPassagesException ex)
+            {
+                await console.Error.WriteLineAsync($"t5rag ask: {ex.Message}");
+                return ExitCodes.InputError;
+            }
+            catch (ArgumentException ex) when (ex.ParamName == "question")
+            {
+                throw new UsageException(ex.Message.Split(" (Parameter")[0]);
+            }
+
+            if (parse.GetValue(json))
+            {
+                await console.Out.WriteLineAsync(CliJson.Serialize(new
+                {
+                    answer = answer!.Text,
+                    timed_out = answer.TimedOut,
+                    citations = answer.Citations.Select(c => new { number = c.Number, cited = c.Cited, score = c.Score, document_id = c.DocumentId, source = c.Source, title = c.Title, section = c.SectionPath, page = c.Page, passage_ids = c.PassageIds }),
+                    context_tokens = answer.Context.TokenCount,
+                    context = parse.GetValue(showContext) ? answer.Context.Text : null,
+                    seconds = new { retrieve = answer.Timings.Retrieve.TotalSeconds, pack = answer.Timings.Pack.TotalSeconds, first_token = answer.Timings.FirstToken.TotalSeconds, generate = answer.Timings.Generate.TotalSeconds, total = answer.Timings.Total.TotalSeconds },
+                }));
+                return ExitCodes.Success;
+            }
+
+            await console.Out.WriteLineAsync(parse.GetValue(stream) ? string.Empty : answer!.Text);
+            if (answer!.TimedOut)
+            {
+                await console.Error.WriteLineAsync($"t5rag ask: stopped at the --timeout of {parse.GetValue(timeout)} s; the answer above is incomplete.");
+            }
+
+            console.WriteTable("sources", ["", "cited", "score", "source", "section / page"], answer.Citations.Select(c => (string[])[
+                $"[{c.Number}]",
+                c.Cited ? "yes" : "",
+                c.Score.ToString("F4", CultureInfo.InvariantCulture),
+                c.Source,
+                string.Join(", ", new[] { c.SectionPath, c.Page is int p ? $"p. {p}" : null }.Where(s => !string.IsNullOrEmpty(s))),
+            ]));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static SearchMode ParseMode(string value) =>
+        Enum.TryParse<SearchMode>(value, ignoreCase: true, out var mode) && Enum.IsDefined(mode)
+            ? mode
+            : throw new UsageException($"--mode \"{value}\": expected dense, keyword or hybrid.");
+}
