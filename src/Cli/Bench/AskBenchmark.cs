@@ -19,7 +19,7 @@ namespace T5Gemma2.Rag.Cli.Bench;
 /// </summary>
 internal static class AskBenchmark
 {
-    public static async Task<int> RunAsync(CliConsole console, string generatorPath, string embeddingPath, string[] corpus, int passageCount, int budget, int newTokens, int questions, string? storePath, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliConsole console, string generatorPath, string embeddingPath, string[] corpus, int passageCount, int budget, int newTokens, int questions, string? storePath, int rerankPassages, CancellationToken cancellationToken)
     {
         var distinct = BenchCorpus.ReadDistinct(corpus);
         if (distinct.Count == 0)
@@ -76,6 +76,18 @@ internal static class AskBenchmark
                 $"ask: {generator.Model.ModelId} answering, {embedder.Model.ModelId} retrieving, {budget:N0}-token budget, {newTokens} new tokens",
                 ["question", "context tokens", "passages", "retrieve ms", "pack ms", "encode ms", "cross cache ms", "first step ms", "other steps ms", "first token s", "total s", "tokens"],
                 rows);
+            if (rerankPassages > 0)
+            {
+                // The decoder as reranker: one encoder pass per passage plus a decoder pass over the question.
+                var reranker = new DecoderReranker(generator);
+                string question = string.Join(' ', distinct[0].Split(' ').Take(12));
+                var found = await retriever.RetrieveAsync(question, new RetrievalOptions { Top = rerankPassages, MaxPassagesPerDocument = 3 }, cancellationToken);
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                await reranker.RerankAsync(question, found, cancellationToken);
+                await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"reranking {found.Count} passages ({found.Sum(p => p.Text.Length):N0} characters) with the decoder: {clock.Elapsed.TotalMilliseconds:N0} ms ({clock.Elapsed.TotalMilliseconds / Math.Max(found.Count, 1):N0} ms per passage)"));
+            }
+
             var ordered = totals.OrderBy(t => t.Total).ToList();
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"median: time to first answer token {ordered[ordered.Count / 2].Ttft:F2} s, total for {newTokens} tokens {ordered[ordered.Count / 2].Total:F2} s"));
             return ExitCodes.Success;

@@ -27,7 +27,8 @@ internal static class AskCommand
         var stream = new Option<bool>("--stream") { Description = "Print the answer as it is generated" };
         var json = new Option<bool>("--json") { Description = "Print the answer, citations and timings as JSON" };
         var showContext = new Option<bool>("--show-context") { Description = "Print exactly what the encoder receives" };
-        var command = new Command("ask", "Answer a question from a collection, with citations") { question, generatorOption, top, mode, filters, budget, maxNewTokens, timeout, stream, json, showContext };
+        var rerank = new Option<bool>("--rerank") { Description = "Reorder the passages by the decoder's log p(question | passage) before packing" };
+        var command = new Command("ask", "Answer a question from a collection, with citations") { question, generatorOption, top, mode, filters, budget, maxNewTokens, timeout, stream, json, showContext, rerank };
         shared.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -62,13 +63,14 @@ internal static class AskCommand
                     Top = parse.GetValue(top),
                     Mode = parse.GetValue(mode) is { } m ? ParseMode(m) : settings.SearchMode,
                     Filter = SearchCommand.ParseFilter(parse.GetValue(filters)!),
+                    Rerank = parse.GetValue(rerank),
                 },
                 Packing = new PackingOptions { TokenBudget = parse.GetValue(budget) },
                 Generation = new GenerationOptions { MaxNewTokens = parse.GetValue(maxNewTokens) },
                 Timeout = parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             };
 
-            var answerer = RagAnswerer.Create(new PassageRetriever(embedder, collection), generator);
+            var answerer = RagAnswerer.Create(new PassageRetriever(embedder, collection, new DecoderReranker(generator)), generator);
             Answer? answer = null;
             try
             {

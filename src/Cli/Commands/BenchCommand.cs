@@ -95,8 +95,9 @@ internal static class BenchCommand
         var askTokens = new Option<int>("--new-tokens") { Description = "Answer tokens (eos suppressed)", DefaultValueFactory = _ => 128 };
         var askQuestions = new Option<int>("--questions") { Description = "Questions timed (after one untimed warm-up)", DefaultValueFactory = _ => 3 };
         var askStore = new Option<string?>("--store") { Description = "Keep the indexed passages here between runs (default: a temporary store)" };
-        var ask = new Command("ask", "One answer's time by stage: retrieve, pack, encode, cross cache, first step, decode") { askGenerator, askModel, askCorpus, askPassages, askBudget, askTokens, askQuestions, askStore };
-        ask.SetAction((parse, cancellationToken) => AskBenchmark.RunAsync(console, parse.GetValue(askGenerator)!, parse.GetValue(askModel)!, parse.GetValue(askCorpus)!, Math.Max(1, parse.GetValue(askPassages)), Math.Max(64, parse.GetValue(askBudget)), Math.Max(1, parse.GetValue(askTokens)), Math.Max(1, parse.GetValue(askQuestions)), parse.GetValue(askStore), cancellationToken));
+        var askRerank = new Option<int>("--rerank") { Description = "Also time reranking this many passages with the decoder (0: skip)", DefaultValueFactory = _ => 0 };
+        var ask = new Command("ask", "One answer's time by stage: retrieve, pack, encode, cross cache, first step, decode") { askGenerator, askModel, askCorpus, askPassages, askBudget, askTokens, askQuestions, askStore, askRerank };
+        ask.SetAction((parse, cancellationToken) => AskBenchmark.RunAsync(console, parse.GetValue(askGenerator)!, parse.GetValue(askModel)!, parse.GetValue(askCorpus)!, Math.Max(1, parse.GetValue(askPassages)), Math.Max(64, parse.GetValue(askBudget)), Math.Max(1, parse.GetValue(askTokens)), Math.Max(1, parse.GetValue(askQuestions)), parse.GetValue(askStore), Math.Max(0, parse.GetValue(askRerank)), cancellationToken));
         bench.Subcommands.Add(ask);
         return bench;
     }

@@ -250,6 +250,38 @@ public sealed class Seq2SeqGenerator : IDisposable
         return OrtValue.CreateTensorValueFromMemory(table, [config.Encoder.VocabSize, config.Encoder.HiddenSize]);
     }
 
+    /// <summary>
+    /// log p(target | input) under teacher forcing, in one decoder pass: Σ over the target's tokens of the log-softmax
+    /// of the decoder's logits at that token. What a reranker scores a passage by (p(question | passage)).
+    /// </summary>
+    /// <param name="inputIds">Encoder input ids as given (bos included).</param>
+    /// <param name="targetIds">The tokens to score (no decoder start token; it is added).</param>
+    public Task<double> LogLikelihoodAsync(int[] inputIds, int[] targetIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(targetIds);
+        ArgumentOutOfRangeException.ThrowIfZero(targetIds.Length, nameof(targetIds));
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(this._disposed, this);
+        float[] logits = this.Logits(inputIds, [this.Config.BosTokenId, .. targetIds[..^1]]);
+        int vocabulary = logits.Length / targetIds.Length;
+        double total = 0;
+        for (int t = 0; t < targetIds.Length; t++)
+        {
+            var row = logits.AsSpan(t * vocabulary, vocabulary);
+            float max = System.Numerics.Tensors.TensorPrimitives.Max(row);
+            double sum = 0;
+            foreach (float value in row)
+            {
+                sum += Math.Exp(value - max);
+            }
+
+            total += row[targetIds[t]] - max - Math.Log(sum);
+        }
+
+        return Task.FromResult(total);
+    }
+
     /// <summary>Logits of every decoder position for the given decoder ids, without a cache (one pass): for checks against a reference.</summary>
     internal float[] Logits(int[] inputIds, int[] decoderIds)
     {

@@ -11,13 +11,18 @@ namespace T5Gemma2.Rag.Retrieval;
 public sealed class PassageRetriever
 {
     private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
+    private readonly DecoderReranker? _reranker;
 
-    public PassageRetriever(IEmbeddingGenerator<string, Embedding<float>> embedder, IPassageCollection collection)
+    /// <param name="embedder">The collection's embedding model.</param>
+    /// <param name="collection">Where to search.</param>
+    /// <param name="reranker">Used when <see cref="RetrievalOptions.Rerank"/> is set.</param>
+    public PassageRetriever(IEmbeddingGenerator<string, Embedding<float>> embedder, IPassageCollection collection, DecoderReranker? reranker = null)
     {
         ArgumentNullException.ThrowIfNull(embedder);
         ArgumentNullException.ThrowIfNull(collection);
         this._embedder = embedder;
         this.Collection = collection;
+        this._reranker = reranker;
     }
 
     public IPassageCollection Collection { get; }
@@ -47,10 +52,17 @@ public sealed class PassageRetriever
         var kept = hits.Where(h => options.ScoreThreshold is not { } threshold || h.Score >= threshold).ToList();
         var passages = options.MergeAdjacent ? Merge(kept) : [.. kept.Select(Single)];
         var perDocument = new Dictionary<string, int>(StringComparer.Ordinal);
-        return [.. passages
+        List<RetrievedPassage> selected = [.. passages
             .OrderByDescending(p => p.Score)
             .Where(p => (perDocument[p.DocumentId] = perDocument.GetValueOrDefault(p.DocumentId) + 1) <= options.MaxPassagesPerDocument)
             .Take(options.Top)];
+        if (options.Rerank)
+        {
+            var reranker = this._reranker ?? throw new InvalidOperationException("Rerank was asked for, but this retriever has no DecoderReranker; construct it with one.");
+            return await reranker.RerankAsync(question, selected, cancellationToken).ConfigureAwait(false);
+        }
+
+        return selected;
     }
 
     private static RetrievedPassage Single(SearchHit hit) => new(

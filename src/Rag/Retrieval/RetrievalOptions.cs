@@ -23,6 +23,9 @@ public sealed class RetrievalOptions
     /// <summary>Join overlapping or consecutive passages of one document into one, so the context does not repeat text.</summary>
     public bool MergeAdjacent { get; init; } = true;
 
+    /// <summary>Reorder the passages with the T5Gemma 2 decoder (<see cref="DecoderReranker"/>) when the retriever has one.</summary>
+    public bool Rerank { get; init; }
+
     /// <summary>Hits fetched before merging and capping: a multiple of <see cref="Top"/>.</summary>
     public int CandidateFactor { get; init; } = 4;
 
