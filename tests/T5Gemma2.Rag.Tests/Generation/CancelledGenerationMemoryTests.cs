@@ -48,19 +48,21 @@ public sealed class CancelledGenerationMemoryTests(SharedTinyT5Gemma2 tiny) : ID
             });
         }
 
-        for (int i = 0; i < 10; i++)
-        {
-            await CancelOnce();
-        }
-
-        long before = Memory();
+        // The native allocator's arenas and ONNX Runtime's pools settle within the first hundred runs (measured: +80 to
+        // +100 MiB, then flat), so the baseline is taken after them; a leak keeps growing past it.
         for (int i = 0; i < 100; i++)
         {
             await CancelOnce();
         }
 
+        long before = Memory();
+        for (int i = 0; i < 200; i++)
+        {
+            await CancelOnce();
+        }
+
         long growth = Memory() - before;
-        Assert.True(growth < 64L * 1024 * 1024, $"private memory grew by {growth / 1048576.0:F1} MiB over 100 cancelled generations");
+        Assert.True(growth < 64L * 1024 * 1024, $"private memory grew by {growth / 1048576.0:F1} MiB over 200 cancelled generations after 100 to warm up");
     }
 
 }
