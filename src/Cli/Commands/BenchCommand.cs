@@ -99,6 +99,13 @@ internal static class BenchCommand
         var ask = new Command("ask", "One answer's time by stage: retrieve, pack, encode, cross cache, first step, decode") { askGenerator, askModel, askCorpus, askPassages, askBudget, askTokens, askQuestions, askStore, askRerank };
         ask.SetAction((parse, cancellationToken) => AskBenchmark.RunAsync(console, parse.GetValue(askGenerator)!, parse.GetValue(askModel)!, parse.GetValue(askCorpus)!, Math.Max(1, parse.GetValue(askPassages)), Math.Max(64, parse.GetValue(askBudget)), Math.Max(1, parse.GetValue(askTokens)), Math.Max(1, parse.GetValue(askQuestions)), parse.GetValue(askStore), Math.Max(0, parse.GetValue(askRerank)), cancellationToken));
         bench.Subcommands.Add(ask);
+
+        var cancelModel = new Option<string>("--model", "-m") { Description = "A T5Gemma 2 model directory with decoder graphs", Required = true };
+        var cancelWarmup = new Option<int>("--warmup") { Description = "Cancelled streams before the baseline", DefaultValueFactory = _ => 100 };
+        var cancelRuns = new Option<int>("--runs") { Description = "Cancelled streams measured", DefaultValueFactory = _ => 200 };
+        var cancel = new Command("cancel", "Private memory growth over many generations cancelled mid-stream (flat when nothing leaks)") { cancelModel, cancelWarmup, cancelRuns };
+        cancel.SetAction((parse, cancellationToken) => CancellationBenchmark.RunAsync(console, parse.GetValue(cancelModel)!, Math.Max(0, parse.GetValue(cancelWarmup)), Math.Max(1, parse.GetValue(cancelRuns)), cancellationToken));
+        bench.Subcommands.Add(cancel);
         return bench;
     }
 }
