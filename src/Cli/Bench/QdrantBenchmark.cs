@@ -19,8 +19,6 @@ internal static class QdrantBenchmark
     private const int PassagesPerCall = 2_000;
     private const int PassagesPerDocument = 10;
     private const int Top = 10;
-    private const int Centers = 1_000;
-    private const int Vocabulary = 20_000;
     private const int WarmUp = 5;
 
     public static async Task<int> RunAsync(CliConsole console, string? url, int points, int dimensions, int queries, int seed, bool keep, CancellationToken cancellationToken)
@@ -58,7 +56,7 @@ internal static class QdrantBenchmark
         }
 
         var culture = CultureInfo.InvariantCulture;
-        var corpus = new Corpus(dimensions, seed);
+        var corpus = new SyntheticCorpus(dimensions, seed);
         string name = string.Create(culture, $"bench-{points}-d{dimensions}-{Guid.NewGuid().ToString("N")[..12]}");
         var collection = (QdrantPassageCollection)await store.OpenOrCreateCollectionAsync(name, new CollectionSettings(dimensions, "synthetic"), cancellationToken);
         try
@@ -97,13 +95,13 @@ internal static class QdrantBenchmark
 
             var latencies = await console.RunWithStatusAsync($"{queries} queries per mode", () => MeasureAsync(collection, corpus, points, queries, cancellationToken));
             await console.Out.WriteLineAsync(string.Create(culture,
-                $"Qdrant {version} at {store.Location}; {points:N0} synthetic passages of {dimensions} dimensions around {Centers:N0} centres, 12–60 words of a Zipf vocabulary of {Vocabulary:N0}; batches of ≤{options.BatchMaxPoints} points, {options.UploadParallelism} streams; HNSW m {options.HnswM}, ef_construct {options.HnswEfConstruct}"));
+                $"Qdrant {version} at {store.Location}; {points:N0} synthetic passages of {dimensions} dimensions around {SyntheticCorpus.Centers:N0} centres, 12–60 words of a Zipf vocabulary of {SyntheticCorpus.Vocabulary:N0}; batches of ≤{options.BatchMaxPoints} points, {options.UploadParallelism} streams; HNSW m {options.HnswM}, ef_construct {options.HnswEfConstruct}"));
             console.WriteTable("qdrant benchmark: writing", ["passages", "upsert s", "points/s", "HNSW build after load s"],
             [
                 [points.ToString("N0", culture), upsertSeconds.ToString("F1", culture), (points / upsertSeconds).ToString("N0", culture), indexSeconds.ToString("F1", culture)],
             ]);
             console.WriteTable($"qdrant benchmark: latency end to end (ms, top {Top}, passages read back)", ["mode", "p50 ms", "p99 ms", "queries"],
-                latencies.Select(l => (string[])[l.Mode, Percentile(l.Milliseconds, 0.50).ToString("F2", culture), Percentile(l.Milliseconds, 0.99).ToString("F2", culture), l.Milliseconds.Count.ToString(culture)]));
+                latencies.Select(l => (string[])[l.Mode, Percentile.Of(l.Milliseconds, 0.50).ToString("F2", culture), Percentile.Of(l.Milliseconds, 0.99).ToString("F2", culture), l.Milliseconds.Count.ToString(culture)]));
         }
         finally
         {
@@ -120,7 +118,7 @@ internal static class QdrantBenchmark
         return ExitCodes.Success;
     }
 
-    private static async Task<List<(string Mode, List<double> Milliseconds)>> MeasureAsync(IPassageCollection collection, Corpus corpus, int points, int queries, CancellationToken cancellationToken)
+    private static async Task<List<(string Mode, List<double> Milliseconds)>> MeasureAsync(IPassageCollection collection, SyntheticCorpus corpus, int points, int queries, CancellationToken cancellationToken)
     {
         var random = new Random(corpus.Seed ^ 0x5EED);
         var queryList = Enumerable.Range(0, queries + WarmUp).Select(_ => corpus.Query(random, points)).ToList();
@@ -149,132 +147,4 @@ internal static class QdrantBenchmark
         return results;
     }
 
-    private static double Percentile(List<double> values, double fraction)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Clamp((int)Math.Ceiling(fraction * sorted.Count) - 1, 0, sorted.Count - 1)];
-    }
-
-    /// <summary>Deterministic synthetic passages: vectors near one of <see cref="Centers"/> random centres, words drawn Zipf-like.</summary>
-    private sealed class Corpus
-    {
-        private static readonly DateTimeOffset s_indexedAt = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        private readonly float[][] _centers;
-        private readonly string[] _words;
-        private readonly double[] _cumulative;
-
-        public Corpus(int dimensions, int seed)
-        {
-            this.Dimensions = dimensions;
-            this.Seed = seed;
-            var random = new Random(seed);
-            this._centers = [.. Enumerable.Range(0, Centers).Select(_ => Gaussian(random, dimensions))];
-            this._words = [.. Enumerable.Range(0, Vocabulary).Select(i => Word(random, i))];
-            this._cumulative = new double[Vocabulary];
-            double sum = 0;
-            for (int r = 0; r < Vocabulary; r++)
-            {
-                sum += 1.0 / (r + 1);
-                this._cumulative[r] = sum;
-            }
-
-            for (int r = 0; r < Vocabulary; r++)
-            {
-                this._cumulative[r] /= sum;
-            }
-        }
-
-        public int Dimensions { get; }
-
-        public int Seed { get; }
-
-        public List<DocumentUpdate> Documents(int first, int count)
-        {
-            var updates = new List<DocumentUpdate>();
-            foreach (var group in Enumerable.Range(first, count).GroupBy(i => i / PassagesPerDocument))
-            {
-                string documentId = string.Create(CultureInfo.InvariantCulture, $"doc-{group.Key:D7}");
-                var passages = group.Select(i => this.Passage(i, documentId)).ToList();
-                string hash = PassageIds.ContentHash(string.Join('\n', passages.Select(p => p.Passage.ContentHash)));
-                updates.Add(new DocumentUpdate(new DocumentRecord(documentId, "synthetic/" + documentId, hash, passages.Count, s_indexedAt), passages));
-            }
-
-            return updates;
-        }
-
-        public (float[] Vector, string Text) Query(Random random, int size)
-        {
-            var vector = Gaussian(random, this.Dimensions, this._centers[Center(random.Next(size))]);
-            return (vector, string.Join(' ', Enumerable.Range(0, 3).Select(_ => this.Draw(random))));
-        }
-
-        private StoredPassage Passage(int index, string documentId)
-        {
-            var random = new Random(unchecked((this.Seed * 1_000_003) + index));
-            var vector = Gaussian(random, this.Dimensions, this._centers[Center(index)]);
-            var text = new StringBuilder();
-            int words = random.Next(12, 61);
-            for (int w = 0; w < words; w++)
-            {
-                text.Append(w == 0 ? string.Empty : " ").Append(this.Draw(random));
-            }
-
-            string body = text.ToString();
-            string hash = PassageIds.ContentHash(body);
-            int chunk = index % PassagesPerDocument;
-            return new StoredPassage(
-                new Passage
-                {
-                    Id = PassageIds.Create(documentId, chunk, hash),
-                    DocumentId = documentId,
-                    Source = "synthetic/" + documentId,
-                    Start = chunk * 1_000,
-                    Length = body.Length,
-                    ChunkIndex = chunk,
-                    Text = body,
-                    ContentHash = hash,
-                    TokenCount = words,
-                    IndexedAt = s_indexedAt,
-                },
-                vector);
-        }
-
-        private static int Center(int passage) => (int)((uint)(passage * 2654435761u) % Centers);
-
-        private string Draw(Random random)
-        {
-            int rank = Array.BinarySearch(this._cumulative, random.NextDouble());
-            return this._words[Math.Min(rank < 0 ? ~rank : rank, Vocabulary - 1)];
-        }
-
-        /// <summary>N(0, 1) samples (Box–Muller), plus <paramref name="center"/> when given.</summary>
-        private static float[] Gaussian(Random random, int dimensions, float[]? center = null)
-        {
-            var vector = new float[dimensions];
-            for (int i = 0; i < dimensions; i++)
-            {
-                double radius = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble()));
-                vector[i] = (float)(radius * Math.Cos(2 * Math.PI * random.NextDouble())) + (center?[i] ?? 0);
-            }
-
-            return vector;
-        }
-
-        /// <summary>A distinct made-up word: syllables spelled from the index, so no two collide.</summary>
-        private static string Word(Random random, int index)
-        {
-            const string consonants = "bcdfghjklmnprstvz";
-            const string vowels = "aeiou";
-            var builder = new StringBuilder();
-            int n = index;
-            do
-            {
-                builder.Append(consonants[n % consonants.Length]).Append(vowels[random.Next(vowels.Length)]);
-                n /= consonants.Length;
-            }
-            while (n > 0);
-
-            return builder.ToString();
-        }
-    }
 }

@@ -187,21 +187,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     {
         ArgumentNullException.ThrowIfNull(updates);
         this.ThrowIfReadOnly();
-        foreach (var update in updates)
-        {
-            foreach (var stored in update.Passages)
-            {
-                if (stored.Vector.Length != this.Settings.Dimensions)
-                {
-                    throw new ArgumentException($"passage {stored.Passage.Id} of document '{update.Document.DocumentId}' has a {stored.Vector.Length}-dimension vector; collection '{this.Name}' holds {this.Settings.Dimensions}.", nameof(updates));
-                }
-
-                if (stored.Passage.DocumentId != update.Document.DocumentId)
-                {
-                    throw new ArgumentException($"passage {stored.Passage.Id} belongs to document '{stored.Passage.DocumentId}', not '{update.Document.DocumentId}'.", nameof(updates));
-                }
-            }
-        }
+        DocumentUpdate.ThrowIfInvalid(updates, this.Name, this.Settings.Dimensions);
 
         cancellationToken.ThrowIfCancellationRequested();
         this.Write((connection, transaction, removed, added) =>

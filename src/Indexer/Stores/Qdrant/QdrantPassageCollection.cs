@@ -127,20 +127,11 @@ public sealed class QdrantPassageCollection : IPassageCollection
     public async Task UpsertDocumentsAsync(IReadOnlyList<DocumentUpdate> updates, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(updates);
+        DocumentUpdate.ThrowIfInvalid(updates, this.Name, this.Settings.Dimensions);
         foreach (var update in updates)
         {
             foreach (var stored in update.Passages)
             {
-                if (stored.Vector.Length != this.Settings.Dimensions)
-                {
-                    throw new ArgumentException($"passage {stored.Passage.Id} of document '{update.Document.DocumentId}' has a {stored.Vector.Length}-dimension vector; collection '{this.Name}' holds {this.Settings.Dimensions}.", nameof(updates));
-                }
-
-                if (stored.Passage.DocumentId != update.Document.DocumentId)
-                {
-                    throw new ArgumentException($"passage {stored.Passage.Id} belongs to document '{stored.Passage.DocumentId}', not '{update.Document.DocumentId}'.", nameof(updates));
-                }
-
                 if (!Guid.TryParse(stored.Passage.Id, out _))
                 {
                     throw new ArgumentException($"passage id '{stored.Passage.Id}' is not a UUID; Qdrant point ids are UUIDs (PassageIds.Create makes them).", nameof(updates));
