@@ -1,9 +1,7 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Generation;
-using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Embedded;
@@ -35,9 +33,9 @@ internal static class AskBenchmark
         {
             using var passages = EmbeddedPassageStore.Open(store);
             var collection = await passages.OpenOrCreateCollectionAsync("bench-ask", new CollectionSettings(embedder.Dimensions, embedder.Model.ModelId), cancellationToken);
-            string[] texts = [.. Enumerable.Range(0, passageCount).Select(i => i < distinct.Count ? distinct[i] : $"{distinct[i % distinct.Count]} ({i / distinct.Count})")];
+            string[] texts = BenchCorpus.Repeat(distinct, passageCount);
             var indexed = await console.RunWithStatusAsync($"indexing {passageCount:N0} passages (unchanged ones are skipped)", () =>
-                IngestPipeline.Create(embedder, collection, new IngestOptions { ChunkDocuments = false }).IndexDocumentsAsync(Documents(texts, cancellationToken), cancellationToken: cancellationToken));
+                IngestPipeline.Create(embedder, collection, new IngestOptions { ChunkDocuments = false }).IndexDocumentsAsync(BenchCorpus.AsDocuments(texts, cancellationToken), cancellationToken: cancellationToken));
             await console.Error.WriteLineAsync($"collection: {(await collection.GetInfoAsync(cancellationToken)).Passages:N0} passages ({indexed.PassagesNew:N0} embedded now)");
 
             var retriever = new PassageRetriever(embedder, collection);
@@ -103,15 +101,4 @@ internal static class AskBenchmark
     }
 
     private static string Ms(TimeSpan time) => time.TotalMilliseconds.ToString("N0", CultureInfo.InvariantCulture);
-
-    private static async IAsyncEnumerable<LoadedDocument> Documents(string[] texts, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        for (int i = 0; i < texts.Length; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return new LoadedDocument { DocumentId = $"p{i}", Source = $"bench/{i}", Text = texts[i] };
-        }
-
-        await Task.CompletedTask.ConfigureAwait(false);
-    }
 }

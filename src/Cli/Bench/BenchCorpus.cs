@@ -122,4 +122,23 @@ internal static class BenchCorpus
 
         return texts;
     }
+
+    /// <summary>
+    /// <paramref name="count"/> passages: the corpus's own, then, past its size, the same with a numbered suffix, so
+    /// every passage is distinct and is embedded.
+    /// </summary>
+    public static string[] Repeat(IReadOnlyList<string> distinct, int count) =>
+        [.. Enumerable.Range(0, count).Select(i => i < distinct.Count ? distinct[i] : $"{distinct[i % distinct.Count]} ({i / distinct.Count})")];
+
+    /// <summary>The passages as one-passage documents ("p{i}") for <c>IngestPipeline.IndexDocumentsAsync</c>.</summary>
+    public static async IAsyncEnumerable<T5Gemma2.Rag.Indexer.Documents.LoadedDocument> AsDocuments(string[] texts, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < texts.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return new T5Gemma2.Rag.Indexer.Documents.LoadedDocument { DocumentId = $"p{i}", Source = $"bench/{i}", Text = texts[i] };
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
 }

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
-using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Embedded;
@@ -27,7 +25,7 @@ internal static class IndexBenchmark
         }
 
         // Past the corpus's size, passages repeat with a numbered suffix: still distinct, so all are embedded.
-        string[] texts = [.. Enumerable.Range(0, passageCount).Select(i => i < distinct.Count ? distinct[i] : $"{distinct[i % distinct.Count]} ({i / distinct.Count})")];
+        string[] texts = BenchCorpus.Repeat(distinct, passageCount);
         using var generator = OnnxEmbeddingGenerator.Create(modelPath);
         await generator.GenerateAsync(texts.Take(16), cancellationToken: cancellationToken); // warm-up, untimed
         double bestRaw = double.MaxValue, bestPipeline = double.MaxValue;
@@ -66,7 +64,7 @@ internal static class IndexBenchmark
                     }
                 });
                 var summary = await console.RunWithStatusAsync($"round {round + 1}: indexing {texts.Length:N0} passages", () =>
-                    pipeline.IndexDocumentsAsync(Documents(texts, cancellationToken), progress, cancellationToken));
+                    pipeline.IndexDocumentsAsync(BenchCorpus.AsDocuments(texts, cancellationToken), progress, cancellationToken));
                 bestPipeline = Math.Min(bestPipeline, summary.Elapsed.TotalSeconds);
                 tokens = summary.TokensEmbedded;
                 if (summary.PassagesNew != texts.Length)
@@ -101,16 +99,5 @@ internal static class IndexBenchmark
         await console.Out.WriteLineAsync("working set while indexing (passages embedded → MiB): " + string.Join(", ", memory.Select(m => $"{m.Passages:N0} → {m.MiB:N0}")));
         await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"peak working set of the process: {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:N0} MiB"));
         return ExitCodes.Success;
-    }
-
-    private static async IAsyncEnumerable<LoadedDocument> Documents(string[] texts, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        for (int i = 0; i < texts.Length; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return new LoadedDocument { DocumentId = $"p{i}", Source = "bench", Text = texts[i] };
-        }
-
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 }

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using T5Gemma2.Rag.Cli.Console;
-using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Qdrant;
 
