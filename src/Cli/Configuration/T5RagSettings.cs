@@ -7,13 +7,14 @@ namespace T5Gemma2.Rag.Cli.Configuration;
 /// <summary>
 /// Defaults for the indexing and search commands, from a <c>t5rag.json</c> file (the current directory's, or the one
 /// T5RAG_CONFIG names) overridden by environment variables (T5RAG_MODEL, T5RAG_STORE, T5RAG_COLLECTION,
-/// T5RAG_CHUNK_TOKENS, T5RAG_OVERLAP_TOKENS, T5RAG_SEARCH_MODE, T5RAG_SEARCH_TOP, QDRANT_URL, QDRANT_API_KEY);
+/// T5RAG_CHUNK_TOKENS, T5RAG_OVERLAP_TOKENS, T5RAG_SEARCH_MODE, T5RAG_SEARCH_TOP, T5RAG_THREADS, QDRANT_URL,
+/// QDRANT_API_KEY);
 /// command-line options override both.
 /// </summary>
 /// <example>
 /// { "model": "models/minilm", "store": ".t5rag", "collection": "docs",
 ///   "chunking": { "maxTokens": 256, "overlapTokens": 32 }, "search": { "mode": "hybrid", "top": 10 },
-///   "qdrant": { "url": "http://localhost:6334" } }
+///   "qdrant": { "url": "http://localhost:6334" }, "threads": 8 }
 /// with "store": "qdrant" (or --store qdrant) to use that server; the API key is better left to QDRANT_API_KEY than
 /// written into a file.
 /// </example>
@@ -34,6 +35,9 @@ internal sealed class T5RagSettings
     public SearchMode SearchMode { get; private set; } = SearchMode.Hybrid;
 
     public int SearchTop { get; private set; } = 10;
+
+    /// <summary>ONNX Runtime's intra-op threads for every model the commands load (null: every core).</summary>
+    public int? Threads { get; private set; }
 
     /// <summary>The Qdrant server that the store location <c>qdrant</c> means (t5rag.json qdrant.url, or QDRANT_URL).</summary>
     public string? QdrantUrl { get; private set; }
@@ -63,6 +67,7 @@ internal sealed class T5RagSettings
         settings.ChunkTokens = Integer(environment("T5RAG_CHUNK_TOKENS"), "T5RAG_CHUNK_TOKENS") ?? settings.ChunkTokens;
         settings.OverlapTokens = Integer(environment("T5RAG_OVERLAP_TOKENS"), "T5RAG_OVERLAP_TOKENS") ?? settings.OverlapTokens;
         settings.SearchTop = Integer(environment("T5RAG_SEARCH_TOP"), "T5RAG_SEARCH_TOP") ?? settings.SearchTop;
+        settings.Threads = Integer(environment("T5RAG_THREADS"), "T5RAG_THREADS") ?? settings.Threads;
         if (environment("T5RAG_SEARCH_MODE") is { } mode)
         {
             settings.SearchMode = ParseMode(mode, "T5RAG_SEARCH_MODE");
@@ -103,6 +108,7 @@ internal sealed class T5RagSettings
             this.Model = String(root, "model", path) ?? this.Model;
             this.Store = String(root, "store", path) ?? this.Store;
             this.Collection = String(root, "collection", path) ?? this.Collection;
+            this.Threads = Int(root, "threads", path, string.Empty) ?? this.Threads;
             if (root.TryGetProperty("chunking", out var chunking))
             {
                 this.ChunkTokens = Int(chunking, "maxTokens", path, "chunking.") ?? this.ChunkTokens;

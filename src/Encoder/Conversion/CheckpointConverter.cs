@@ -104,7 +104,7 @@ public static class CheckpointConverter
             var manifest = new JsonObject
             {
                 ["format"] = "t5rag-onnx",
-                ["format_version"] = 1,
+                ["format_version"] = 2, // 2: the decoder's merged caches (DecoderGraphNames)
                 ["model_type"] = "t5gemma2",
                 ["weights"] = linear.Name,
                 // The checkpoint's name only: a local path says nothing on another machine and leaks the user's layout.

@@ -6,40 +6,62 @@ using T5Gemma2.Rag.Encoder.Onnx.Graph;
 namespace T5Gemma2.Rag.Encoder.Conversion;
 
 /// <summary>
-/// Writes the T5Gemma 2 decoder as two ONNX graphs (../shared/docs/t5gemma2-architecture.md §3): a cross-cache graph
-/// that turns the encoder's states into every layer's cross keys k_norm(k_proj(enc)) (no RoPE) and values v_proj(enc),
-/// once per request; and a step graph whose merged attention takes one softmax over [self ‖ cross] keys: self keys
-/// with RoPE at decoder positions, causal (and windowed on sliding layers), cross keys masked only by the encoder's
-/// padding. The self cache grows by the new tokens each step; logits come through the tied embedding.
+/// Writes the T5Gemma 2 decoder as two ONNX graphs (../shared/docs/t5gemma2-architecture.md §3) over one merged cache
+/// per layer (<see cref="DecoderGraphNames"/>): a cross-cache graph that writes the encoder's keys k_norm(k_proj(enc))
+/// (no RoPE) and values v_proj(enc) at the head of each layer's cache, once per request, leaving zeroed slots for the
+/// decoder's own; and a step graph whose merged attention takes one softmax over [cross ‖ self] keys.
 /// </summary>
+/// <remarks>
+/// The step is built for batch-1 decoding, which reads every weight once per token and so is bound by operator count
+/// and memory traffic: q/k/v and gate/up are one product each, norms that follow a residual add are one node, RoPE is
+/// ONNX Runtime's RotaryEmbedding, and attention never copies the cache: keys [b, kv, capacity, d] and transposed
+/// values [b, kv, d, capacity] are each the left operand of one matrix product against the few query rows, all
+/// capacity slots are scored and the unfilled ones masked, and the new tokens' own keys are scored beside them. The
+/// step outputs those new keys and values; the runtime writes them into the cache's next slots.
+/// </remarks>
 internal sealed class T5Gemma2DecoderGraphBuilder : T5Gemma2StackGraphBuilder
 {
+    /// <summary>A decoder position no query reaches: unfilled self slots get it, so the causal test hides them.</summary>
+    private const long Unfilled = long.MaxValue / 4;
+
     private T5Gemma2DecoderGraphBuilder(string name, T5Gemma2Config config, T5Gemma2StackWeights decoder, T5Gemma2StackWeights encoder, LinearWeights linear)
         : base(name, config, decoder, encoder, linear)
     {
     }
 
-    /// <summary>encoder_hidden_states → present.{i}.encoder.key|value for every layer.</summary>
+    /// <summary>encoder_hidden_states, self_capacity → cache.{i}.key and cache.{i}.value_transposed for every layer.</summary>
     public static OnnxGraph BuildCrossCache(T5Gemma2Config config, T5Gemma2StackWeights decoder, T5Gemma2StackWeights encoder, LinearWeights linear)
     {
         var builder = new T5Gemma2DecoderGraphBuilder("t5gemma2_decoder_cross_cache", config, decoder, encoder, linear);
         var g = builder.Graph;
         var c = builder.Stack;
+        int kv = c.NumKeyValueHeads, d = c.HeadDim;
         string states = g.Input(DecoderGraphNames.EncoderHiddenStates, OnnxDataType.Float, "batch", "encoder_sequence", c.HiddenSize);
+        string capacity = g.Input(DecoderGraphNames.SelfCapacity, OnnxDataType.Int64, 1);
+
+        // Pad's pads: the begin of every axis, then the end; the self slots follow the cross positions.
+        string keyPads = g.Op("Concat", [g.Int64s(0, 0, 0, 0, 0, 0), capacity, g.Int64s(0)], OnnxAttribute.Int("axis", 0));
+        string valuePads = g.Op("Concat", [g.Int64s(0, 0, 0, 0, 0, 0, 0), capacity], OnnxAttribute.Int("axis", 0));
         for (int layer = 0; layer < c.NumLayers; layer++)
         {
             string p = $"layers.{layer}.";
-            string k = g.Op("Transpose", [builder.Keys(states, p, rope: null)], OnnxAttribute.Ints("perm", 0, 2, 1, 3));
-            string v = g.Op("Transpose", [builder.Values(states, p)], OnnxAttribute.Ints("perm", 0, 2, 1, 3));
-            g.Output(k, DecoderGraphNames.PresentCrossKey(layer), OnnxDataType.Float, "batch", c.NumKeyValueHeads, "encoder_sequence", c.HeadDim);
-            g.Output(v, DecoderGraphNames.PresentCrossValue(layer), OnnxDataType.Float, "batch", c.NumKeyValueHeads, "encoder_sequence", c.HeadDim);
+            string[] kvProjected = builder.FusedLinear(states, p + "self_attn.kv_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight");
+            string k = builder.RmsNorm(g.Op("Reshape", [kvProjected[0], g.Int64s(0, 0, kv, d)]), p + "self_attn.k_norm.weight");
+            string key = g.Op("Pad", [g.Op("Transpose", [k], OnnxAttribute.Ints("perm", 0, 2, 1, 3)), keyPads]);
+            string value = g.Op("Pad", [g.Op("Transpose", [g.Op("Reshape", [kvProjected[1], g.Int64s(0, 0, kv, d)])], OnnxAttribute.Ints("perm", 0, 2, 3, 1)), valuePads]);
+            g.Output(key, DecoderGraphNames.CacheKey(layer), OnnxDataType.Float, "batch", kv, "cache_length", d);
+            g.Output(value, DecoderGraphNames.CacheValueTransposed(layer), OnnxDataType.Float, "batch", kv, d, "cache_length");
         }
 
         g.Metadata["model_type"] = "t5gemma2_decoder_cross_cache";
+        g.Metadata["cache_layout"] = CacheLayout;
         return g;
     }
 
-    /// <summary>One decoder step over the caches.</summary>
+    /// <summary>Recorded in both graphs' metadata: merged caches, keys natural and values transposed.</summary>
+    public const string CacheLayout = "merged-cross-self-v2";
+
+    /// <summary>One decoder step over the merged caches.</summary>
     public static OnnxGraph BuildStep(T5Gemma2Config config, T5Gemma2StackWeights decoder, T5Gemma2StackWeights encoder, LinearWeights linear, string? sharedEmbeddingFile = null)
     {
         var builder = new T5Gemma2DecoderGraphBuilder("t5gemma2_decoder", config, decoder, encoder, linear) { SharedEmbeddingFile = sharedEmbeddingFile };
@@ -51,107 +73,97 @@ internal sealed class T5Gemma2DecoderGraphBuilder : T5Gemma2StackGraphBuilder
     {
         var g = this.Graph;
         var c = this.Stack;
-        int kv = c.NumKeyValueHeads, d = c.HeadDim;
+        int kv = c.NumKeyValueHeads, d = c.HeadDim, groups = c.QueriesPerKeyValueHead;
         string ids = g.Input(DecoderGraphNames.InputIds, OnnxDataType.Int64, "batch", "sequence");
         string encoderMask = g.Input(DecoderGraphNames.EncoderAttentionMask, OnnxDataType.Int64, "batch", "encoder_sequence");
-        var pastKeys = new string[c.NumLayers];
-        var pastValues = new string[c.NumLayers];
-        var crossKeys = new string[c.NumLayers];
-        var crossValues = new string[c.NumLayers];
+        string past = g.Input(DecoderGraphNames.PastSequenceLength, OnnxDataType.Int64, 1);
+        var keys = new string[c.NumLayers];
+        var values = new string[c.NumLayers];
         for (int layer = 0; layer < c.NumLayers; layer++)
         {
-            pastKeys[layer] = g.Input(DecoderGraphNames.PastSelfKey(layer), OnnxDataType.Float, "batch", kv, "past_sequence", d);
-            pastValues[layer] = g.Input(DecoderGraphNames.PastSelfValue(layer), OnnxDataType.Float, "batch", kv, "past_sequence", d);
-            crossKeys[layer] = g.Input(DecoderGraphNames.PastCrossKey(layer), OnnxDataType.Float, "batch", kv, "encoder_sequence", d);
-            crossValues[layer] = g.Input(DecoderGraphNames.PastCrossValue(layer), OnnxDataType.Float, "batch", kv, "encoder_sequence", d);
+            keys[layer] = g.Input(DecoderGraphNames.CacheKey(layer), OnnxDataType.Float, "batch", kv, "cache_length", d);
+            values[layer] = g.Input(DecoderGraphNames.CacheValueTransposed(layer), OnnxDataType.Float, "batch", kv, d, "cache_length");
         }
 
-        string shape = g.Op("Shape", [ids]);
-        string batch = g.Op("Slice", [shape, g.Int64s(0), g.Int64s(1)]);
-        string length = g.Op("Slice", [shape, g.Int64s(1), g.Int64s(2)]);
-        string past = g.Op("Slice", [g.Op("Shape", [pastKeys[0]]), g.Int64s(2), g.Int64s(3)]);
-        string lengthScalar = g.Op("Squeeze", [length, g.Int64s(0)]);
-        string pastScalar = g.Op("Squeeze", [past, g.Int64s(0)]);
-
-        // Positions continue from the cache length.
-        string positions = this.Positions(pastScalar, lengthScalar);
+        var shape = new StepShape(g, ids, encoderMask, keys[0], past, groups);
+        string positions = g.Op("Cast", [shape.QueryPositions], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
         var rope = new Dictionary<AttentionLayerType, (string Cos, string Sin)>();
         var masks = new Dictionary<AttentionLayerType, string>();
-        string crossMask = this.CrossMask(encoderMask, batch, length);
+        string crossMask = this.CrossMask(encoderMask, shape);
         foreach (var type in c.LayerTypes.Distinct())
         {
-            rope[type] = this.RotaryTables(positions, c.RopeFor(type));
-            masks[type] = this.MergedMask(type, crossMask, batch, length, pastScalar, lengthScalar);
+            rope[type] = this.RotaryCaches(positions, c.RopeFor(type));
+            masks[type] = g.Op("Concat", [crossMask, this.SelfMask(type, shape)], OnnxAttribute.Int("axis", 2));
         }
 
         string x = this.TokenEmbedding(ids);
+        string? branch = null;
         for (int layer = 0; layer < c.NumLayers; layer++)
         {
             string p = $"layers.{layer}.";
             var type = c.LayerTypes[layer];
-            string h = this.RmsNorm(x, p + "pre_self_attn_layernorm.weight");
-            string q = this.Queries(h, p, rope[type]);
-            string k = g.Op("Transpose", [this.Keys(h, p, rope[type])], OnnxAttribute.Ints("perm", 0, 2, 1, 3));
-            string v = g.Op("Transpose", [this.Values(h, p)], OnnxAttribute.Ints("perm", 0, 2, 1, 3));
-            string selfKeys = g.Op("Concat", [pastKeys[layer], k], OnnxAttribute.Int("axis", 2));
-            string selfValues = g.Op("Concat", [pastValues[layer], v], OnnxAttribute.Int("axis", 2));
-            g.Output(selfKeys, DecoderGraphNames.PresentSelfKey(layer), OnnxDataType.Float, "batch", kv, "total_sequence", d);
-            g.Output(selfValues, DecoderGraphNames.PresentSelfValue(layer), OnnxDataType.Float, "batch", kv, "total_sequence", d);
+            (string h, x) = this.Join(x, branch, p + "pre_self_attn_layernorm.weight");
+            var (q, k, v) = this.ProjectFused(h, p, rope[type]);
 
-            // Merged attention: one softmax over [self ‖ cross].
-            string keys = g.Op("Concat", [selfKeys, crossKeys[layer]], OnnxAttribute.Int("axis", 2));
-            string values = g.Op("Concat", [selfValues, crossValues[layer]], OnnxAttribute.Int("axis", 2));
-            string q5 = g.Op("Transpose", [g.Op("Reshape", [q, g.Int64s(0, 0, kv, c.QueriesPerKeyValueHead, d)])], OnnxAttribute.Ints("perm", 0, 2, 3, 1, 4));
-            string kT = g.Op("Unsqueeze", [g.Op("Transpose", [keys], OnnxAttribute.Ints("perm", 0, 1, 3, 2)), g.Int64s(2)]);
-            string v5 = g.Op("Unsqueeze", [values, g.Int64s(2)]);
-            string scores = g.Op("Add", [this.Softcap(g.Op("MatMul", [q5, kT]), c.AttentionLogitSoftcapping), masks[type]]);
-            string attended = g.Op("MatMul", [g.Op("Softmax", [scores], OnnxAttribute.Int("axis", -1)), v5]);
-            attended = g.Op("Reshape", [g.Op("Transpose", [attended], OnnxAttribute.Ints("perm", 0, 3, 1, 2, 4)), g.Int64s(0, 0, (long)c.NumAttentionHeads * d)]);
-            string output = this.RmsNorm(this.Linear(attended, p + "self_attn.o_proj.weight"), p + "post_self_attn_layernorm.weight");
-            x = g.Op("Add", [x, output]);
-            x = this.FeedForward(x, p);
+            // Queries as the few right-hand columns, [b, kv, d, s·groups]: query head kv_i·groups + group_i.
+            string queries = g.Op("Reshape", [g.Op("Transpose", [g.Op("Reshape", [q, g.Int64s(0, 0, kv, groups, d)])], OnnxAttribute.Ints("perm", 0, 2, 4, 1, 3)), g.Int64s(0, kv, d, -1)]);
+            string newKey = g.Op("Transpose", [g.Op("Reshape", [k, g.Int64s(0, 0, kv, d)])], OnnxAttribute.Ints("perm", 0, 2, 1, 3)); // [b, kv, s, d]
+            string newValue = g.Op("Transpose", [g.Op("Reshape", [v, g.Int64s(0, 0, kv, d)])], OnnxAttribute.Ints("perm", 0, 2, 3, 1)); // [b, kv, d, s]
+            g.Output(newKey, DecoderGraphNames.NewKey(layer), OnnxDataType.Float, "batch", kv, "sequence", d);
+            g.Output(newValue, DecoderGraphNames.NewValueTransposed(layer), OnnxDataType.Float, "batch", kv, d, "sequence");
+
+            // Merged attention: one softmax over [cache ‖ new] keys, scored as [b, kv, keys, s·groups].
+            string scores = g.Op("Concat", [g.Op("MatMul", [keys[layer], queries]), g.Op("MatMul", [newKey, queries])], OnnxAttribute.Int("axis", 2));
+            string probabilities = g.Op("Softmax", [g.Op("Add", [this.Softcap(scores, c.AttentionLogitSoftcapping), masks[type]])], OnnxAttribute.Int("axis", 2));
+            string[] parts = g.OpMulti("Split", [probabilities, shape.CacheAndNew], 2, OnnxAttribute.Int("axis", 2));
+            string attended = g.Op("Add", [g.Op("MatMul", [values[layer], parts[0]]), g.Op("MatMul", [newValue, parts[1]])]); // [b, kv, d, s·groups]
+            attended = g.Op("Transpose", [g.Op("Reshape", [attended, g.Int64s(0, kv, d, -1, groups)])], OnnxAttribute.Ints("perm", 0, 3, 1, 4, 2));
+            attended = g.Op("Reshape", [attended, g.Int64s(0, 0, (long)c.NumAttentionHeads * d)]);
+            string attention = this.RmsNorm(this.Linear(attended, p + "self_attn.o_proj.weight"), p + "post_self_attn_layernorm.weight");
+
+            (h, x) = this.Join(x, attention, p + "pre_feedforward_layernorm.weight");
+            branch = this.MlpBranch(h, p);
         }
 
-        x = this.RmsNorm(x, "norm.weight");
-        string logits = this.Logits(x, shape);
+        (x, _) = this.Join(x, branch, "norm.weight");
+        string logits = this.Logits(x, shape.Ids);
         g.Output(this.Softcap(logits, c.FinalLogitSoftcapping), DecoderGraphNames.Logits, OnnxDataType.Float, "batch", "sequence", c.VocabSize);
         g.Metadata["model_type"] = "t5gemma2_decoder";
+        g.Metadata["cache_layout"] = CacheLayout;
     }
 
-    /// <summary>
-    /// Additive mask [b, 1, 1, new, past + new + encoder]: self keys up to the query's own position (and, on sliding
-    /// layers, no further back than the window), then every encoder state the encoder mask keeps.
-    /// </summary>
-    private string MergedMask(AttentionLayerType type, string crossMask, string batch, string length, string pastScalar, string lengthScalar)
-    {
-        var g = this.Graph;
-        string total = g.Op("Add", [pastScalar, lengthScalar]);
-        string queries = g.Op("Unsqueeze", [g.Op("Range", [pastScalar, total, g.Int64Scalar(1)]), g.Int64s(1)]); // [new, 1]
-        string keys = g.Op("Unsqueeze", [g.Op("Range", [g.Int64Scalar(0), total, g.Int64Scalar(1)]), g.Int64s(0)]); // [1, total]
-        string visible = g.Op("LessOrEqual", [keys, queries]);
-        if (type == AttentionLayerType.Sliding)
-        {
-            // The decoder's window is causal: itself and the W − 1 tokens before it.
-            visible = g.Op("And", [visible, g.Op("Greater", [keys, g.Op("Sub", [queries, g.Int64Scalar(this.Stack.SlidingWindow)])])]);
-        }
-
-        string self = g.Op("Where", [visible, g.FloatScalar(0f), g.FloatScalar(MaskedScore)]); // [new, total]
-        string selfShape = g.Op("Concat", [batch, g.Int64s(1, 1), length, g.Op("Unsqueeze", [total, g.Int64s(0)])], OnnxAttribute.Int("axis", 0));
-        self = g.Op("Expand", [self, selfShape]);
-
-        return g.Op("Concat", [self, crossMask], OnnxAttribute.Int("axis", -1));
-    }
-
-    /// <summary>The cross part of the mask, [b, 1, 1, new, encoder]: the same for every layer type, so built once.</summary>
-    private string CrossMask(string encoderMask, string batch, string length)
+    /// <summary>The cross part of every mask, [b, 1, encoder, s·groups]: the encoder's padding only, no window, the same for every layer type.</summary>
+    private string CrossMask(string encoderMask, StepShape shape)
     {
         var g = this.Graph;
         string keep = g.Op("Cast", [encoderMask], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
-        string cross = g.Op("Mul", [g.Op("Sub", [g.FloatScalar(1f), keep]), g.FloatScalar(MaskedScore)]);
-        cross = g.Op("Unsqueeze", [cross, g.Int64s(1, 2, 3)]); // [b, 1, 1, 1, encoder]
-        string crossShape = g.Op("Concat", [batch, g.Int64s(1, 1), length, g.Op("Slice", [g.Op("Shape", [encoderMask]), g.Int64s(1), g.Int64s(2)])], OnnxAttribute.Int("axis", 0));
-        cross = g.Op("Expand", [cross, crossShape]);
-        return cross;
+        string additive = g.Op("Unsqueeze", [g.Op("Mul", [g.Op("Sub", [g.FloatScalar(1f), keep]), g.FloatScalar(MaskedScore)]), g.Int64s(1, 3)]);
+        return g.Op("Expand", [additive, g.Op("Concat", [shape.Batch, g.Int64s(1), shape.Encoder, shape.QueryColumns], OnnxAttribute.Int("axis", 0))]);
+    }
+
+    /// <summary>
+    /// The self part, [b, 1, self slots + s, s·groups]: a filled slot or an earlier-or-same new token is visible (causal),
+    /// and on sliding layers only within the decoder's causal window (itself and the W − 1 tokens before it).
+    /// </summary>
+    private string SelfMask(AttentionLayerType type, StepShape shape)
+    {
+        var g = this.Graph;
+        string slots = g.Op("Range", [g.Int64Scalar(0), shape.SelfSlotsScalar, g.Int64Scalar(1)]);
+        string slotPositions = g.Op("Where", [g.Op("Less", [slots, shape.PastScalar]), slots, g.Int64Scalar(Unfilled)]);
+        string keyPositions = g.Op("Unsqueeze", [g.Op("Concat", [slotPositions, shape.QueryPositions], OnnxAttribute.Int("axis", 0)), g.Int64s(1)]); // [keys, 1]
+        string queryPositions = g.Op("Unsqueeze", [shape.QueryPositions, g.Int64s(0)]); // [1, s]
+        string visible = g.Op("LessOrEqual", [keyPositions, queryPositions]);
+        if (type == AttentionLayerType.Sliding)
+        {
+            visible = g.Op("And", [visible, g.Op("Less", [g.Op("Sub", [queryPositions, keyPositions]), g.Int64Scalar(this.Stack.SlidingWindow)])]);
+        }
+
+        string additive = g.Op("Where", [visible, g.FloatScalar(0f), g.FloatScalar(MaskedScore)]); // [keys, s]
+        string keyCount = g.Op("Slice", [g.Op("Shape", [keyPositions]), g.Int64s(0), g.Int64s(1)]);
+        string perGroup = g.Op("Concat", [keyCount, shape.Length, g.Int64s(this.Stack.QueriesPerKeyValueHead)], OnnxAttribute.Int("axis", 0));
+        string columns = g.Op("Concat", [g.Int64s(1, 1), keyCount, shape.QueryColumns], OnnxAttribute.Int("axis", 0));
+        additive = g.Op("Reshape", [g.Op("Expand", [g.Op("Unsqueeze", [additive, g.Int64s(-1)]), perGroup]), columns]); // [1, 1, keys, s·groups]
+        return g.Op("Expand", [additive, g.Op("Concat", [shape.Batch, g.Int64s(1, 1), shape.QueryColumns], OnnxAttribute.Int("axis", 0))]);
     }
 
     /// <summary>
@@ -168,5 +180,49 @@ internal sealed class T5Gemma2DecoderGraphBuilder : T5Gemma2StackGraphBuilder
             ? g.Op("Gemm", [flat, this.EmbeddingTable], OnnxAttribute.Int("transB", 1))
             : this.LinearFormat.Apply(g, flat, "lm_head.weight", [this.Stack.VocabSize, hidden], () => this.Embedding.Read("embed_tokens.weight"));
         return g.Op("Reshape", [logits, g.Op("Concat", [idsShape, g.Int64s(this.Stack.VocabSize)], OnnxAttribute.Int("axis", 0))]);
+    }
+
+    /// <summary>The step's sizes, computed once from its inputs' shapes and shared by every layer.</summary>
+    private sealed class StepShape
+    {
+        public StepShape(OnnxGraph g, string ids, string encoderMask, string firstKeys, string past, int groups)
+        {
+            this.Ids = g.Op("Shape", [ids]);
+            this.Batch = g.Op("Slice", [this.Ids, g.Int64s(0), g.Int64s(1)]);
+            this.Length = g.Op("Slice", [this.Ids, g.Int64s(1), g.Int64s(2)]);
+            this.Encoder = g.Op("Slice", [g.Op("Shape", [encoderMask]), g.Int64s(1), g.Int64s(2)]);
+            string capacity = g.Op("Slice", [g.Op("Shape", [firstKeys]), g.Int64s(2), g.Int64s(3)]);
+            this.SelfSlotsScalar = g.Op("Squeeze", [g.Op("Sub", [capacity, this.Encoder]), g.Int64s(0)]);
+            this.PastScalar = g.Op("Squeeze", [past, g.Int64s(0)]);
+            string lengthScalar = g.Op("Squeeze", [this.Length, g.Int64s(0)]);
+            this.QueryPositions = g.Op("Range", [this.PastScalar, g.Op("Add", [this.PastScalar, lengthScalar]), g.Int64Scalar(1)]);
+            this.QueryColumns = g.Op("Mul", [this.Length, g.Int64s(groups)]);
+            this.CacheAndNew = g.Op("Concat", [capacity, this.Length], OnnxAttribute.Int("axis", 0));
+        }
+
+        /// <summary>Shape of input_ids, [2].</summary>
+        public string Ids { get; }
+
+        public string Batch { get; }
+
+        /// <summary>New tokens, [1].</summary>
+        public string Length { get; }
+
+        /// <summary>Encoder length, [1].</summary>
+        public string Encoder { get; }
+
+        /// <summary>Self slots of the caches (capacity − encoder length), a scalar.</summary>
+        public string SelfSlotsScalar { get; }
+
+        public string PastScalar { get; }
+
+        /// <summary>The new tokens' decoder positions, past … past + s − 1.</summary>
+        public string QueryPositions { get; }
+
+        /// <summary>s · groups, [1]: the query columns of every attention product.</summary>
+        public string QueryColumns { get; }
+
+        /// <summary>[capacity, s]: how the scores split between cache and new keys.</summary>
+        public string CacheAndNew { get; }
     }
 }

@@ -49,29 +49,29 @@ internal sealed class T5Gemma2EncoderGraphBuilder : T5Gemma2StackGraphBuilder
         var rope = new Dictionary<AttentionLayerType, (string Cos, string Sin)>();
         foreach (var type in this.Stack.LayerTypes.Distinct())
         {
-            rope[type] = this.RotaryTables(positions, this.Stack.RopeFor(type));
+            rope[type] = this.RotaryCaches(positions, this.Stack.RopeFor(type));
         }
 
         this._keyPaddingMask = g.Op("Cast", [mask], OnnxAttribute.Int("to", (long)OnnxDataType.Int32));
         string keep = g.Op("Cast", [mask], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
         var fullMask = new Lazy<string>(() => this.FullAttentionMask(keep));
         var slidingMask = new Lazy<SlidingMasks>(() => this.SlidingAttentionMasks(keep, sequence));
+        string? branch = null;
         for (int layer = 0; layer < this.Stack.NumLayers; layer++)
         {
             string p = $"layers.{layer}.";
             var type = this.Stack.LayerTypes[layer];
 
-            string h = this.RmsNorm(x, p + "pre_self_attn_layernorm.weight");
+            (string h, x) = this.Join(x, branch, p + "pre_self_attn_layernorm.weight");
             string attention = type == AttentionLayerType.Full
                 ? this.FullAttention(h, p, rope[type], fullMask.Value)
                 : this.SlidingAttention(h, p, rope[type], slidingMask.Value, sequence);
             attention = this.RmsNorm(attention, p + "post_self_attn_layernorm.weight");
-            x = g.Op("Add", [x, attention]);
-
-            x = this.FeedForward(x, p);
+            (h, x) = this.Join(x, attention, p + "pre_feedforward_layernorm.weight");
+            branch = this.MlpBranch(h, p);
         }
 
-        x = this.RmsNorm(x, "norm.weight");
+        (x, _) = this.Join(x, branch, "norm.weight");
         g.Output(x, EncoderGraphNames.LastHiddenState, OnnxDataType.Float, "batch", "sequence", hidden);
         g.Metadata["model_type"] = "t5gemma2_encoder";
     }
@@ -97,8 +97,14 @@ internal sealed class T5Gemma2EncoderGraphBuilder : T5Gemma2StackGraphBuilder
         return g.Op("Where", [g.Op("Unsqueeze", [hasFeature, g.Int64s(-1)]), scattered, embedded]);
     }
 
-    private (string Q, string K, string V) Project(string h, string p, (string Cos, string Sin) rope) =>
-        (this.Queries(h, p, rope), this.Keys(h, p, rope), this.Values(h, p));
+    /// <summary>Queries, keys and values as [b, s, heads, d].</summary>
+    private (string Q, string K, string V) Project(string h, string p, (string Cos, string Sin) rope)
+    {
+        var g = this.Graph;
+        var (q, k, v) = this.ProjectFused(h, p, rope);
+        string Heads(string x, int heads) => g.Op("Reshape", [x, g.Int64s(0, 0, heads, this.Stack.HeadDim)]);
+        return (Heads(q, this.Stack.NumAttentionHeads), Heads(k, this.Stack.NumKeyValueHeads), Heads(v, this.Stack.NumKeyValueHeads));
+    }
 
     private string FullAttention(string h, string p, (string Cos, string Sin) rope, string mask)
     {

@@ -6,8 +6,9 @@ namespace T5Gemma2.Rag.Encoder.Conversion;
 
 /// <summary>
 /// What the encoder and decoder graphs share (../shared/docs/t5gemma2-architecture.md §2–3): the scaled token
-/// embedding with the end-of-image override, Gemma RMSNorm (1 + w) in fp32, q/k projections with per-head norms and
-/// RoPE, the GeGLU-tanh MLP, and linear layers in the chosen weight format.
+/// embedding with the end-of-image override, Gemma RMSNorm (1 + w) in fp32, fused q/k/v projections with per-head
+/// norms and RoPE, the fused GeGLU-tanh MLP, sandwich norms joined to the residual stream in one node, and linear
+/// layers in the chosen weight format. Fewer, larger operators: a one-token decoder step is bound by their count.
 /// </summary>
 internal abstract class T5Gemma2StackGraphBuilder
 {
@@ -51,6 +52,8 @@ internal abstract class T5Gemma2StackGraphBuilder
 
     private string? _table;
 
+    private readonly Dictionary<string, string> _inverseFrequencies = new(StringComparer.Ordinal);
+
     /// <summary>Embedding × √hidden in fp32, and the learned (unscaled) eoi vector wherever &lt;end_of_image&gt; stands.</summary>
     protected string TokenEmbedding(string ids)
     {
@@ -62,11 +65,15 @@ internal abstract class T5Gemma2StackGraphBuilder
         return g.Op("Where", [isEoi, eoi, embedded]);
     }
 
-    /// <summary>cos and sin of position × inverse frequency, [positions, 1, head_dim], in fp32 as the reference computes them.</summary>
-    /// <param name="positions">float [positions].</param>
-    protected (string Cos, string Sin) RotaryTables(string positions, RopeSettings rope)
+    /// <summary>RoPE's inverse frequencies, [1, head_dim / 2], computed as the reference does; one initializer per setting.</summary>
+    private string InverseFrequencies(RopeSettings rope)
     {
-        var g = this.Graph;
+        string name = $"rope_inv_freq_{rope.Theta}_{rope.LinearFactor}".Replace('.', '_');
+        if (this._inverseFrequencies.TryGetValue(name, out string? existing))
+        {
+            return existing;
+        }
+
         int dim = this.Stack.HeadDim;
         var inverse = new float[dim / 2];
         for (int i = 0; i < inverse.Length; i++)
@@ -76,9 +83,7 @@ internal abstract class T5Gemma2StackGraphBuilder
             inverse[i] = (float)(1.0f / MathF.Pow((float)rope.Theta, exponent) / (float)rope.LinearFactor);
         }
 
-        string frequencies = g.Op("Mul", [g.Op("Unsqueeze", [positions, g.Int64s(1)]), g.Initializer($"rope_inv_freq_{rope.Theta}_{rope.LinearFactor}".Replace('.', '_'), OnnxTensor.FromFloats(inverse, 1, inverse.Length))]);
-        string angles = g.Op("Unsqueeze", [g.Op("Concat", [frequencies, frequencies], OnnxAttribute.Int("axis", -1)), g.Int64s(1)]);
-        return (g.Op("Cos", [angles]), g.Op("Sin", [angles]));
+        return this._inverseFrequencies[name] = this.Graph.Initializer(name, OnnxTensor.FromFloats(inverse, 1, inverse.Length));
     }
 
     /// <summary>Positions start … start + length − 1 as floats, for RoPE.</summary>
@@ -87,51 +92,6 @@ internal abstract class T5Gemma2StackGraphBuilder
         var g = this.Graph;
         string end = g.Op("Add", [start, length]);
         return g.Op("Cast", [g.Op("Range", [start, end, g.Int64Scalar(1)])], OnnxAttribute.Int("to", (long)OnnxDataType.Float));
-    }
-
-    /// <summary>x·cos + rotate_half(x)·sin for x of shape [batch, sequence, heads, head_dim].</summary>
-    protected string ApplyRope(string x, (string Cos, string Sin) rope)
-    {
-        var g = this.Graph;
-        string[] halves = g.OpMulti("Split", [x, g.Int64s(this.Stack.HeadDim / 2, this.Stack.HeadDim / 2)], 2, OnnxAttribute.Int("axis", -1));
-        string rotated = g.Op("Concat", [g.Op("Neg", [halves[1]]), halves[0]], OnnxAttribute.Int("axis", -1));
-        return g.Op("Add", [g.Op("Mul", [x, rope.Cos]), g.Op("Mul", [rotated, rope.Sin])]);
-    }
-
-    /// <summary>Queries q_norm(q_proj(h)) with RoPE, scaled by query_pre_attn_scalar^-½: [b, s, heads, d].</summary>
-    protected string Queries(string h, string p, (string Cos, string Sin) rope)
-    {
-        var g = this.Graph;
-        string q = g.Op("Reshape", [this.Linear(h, p + "self_attn.q_proj.weight"), g.Int64s(0, 0, this.Stack.NumAttentionHeads, this.Stack.HeadDim)]);
-        q = this.ApplyRope(this.RmsNorm(q, p + "self_attn.q_norm.weight"), rope);
-
-        // The attention scale is folded into the queries.
-        return g.Op("Mul", [q, g.FloatScalar((float)Math.Pow(this.Stack.QueryPreAttentionScalar, -0.5))]);
-    }
-
-    /// <summary>Keys k_norm(k_proj(h)), with RoPE when given (self keys) and without (the decoder's cross keys): [b, s, kv_heads, d].</summary>
-    protected string Keys(string h, string p, (string Cos, string Sin)? rope)
-    {
-        var g = this.Graph;
-        string k = g.Op("Reshape", [this.Linear(h, p + "self_attn.k_proj.weight"), g.Int64s(0, 0, this.Stack.NumKeyValueHeads, this.Stack.HeadDim)]);
-        k = this.RmsNorm(k, p + "self_attn.k_norm.weight");
-        return rope is { } r ? this.ApplyRope(k, r) : k;
-    }
-
-    /// <summary>Values v_proj(h): [b, s, kv_heads, d].</summary>
-    protected string Values(string h, string p) =>
-        this.Graph.Op("Reshape", [this.Linear(h, p + "self_attn.v_proj.weight"), this.Graph.Int64s(0, 0, this.Stack.NumKeyValueHeads, this.Stack.HeadDim)]);
-
-    /// <summary>The second half of a layer: x + post_ff_norm(down(gelu_tanh(gate(h)) · up(h))) with h = pre_ff_norm(x).</summary>
-    protected string FeedForward(string x, string p)
-    {
-        var g = this.Graph;
-        string h = this.RmsNorm(x, p + "pre_feedforward_layernorm.weight");
-        string gate = this.Linear(h, p + "mlp.gate_proj.weight");
-        string up = this.Linear(h, p + "mlp.up_proj.weight");
-        string activated = g.Op("Gelu", [gate], OnnxAttribute.String("approximate", "tanh"));
-        string mlp = this.Linear(g.Op("Mul", [activated, up]), p + "mlp.down_proj.weight");
-        return g.Op("Add", [x, this.RmsNorm(mlp, p + "post_feedforward_layernorm.weight")]);
     }
 
     protected string Softcap(string scores, double? cap)
@@ -146,27 +106,124 @@ internal abstract class T5Gemma2StackGraphBuilder
     }
 
     /// <summary>Gemma RMSNorm in fp32: x / sqrt(mean(x²) + eps) · (1 + w), the (1 + w) folded into the stored weight.</summary>
-    protected string RmsNorm(string x, string weight)
+    /// <param name="scale">Folded into the stored weight as well: a constant factor on the output (the attention scale on the queries).</param>
+    protected string RmsNorm(string x, string weight, float scale = 1f)
+    {
+        // ONNX Runtime fuses this pattern into one SimplifiedLayerNormalization node.
+        var g = this.Graph;
+        string meanSquare = g.Op("ReduceMean", [g.Op("Pow", [x, g.FloatScalar(2f)]), g.Int64s(-1)], OnnxAttribute.Int("keepdims", 1));
+        string normalized = g.Op("Div", [x, g.Op("Sqrt", [g.Op("Add", [meanSquare, g.FloatScalar((float)this.Stack.RmsNormEps)])])]);
+        return g.Op("Mul", [normalized, this.NormWeight(weight, scale)]);
+    }
+
+    /// <summary>
+    /// (rms_norm(x + skip), x + skip) in one node: a sandwich-normed branch joins the residual stream and the next norm
+    /// reads it. ONNX Runtime does not fuse Gemma's Add → RMSNorm by itself.
+    /// </summary>
+    protected (string Normalized, string Sum) SkipRmsNorm(string x, string skip, string weight)
+    {
+        string[] outputs = this.Graph.OpMultiIn(OnnxGraph.MicrosoftDomain, "SkipSimplifiedLayerNormalization", [x, skip, this.NormWeight(weight, 1f)], 4, OnnxAttribute.Float("epsilon", (float)this.Stack.RmsNormEps));
+        return (outputs[0], outputs[3]);
+    }
+
+    /// <summary>
+    /// The norm that opens a sub-block, and the residual stream it reads: rms_norm(residual) when no branch is pending,
+    /// else the pending branch (a sandwich-normed attention or MLP output) joins the stream first, in the same node.
+    /// </summary>
+    protected (string Normalized, string Residual) Join(string residual, string? branch, string weight) =>
+        branch is null ? (this.RmsNorm(residual, weight), residual) : this.SkipRmsNorm(branch, residual, weight);
+
+    /// <summary>The MLP branch of a layer, post_ff_norm(down(gelu_tanh(gate(h)) · up(h))), with gate and up as one fused product.</summary>
+    protected string MlpBranch(string h, string p)
     {
         var g = this.Graph;
+        string[] gateUp = this.FusedLinear(h, p + "mlp.gate_up_proj.weight", p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight");
+        string activated = g.Op("Gelu", [gateUp[0]], OnnxAttribute.String("approximate", "tanh"));
+        return this.RmsNorm(this.Linear(g.Op("Mul", [activated, gateUp[1]]), p + "mlp.down_proj.weight"), p + "post_feedforward_layernorm.weight");
+    }
+
+    /// <summary>The stored (1 + w) · scale of a norm, as an initializer.</summary>
+    private string NormWeight(string weight, float scale)
+    {
         var info = this.Weights.Tensor(weight);
-        string scale = g.Initializer(weight, OnnxTensor.Deferred(OnnxDataType.Float, info.Shape, info.ElementCount * 4, stream =>
+        string name = scale == 1f ? weight : weight + "_scaled";
+        return this.Graph.Initializer(name, OnnxTensor.Deferred(OnnxDataType.Float, info.Shape, info.ElementCount * 4, stream =>
         {
             float[] values = this.Weights.Read(weight);
             for (int i = 0; i < values.Length; i++)
             {
-                values[i] += 1f;
+                values[i] = (values[i] + 1f) * scale;
             }
 
             OnnxTensor.WriteFloats(stream, values);
         }));
-        string meanSquare = g.Op("ReduceMean", [g.Op("Pow", [x, g.FloatScalar(2f)]), g.Int64s(-1)], OnnxAttribute.Int("keepdims", 1));
-        string normalized = g.Op("Div", [x, g.Op("Sqrt", [g.Op("Add", [meanSquare, g.FloatScalar((float)this.Stack.RmsNormEps)])])]);
-        return g.Op("Mul", [normalized, scale]);
     }
 
     protected string Linear(string x, string weight) =>
         this.LinearFormat.Apply(this.Graph, x, weight, this.Weights.Tensor(weight).Shape, () => this.Weights.Read(weight));
+
+    /// <summary>
+    /// Several linear layers over the same input as one matrix product (their [out, in] weights stacked), then split:
+    /// one operator instead of several, which is what a one-token decoder step is bound by.
+    /// </summary>
+    /// <param name="name">The stacked weight's initializer name.</param>
+    protected string[] FusedLinear(string x, string name, params string[] weights)
+    {
+        var g = this.Graph;
+        long[][] shapes = [.. weights.Select(w => this.Weights.Tensor(w).Shape)];
+        long inputs = shapes[0][1];
+        if (shapes.Any(shape => shape[1] != inputs))
+        {
+            throw new ArgumentException($"{string.Join(", ", weights)} do not share one input width; expected weights over the same input.", nameof(weights));
+        }
+
+        long outputs = shapes.Sum(shape => shape[0]);
+        string product = this.LinearFormat.Apply(g, x, name, [outputs, inputs], () =>
+        {
+            var stacked = new float[outputs * inputs];
+            long offset = 0;
+            foreach (string weight in weights)
+            {
+                float[] part = this.Weights.Read(weight);
+                part.CopyTo(stacked, offset);
+                offset += part.Length;
+            }
+
+            return stacked;
+        });
+        return g.OpMulti("Split", [product, g.Int64s([.. shapes.Select(shape => shape[0])])], weights.Length, OnnxAttribute.Int("axis", -1));
+    }
+
+    /// <summary>cos and sin of position × inverse frequency, [positions, head_dim / 2] each: the caches ONNX Runtime's RotaryEmbedding reads.</summary>
+    /// <param name="positions">float [positions].</param>
+    protected (string Cos, string Sin) RotaryCaches(string positions, RopeSettings rope)
+    {
+        var g = this.Graph;
+        string frequencies = g.Op("Mul", [g.Op("Unsqueeze", [positions, g.Int64s(1)]), this.InverseFrequencies(rope)]);
+        return (g.Op("Cos", [frequencies]), g.Op("Sin", [frequencies]));
+    }
+
+    /// <summary>
+    /// RoPE (the rotate-half convention) on x of [batch, sequence, heads · head_dim] by ONNX Runtime's RotaryEmbedding,
+    /// one operator in place of six; its caches hold exactly the sequence's positions, so the position offset is 0.
+    /// </summary>
+    protected string Rotary(string x, int heads, (string Cos, string Sin) caches) =>
+        this.Graph.OpIn(OnnxGraph.MicrosoftDomain, "RotaryEmbedding", [x, this.Graph.Int64s(0), caches.Cos, caches.Sin], OnnxAttribute.Int("interleaved", 0), OnnxAttribute.Int("num_heads", heads));
+
+    /// <summary>
+    /// Queries, keys and values of a layer from one fused q/k/v projection, each [batch, sequence, heads · head_dim]:
+    /// per-head q_norm (with the attention scale query_pre_attn_scalar^-½ folded into its weight) and k_norm, then RoPE.
+    /// </summary>
+    protected (string Q, string K, string V) ProjectFused(string h, string p, (string Cos, string Sin) rope)
+    {
+        var g = this.Graph;
+        int heads = this.Stack.NumAttentionHeads, kv = this.Stack.NumKeyValueHeads, d = this.Stack.HeadDim;
+        string[] qkv = this.FusedLinear(h, p + "self_attn.qkv_proj.weight", p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight");
+        float scale = (float)Math.Pow(this.Stack.QueryPreAttentionScalar, -0.5);
+        string q = g.Op("Reshape", [this.RmsNorm(g.Op("Reshape", [qkv[0], g.Int64s(0, 0, heads, d)]), p + "self_attn.q_norm.weight", scale), g.Int64s(0, 0, (long)heads * d)]);
+        string k = g.Op("Reshape", [this.RmsNorm(g.Op("Reshape", [qkv[1], g.Int64s(0, 0, kv, d)]), p + "self_attn.k_norm.weight"), g.Int64s(0, 0, (long)kv * d)]);
+        return (this.Rotary(q, heads, rope), this.Rotary(k, kv, rope), qkv[2]);
+    }
 
     private OnnxTensor Raw(T5Gemma2StackWeights source, string suffix, long[] shape) =>
         OnnxTensor.Deferred(OnnxDataType.Float, shape, SafeTensorInfo.CountElements(shape) * 4, stream => OnnxTensor.WriteFloats(stream, source.Read(suffix)));

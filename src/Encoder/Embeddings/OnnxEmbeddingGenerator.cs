@@ -32,7 +32,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private static readonly HashSet<string> s_knownInputs =
         [EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask, EncoderGraphNames.TokenTypeIds, EncoderGraphNames.ImageFeatures];
 
-    private readonly InferenceSession _session;
+    private readonly SharedSession _encoder;
     private readonly EncoderInputTokenizer _input;
     private readonly OnnxEmbeddingGeneratorOptions _options;
     private readonly ILogger _logger;
@@ -44,11 +44,12 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private readonly bool _normalize;
     private volatile bool _disposed;
 
-    private OnnxEmbeddingGenerator(ModelDirectory model, EncoderInputTokenizer input, InferenceSession session, OnnxEmbeddingGeneratorOptions options, ILogger logger)
+    private OnnxEmbeddingGenerator(ModelDirectory model, EncoderInputTokenizer input, SharedSession encoder, OnnxEmbeddingGeneratorOptions options, ILogger logger)
     {
+        var session = encoder.Session;
         this.Model = model;
         this._input = input;
-        this._session = session;
+        this._encoder = encoder;
         this._options = options;
         this._logger = logger;
         this._inputNames = [.. session.InputMetadata.Keys];
@@ -78,25 +79,46 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <exception cref="InvalidOperationException">CUDA was asked for and is not available.</exception>
     public static OnnxEmbeddingGenerator Create(string modelDirectory, OnnxEmbeddingGeneratorOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
-        options ??= OnnxEmbeddingGeneratorOptions.Default;
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1, "options.MaxBatchSize");
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.EffectiveMaxBatchTokens, 1, "options.MaxBatchTokens");
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxLength ?? 1, 1, "options.MaxLength");
+        options = Checked(options);
         var model = ModelDirectory.Open(modelDirectory);
-        var input = EncoderInputTokenizer.Create(model);
-        var session = OnnxSessionFactory.Create(model.EncoderGraphPath, options.Session);
+        var encoder = new SharedSession(OnnxSessionFactory.Create(model.EncoderGraphPath, options.Session));
         try
         {
+            return Create(model, encoder, options, loggerFactory);
+        }
+        finally
+        {
+            encoder.Release(); // the generator holds its own ownership now, or none when it could not be made
+        }
+    }
+
+    /// <summary>A generator over an encoder session that another owner shares (a <see cref="Generation.Seq2SeqGenerator"/>'s); it takes one ownership and gives it back in <see cref="Dispose"/>.</summary>
+    internal static OnnxEmbeddingGenerator Create(ModelDirectory model, SharedSession encoder, OnnxEmbeddingGeneratorOptions? options, ILoggerFactory? loggerFactory)
+    {
+        options = Checked(options);
+        encoder.Acquire();
+        try
+        {
+            var input = EncoderInputTokenizer.Create(model);
             var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<OnnxEmbeddingGenerator>();
-            var generator = new OnnxEmbeddingGenerator(model, input, session, options, logger);
+            var generator = new OnnxEmbeddingGenerator(model, input, encoder, options, logger);
             logger.ModelLoaded(model.ModelId, model.Kind, generator.Dimensions, generator._maxLength, model.Path);
             return generator;
         }
         catch
         {
-            session.Dispose();
+            encoder.Release();
             throw;
         }
+    }
+
+    private static OnnxEmbeddingGeneratorOptions Checked(OnnxEmbeddingGeneratorOptions? options)
+    {
+        options ??= OnnxEmbeddingGeneratorOptions.Default;
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1, "options.MaxBatchSize");
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.EffectiveMaxBatchTokens, 1, "options.MaxBatchTokens");
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxLength ?? 1, 1, "options.MaxLength");
+        return options;
     }
 
     /// <inheritdoc />
@@ -132,8 +154,13 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <remarks>Calls still running when the generator is disposed may fail; dispose only once callers are done.</remarks>
     public void Dispose()
     {
+        if (this._disposed)
+        {
+            return;
+        }
+
         this._disposed = true;
-        this._session.Dispose();
+        this._encoder.Release();
     }
 
     private GeneratedEmbeddings<Embedding<float>> Generate(IEnumerable<string> values, EmbeddingGenerationOptions? options, CancellationToken cancellationToken)
@@ -229,7 +256,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             IDisposableReadOnlyCollection<OrtValue> outputs;
             try
             {
-                outputs = this._session.Run(runOptions, this._inputNames, inputs, this._outputNames);
+                outputs = this._encoder.Session.Run(runOptions, this._inputNames, inputs, this._outputNames);
             }
             catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
             {

@@ -1,15 +1,19 @@
 namespace T5Gemma2.Rag.Encoder.Generation;
 
 /// <summary>
-/// Tensor and file names of the decoder graphs, following Optimum / transformers.js where they apply:
-/// <c>past_key_values.{i}.decoder|encoder.key|value</c> in, <c>present.{i}.decoder|encoder.key|value</c> out.
+/// Tensor and file names of the decoder graphs. Each layer has one <em>merged cache</em>, because its attention takes
+/// one softmax over [cross ‖ self] keys: positions [0, encoder length) hold the layer's cross keys and values (written
+/// once per request by the cross-cache graph), the rest are slots for the decoder's own keys and values, which the
+/// runtime fills one step at a time. Keys are stored [batch, kv_heads, capacity, head_dim] and values transposed,
+/// [batch, kv_heads, head_dim, capacity], so both attention products stream the cache as the left operand of a
+/// matrix product and no step copies it.
 /// </summary>
 public static class DecoderGraphNames
 {
-    /// <summary>One decoder step: new tokens, the self cache so far, the cross cache → logits and the grown self cache.</summary>
+    /// <summary>One decoder step: new tokens and the merged caches → logits and the new tokens' keys and values.</summary>
     public const string StepFile = "onnx/decoder_model_merged.onnx";
 
-    /// <summary>Ours: encoder states → every layer's cross keys and values, computed once per request.</summary>
+    /// <summary>Encoder states → every layer's merged cache, cross part filled, self slots zero; once per request.</summary>
     public const string CrossCacheFile = "onnx/decoder_cross_cache.onnx";
 
     public const string InputIds = "input_ids";
@@ -20,24 +24,27 @@ public static class DecoderGraphNames
     /// <summary>float32 [batch, encoder length, hidden]: the encoder's last_hidden_state (cross-cache graph input).</summary>
     public const string EncoderHiddenStates = "encoder_hidden_states";
 
+    /// <summary>int64 [1]: how many self slots the cross-cache graph leaves after the cross part (the most decoder tokens the cache holds).</summary>
+    public const string SelfCapacity = "self_capacity";
+
+    /// <summary>int64 [1]: decoder tokens already in the caches' self slots; the new tokens take positions from there.</summary>
+    public const string PastSequenceLength = "past_sequence_length";
+
     /// <summary>float32 [batch, new tokens, vocab].</summary>
     public const string Logits = "logits";
 
-    /// <summary>The self-attention key cache of layer <paramref name="layer"/>: [batch, kv_heads, past, head_dim], after k_norm and RoPE.</summary>
-    public static string PastSelfKey(int layer) => $"past_key_values.{layer}.decoder.key";
+    /// <summary>Layer <paramref name="layer"/>'s merged key cache, [batch, kv_heads, encoder length + self capacity, head_dim]: cross keys k_norm(k_proj(enc)) without RoPE, then self keys after k_norm and RoPE.</summary>
+    public static string CacheKey(int layer) => $"cache.{layer}.key";
 
-    public static string PastSelfValue(int layer) => $"past_key_values.{layer}.decoder.value";
+    /// <summary>Layer <paramref name="layer"/>'s merged value cache, transposed: [batch, kv_heads, head_dim, encoder length + self capacity].</summary>
+    public static string CacheValueTransposed(int layer) => $"cache.{layer}.value_transposed";
 
-    /// <summary>The cross key cache of layer <paramref name="layer"/>: [batch, kv_heads, encoder length, head_dim], after k_norm, no RoPE.</summary>
-    public static string PastCrossKey(int layer) => $"past_key_values.{layer}.encoder.key";
+    /// <summary>The step's new self keys of layer <paramref name="layer"/>, [batch, kv_heads, new tokens, head_dim], for the runtime to store in the cache.</summary>
+    public static string NewKey(int layer) => $"new.{layer}.key";
 
-    public static string PastCrossValue(int layer) => $"past_key_values.{layer}.encoder.value";
+    /// <summary>The step's new self values of layer <paramref name="layer"/>, transposed: [batch, kv_heads, head_dim, new tokens].</summary>
+    public static string NewValueTransposed(int layer) => $"new.{layer}.value_transposed";
 
-    public static string PresentSelfKey(int layer) => $"present.{layer}.decoder.key";
-
-    public static string PresentSelfValue(int layer) => $"present.{layer}.decoder.value";
-
-    public static string PresentCrossKey(int layer) => $"present.{layer}.encoder.key";
-
-    public static string PresentCrossValue(int layer) => $"present.{layer}.encoder.value";
+    /// <summary>An input of the step graphs written before merged caches (separate self and cross caches); such a conversion must be redone.</summary>
+    internal const string SeparateCachesInput = "past_key_values.0.decoder.key";
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Encoder.Onnx;
@@ -20,26 +21,24 @@ namespace T5Gemma2.Rag.Encoder.Generation;
 /// </remarks>
 public sealed class Seq2SeqGenerator : IDisposable
 {
-    private readonly InferenceSession _encoder;
+    /// <summary>Self slots the cache starts with (it doubles when they run out): scoring empty slots costs more than growing.</summary>
+    private const int InitialSelfCapacity = 64;
+
+    private readonly SharedSession _encoder;
     private readonly InferenceSession _crossCache;
     private readonly InferenceSession _step;
-    private readonly string[] _stepOutputs;
     private readonly string[] _crossOutputs;
-    private readonly OrtValue? _sharedEmbedding;
     private volatile bool _disposed;
 
-    private Seq2SeqGenerator(ModelDirectory model, T5Gemma2Config config, GemmaTokenizer tokenizer, InferenceSession encoder, InferenceSession crossCache, InferenceSession step, OrtValue? sharedEmbedding)
+    private Seq2SeqGenerator(ModelDirectory model, T5Gemma2Config config, GemmaTokenizer tokenizer, SharedSession encoder, InferenceSession crossCache, InferenceSession step)
     {
-        this._sharedEmbedding = sharedEmbedding;
         this.Model = model;
         this.Config = config;
         this.Tokenizer = tokenizer;
         this._encoder = encoder;
         this._crossCache = crossCache;
         this._step = step;
-        var decoder = config.Decoder!;
-        this._stepOutputs = [DecoderGraphNames.Logits, .. Enumerable.Range(0, decoder.NumLayers).SelectMany(i => new[] { DecoderGraphNames.PresentSelfKey(i), DecoderGraphNames.PresentSelfValue(i) })];
-        this._crossOutputs = [.. Enumerable.Range(0, decoder.NumLayers).SelectMany(i => new[] { DecoderGraphNames.PresentCrossKey(i), DecoderGraphNames.PresentCrossValue(i) })];
+        this._crossOutputs = [.. Enumerable.Range(0, config.Decoder!.NumLayers).SelectMany(i => new[] { DecoderGraphNames.CacheKey(i), DecoderGraphNames.CacheValueTransposed(i) })];
     }
 
     public ModelDirectory Model { get; }
@@ -74,6 +73,7 @@ public sealed class Seq2SeqGenerator : IDisposable
         sessionOptions ??= OnnxSessionOptions.Default;
         var sessions = new List<InferenceSession>();
         OrtValue? embedding = null;
+        SharedSession? encoder = null;
         try
         {
             // The tied embedding is read once and given to both sessions that use it, instead of each loading its own.
@@ -86,7 +86,9 @@ public sealed class Seq2SeqGenerator : IDisposable
                 }
             }
 
-            sessions.Add(OnnxSessionFactory.Create(model.EncoderGraphPath, sessionOptions, Share));
+            // The table outlives every session that reads it: it goes with the encoder's last owner (this generator,
+            // or an embedding generator over the same encoder), and Dispose closes the step session before that.
+            encoder = new SharedSession(OnnxSessionFactory.Create(model.EncoderGraphPath, sessionOptions, Share), embedding);
             sessions.Add(OnnxSessionFactory.Create(Path.Combine(model.Path, DecoderGraphNames.CrossCacheFile), sessionOptions));
             bool fp32Logits = ReadWeightFormat(model) == "fp32";
             sessions.Add(OnnxSessionFactory.Create(step, sessionOptions, options =>
@@ -99,14 +101,35 @@ public sealed class Seq2SeqGenerator : IDisposable
                     options.AddSessionConfigEntry("session.disable_prepacking", "1");
                 }
             }));
-            return new Seq2SeqGenerator(model, config, tokenizer, sessions[0], sessions[1], sessions[2], embedding);
+            CheckCacheLayout(step, sessions[1]);
+
+            return new Seq2SeqGenerator(model, config, tokenizer, encoder, sessions[0], sessions[1]);
         }
         catch
         {
             sessions.ForEach(s => s.Dispose());
-            embedding?.Dispose();
+            if (encoder is not null)
+            {
+                encoder.Release();
+            }
+            else
+            {
+                embedding?.Dispose();
+            }
+
             throw;
         }
+    }
+
+    /// <summary>
+    /// An embedding generator over this generator's own encoder session, so a process that embeds and answers with
+    /// one T5Gemma 2 model holds its encoder once (0.7 GB at 270m, 2.7 GB at 4b). Its <see cref="OnnxEmbeddingGeneratorOptions.Session"/>
+    /// is not used: the session exists. It may outlive this generator; the encoder goes when both are disposed.
+    /// </summary>
+    public OnnxEmbeddingGenerator CreateEmbeddingGenerator(OnnxEmbeddingGeneratorOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ObjectDisposedException.ThrowIf(this._disposed, this);
+        return OnnxEmbeddingGenerator.Create(this.Model, this._encoder, options, loggerFactory);
     }
 
     /// <summary>Generates an answer to one input.</summary>
@@ -208,11 +231,35 @@ public sealed class Seq2SeqGenerator : IDisposable
 
     public void Dispose()
     {
+        if (this._disposed)
+        {
+            return;
+        }
+
         this._disposed = true;
-        this._encoder.Dispose();
         this._crossCache.Dispose();
         this._step.Dispose();
-        this._sharedEmbedding?.Dispose();
+        this._encoder.Release();
+    }
+
+    /// <summary>
+    /// Checks the decoder graphs are the merged-cache layout this runtime feeds; conversions made before it (separate
+    /// self and cross caches) are named, with what to do.
+    /// </summary>
+    private static void CheckCacheLayout(string stepPath, InferenceSession step)
+    {
+        if (step.InputMetadata.ContainsKey(DecoderGraphNames.SeparateCachesInput))
+        {
+            throw new ModelFileException(stepPath, "was converted by an earlier t5rag (separate self and cross caches); expected the merged-cache decoder: convert the checkpoint again with t5rag model convert.");
+        }
+
+        foreach (string input in new[] { DecoderGraphNames.InputIds, DecoderGraphNames.EncoderAttentionMask, DecoderGraphNames.PastSequenceLength, DecoderGraphNames.CacheKey(0), DecoderGraphNames.CacheValueTransposed(0) })
+        {
+            if (!step.InputMetadata.ContainsKey(input))
+            {
+                throw new ModelFileException(stepPath, $"graph inputs are [{string.Join(", ", step.InputMetadata.Keys.Take(6))}, …]; expected {input} (a T5Gemma 2 decoder step written by t5rag model convert).");
+            }
+        }
     }
 
     /// <summary>The weight format the converter recorded in t5rag.json: fp32, int8 or int4.</summary>
@@ -263,7 +310,7 @@ public sealed class Seq2SeqGenerator : IDisposable
         ArgumentOutOfRangeException.ThrowIfZero(targetIds.Length, nameof(targetIds));
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(this._disposed, this);
-        float[] logits = this.Logits(inputIds, [this.Config.BosTokenId, .. targetIds[..^1]]);
+        float[] logits = this.Logits(inputIds, [this.Config.BosTokenId, .. targetIds[..^1]], cancellationToken);
         int vocabulary = logits.Length / targetIds.Length;
         double total = 0;
         for (int t = 0; t < targetIds.Length; t++)
@@ -283,12 +330,20 @@ public sealed class Seq2SeqGenerator : IDisposable
     }
 
     /// <summary>Logits of every decoder position for the given decoder ids, without a cache (one pass): for checks against a reference.</summary>
-    internal float[] Logits(int[] inputIds, int[] decoderIds)
+    internal float[] Logits(int[] inputIds, int[] decoderIds, CancellationToken cancellationToken = default)
     {
-        using var encoded = this.Encode([inputIds]);
-        using var cross = this.CrossCache(encoded);
-        using var result = this.Step([.. decoderIds.Select(i => (long)i)], 1, decoderIds.Length, SelfCache.Empty(this.Config.Decoder!, 1), cross, encoded.Mask, default);
-        return result.AllLogits();
+        using var runOptions = CancellableRunOptions(cancellationToken, out var registration);
+        using (registration)
+        {
+            return Cancellable(cancellationToken, () =>
+            {
+                using var encoded = this.Encode([inputIds], runOptions);
+                using var cache = this.CrossCache(encoded, selfCapacity: 0, runOptions);
+                using var steps = new DecoderStepRunner(this._step, this.Config.Decoder!, cache, encoded.Mask, 1);
+                steps.Run([.. decoderIds.Select(i => (long)i)], decoderIds.Length, store: false, runOptions);
+                return steps.AllLogits();
+            });
+        }
     }
 
     private int[] EncodeInput(string input)
@@ -307,65 +362,62 @@ public sealed class Seq2SeqGenerator : IDisposable
     /// <summary>Greedy or sampled decoding of a batch in lockstep; finished rows are fed padding until all are done.</summary>
     private List<GenerationResult> Decode(int[][] inputs, GenerationOptions options, Action<string>? onToken, CancellationToken cancellationToken)
     {
+        using var runOptions = CancellableRunOptions(cancellationToken, out var registration);
+        using (registration)
+        {
+            return Cancellable(cancellationToken, () => this.Decode(inputs, options, onToken, runOptions, cancellationToken));
+        }
+    }
+
+    private List<GenerationResult> Decode(int[][] inputs, GenerationOptions options, Action<string>? onToken, RunOptions runOptions, CancellationToken cancellationToken)
+    {
         var decoder = this.Config.Decoder!;
         int batch = inputs.Length;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var encoded = this.Encode(inputs);
+        using var encoded = this.Encode(inputs, runOptions);
         var encodeTime = clock.Elapsed;
-        using var cross = this.CrossCache(encoded);
+
+        // Without the cache (a check of it), every step feeds all tokens and the self slots stay empty.
+        using var cache = this.CrossCache(encoded, options.UseCache ? Math.Min(options.MaxNewTokens, InitialSelfCapacity) : 0, runOptions);
         var crossTime = clock.Elapsed - encodeTime;
+        using var steps = new DecoderStepRunner(this._step, decoder, cache, encoded.Mask, batch);
         TimeSpan? firstStep = null;
         var states = inputs.Select(_ => new RowState(this.Tokenizer, options)).ToArray();
         var random = new Random(options.Seed ?? Environment.TickCount);
         var history = inputs.Select(_ => new List<long> { this.Config.BosTokenId }).ToArray();
-        var cache = SelfCache.Empty(decoder, batch);
-        try
+        var logits = new float[decoder.VocabSize];
+        for (int step = 0; step < options.MaxNewTokens && states.Any(s => !s.Done); step++)
         {
-            for (int step = 0; step < options.MaxNewTokens && states.Any(s => !s.Done); step++)
+            cancellationToken.ThrowIfCancellationRequested();
+            long[] tokens = options.UseCache
+                ? [.. history.Select(h => h[^1])]
+                : [.. history.SelectMany(h => h)];
+            int length = options.UseCache ? 1 : history[0].Count;
+            steps.Run(tokens, length, store: options.UseCache, runOptions);
+            firstStep ??= clock.Elapsed - encodeTime - crossTime;
+            for (int row = 0; row < batch; row++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                long[] tokens = options.UseCache
-                    ? [.. history.Select(h => h[^1])]
-                    : [.. history.SelectMany(h => h)];
-                int length = options.UseCache ? 1 : history[0].Count;
-                var past = options.UseCache ? cache : SelfCache.Empty(decoder, batch);
-                var result = this.Step(tokens, batch, length, past, cross, encoded.Mask, cancellationToken);
-                if (!options.UseCache)
+                if (states[row].Done)
                 {
-                    past.Dispose();
+                    history[row].Add(this.Config.PadTokenId);
+                    continue;
                 }
 
-                cache.Dispose();
-                cache = result;
-                firstStep ??= clock.Elapsed - encodeTime - crossTime;
-                for (int row = 0; row < batch; row++)
+                steps.Logits(row, length - 1).CopyTo(logits);
+                TokenSampler.ApplyRepetitionPenalty(logits, states[row].Ids, options.RepetitionPenalty);
+                if (states[row].Ids.Count < options.MinNewTokens)
                 {
-                    if (states[row].Done)
-                    {
-                        history[row].Add(this.Config.PadTokenId);
-                        continue;
-                    }
+                    logits[this.Config.EosTokenId] = float.NegativeInfinity;
+                }
 
-                    float[] logits = result.LastLogits(row);
-                    TokenSampler.ApplyRepetitionPenalty(logits, states[row].Ids, options.RepetitionPenalty);
-                    if (states[row].Ids.Count < options.MinNewTokens)
-                    {
-                        logits[this.Config.EosTokenId] = float.NegativeInfinity;
-                    }
-
-                    int next = options.Sample ? TokenSampler.Sample(logits, options, random) : TokenSampler.Greedy(logits);
-                    history[row].Add(next);
-                    string delta = states[row].Add(next, this.Config.EosTokenId);
-                    if (delta.Length > 0)
-                    {
-                        onToken?.Invoke(delta);
-                    }
+                int next = options.Sample ? TokenSampler.Sample(logits, options, random) : TokenSampler.Greedy(logits);
+                history[row].Add(next);
+                string delta = states[row].Add(next, this.Config.EosTokenId);
+                if (delta.Length > 0)
+                {
+                    onToken?.Invoke(delta);
                 }
             }
-        }
-        finally
-        {
-            cache.Dispose();
         }
 
         foreach (var state in states.Where(s => !s.Done))
@@ -384,92 +436,91 @@ public sealed class Seq2SeqGenerator : IDisposable
     /// <summary>Beam search for one input: the batch holds the beams; hypotheses end at eos and are scored by log-probability ÷ length^penalty.</summary>
     private GenerationResult BeamSearch(int[] input, GenerationOptions options, CancellationToken cancellationToken)
     {
+        using var runOptions = CancellableRunOptions(cancellationToken, out var registration);
+        using (registration)
+        {
+            return Cancellable(cancellationToken, () => this.BeamSearch(input, options, runOptions, cancellationToken));
+        }
+    }
+
+    private GenerationResult BeamSearch(int[] input, GenerationOptions options, RunOptions runOptions, CancellationToken cancellationToken)
+    {
         var decoder = this.Config.Decoder!;
         int beams = options.NumBeams;
-        using var encoded = this.Encode(Enumerable.Repeat(input, beams).ToArray());
-        using var cross = this.CrossCache(encoded);
+        using var encoded = this.Encode(Enumerable.Repeat(input, beams).ToArray(), runOptions);
+        using var cache = this.CrossCache(encoded, Math.Min(options.MaxNewTokens, InitialSelfCapacity), runOptions);
+        using var steps = new DecoderStepRunner(this._step, decoder, cache, encoded.Mask, beams);
         var sequences = Enumerable.Range(0, beams).Select(_ => new List<int>()).ToArray();
         var scores = Enumerable.Range(0, beams).Select(b => b == 0 ? 0.0 : double.NegativeInfinity).ToArray();
         var finished = new List<(double Score, List<int> Ids)>();
-        var cache = SelfCache.Empty(decoder, beams);
+        var logits = new float[decoder.VocabSize];
         var logProbabilities = new float[decoder.VocabSize];
-        try
+        long[] tokens = [.. Enumerable.Repeat((long)this.Config.BosTokenId, beams)];
+        for (int step = 0; step < options.MaxNewTokens; step++)
         {
-            long[] tokens = [.. Enumerable.Repeat((long)this.Config.BosTokenId, beams)];
-            for (int step = 0; step < options.MaxNewTokens; step++)
+            cancellationToken.ThrowIfCancellationRequested();
+            steps.Run(tokens, 1, store: true, runOptions);
+
+            var candidates = new List<(double Score, int Beam, int Token)>();
+            for (int b = 0; b < beams; b++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var result = this.Step(tokens, beams, 1, cache, cross, encoded.Mask, cancellationToken);
-                cache.Dispose();
-                cache = result;
-
-                var candidates = new List<(double Score, int Beam, int Token)>();
-                for (int b = 0; b < beams; b++)
+                if (double.IsNegativeInfinity(scores[b]))
                 {
-                    if (double.IsNegativeInfinity(scores[b]))
-                    {
-                        continue;
-                    }
-
-                    float[] logits = result.LastLogits(b);
-                    TokenSampler.ApplyRepetitionPenalty(logits, sequences[b], options.RepetitionPenalty);
-                    TokenSampler.LogSoftmax(logits, logProbabilities);
-                    foreach (int token in TopIndices(logProbabilities, 2 * beams))
-                    {
-                        candidates.Add((scores[b] + logProbabilities[token], b, token));
-                    }
+                    continue;
                 }
 
-                candidates.Sort((x, y) => y.Score.CompareTo(x.Score));
-                var next = new List<(double Score, int Beam, int Token)>();
-                foreach (var candidate in candidates)
+                steps.Logits(b, 0).CopyTo(logits);
+                TokenSampler.ApplyRepetitionPenalty(logits, sequences[b], options.RepetitionPenalty);
+                TokenSampler.LogSoftmax(logits, logProbabilities);
+                foreach (int token in TopIndices(logProbabilities, 2 * beams))
                 {
-                    if (candidate.Token == this.Config.EosTokenId)
-                    {
-                        int length = sequences[candidate.Beam].Count + 1;
-                        finished.Add((candidate.Score / Math.Pow(length, options.LengthPenalty), [.. sequences[candidate.Beam], candidate.Token]));
-                    }
-                    else
-                    {
-                        next.Add(candidate);
-                    }
-
-                    if (next.Count == beams)
-                    {
-                        break;
-                    }
+                    candidates.Add((scores[b] + logProbabilities[token], b, token));
                 }
-
-                // Done when enough hypotheses ended and no running beam can still beat the worst of them.
-                if (finished.Count >= beams)
-                {
-                    double worstKept = finished.OrderByDescending(f => f.Score).Take(beams).Min(f => f.Score);
-                    double bestRunning = next.Count == 0 ? double.NegativeInfinity : next[0].Score / Math.Pow(sequences[next[0].Beam].Count + 1, options.LengthPenalty);
-                    if (bestRunning <= worstKept)
-                    {
-                        break;
-                    }
-                }
-
-                int[] origins = [.. next.Select(n => n.Beam)];
-                sequences = [.. next.Select(n => new List<int>(sequences[n.Beam]) { n.Token })];
-                scores = [.. next.Select(n => n.Score)];
-                while (sequences.Length < beams)
-                {
-                    sequences = [.. sequences, []];
-                    scores = [.. scores, double.NegativeInfinity];
-                    origins = [.. origins, 0];
-                }
-
-                var reordered = cache.Reorder(origins);
-                cache.Dispose();
-                cache = reordered;
-                tokens = [.. sequences.Select(s => s.Count == 0 ? (long)this.Config.PadTokenId : s[^1])];
             }
-        }
-        finally
-        {
-            cache.Dispose();
+
+            candidates.Sort((x, y) => y.Score.CompareTo(x.Score));
+            var next = new List<(double Score, int Beam, int Token)>();
+            foreach (var candidate in candidates)
+            {
+                if (candidate.Token == this.Config.EosTokenId)
+                {
+                    int length = sequences[candidate.Beam].Count + 1;
+                    finished.Add((candidate.Score / Math.Pow(length, options.LengthPenalty), [.. sequences[candidate.Beam], candidate.Token]));
+                }
+                else
+                {
+                    next.Add(candidate);
+                }
+
+                if (next.Count == beams)
+                {
+                    break;
+                }
+            }
+
+            // Done when enough hypotheses ended and no running beam can still beat the worst of them.
+            if (finished.Count >= beams)
+            {
+                double worstKept = finished.OrderByDescending(f => f.Score).Take(beams).Min(f => f.Score);
+                double bestRunning = next.Count == 0 ? double.NegativeInfinity : next[0].Score / Math.Pow(sequences[next[0].Beam].Count + 1, options.LengthPenalty);
+                if (bestRunning <= worstKept)
+                {
+                    break;
+                }
+            }
+
+            int[] origins = [.. next.Select(n => n.Beam)];
+            sequences = [.. next.Select(n => new List<int>(sequences[n.Beam]) { n.Token })];
+            scores = [.. next.Select(n => n.Score)];
+            while (sequences.Length < beams)
+            {
+                sequences = [.. sequences, []];
+                scores = [.. scores, double.NegativeInfinity];
+                origins = [.. origins, 0];
+            }
+
+            cache.Reorder(origins);
+            tokens = [.. sequences.Select(s => s.Count == 0 ? (long)this.Config.PadTokenId : s[^1])];
         }
 
         List<int> best;
@@ -518,7 +569,31 @@ public sealed class Seq2SeqGenerator : IDisposable
         return top.UnorderedItems.Select(item => item.Element);
     }
 
-    private EncodedBatch Encode(int[][] inputs)
+    /// <summary>
+    /// Run options that a cancellation stops mid-run: ONNX Runtime checks Terminate between operators, so an 8k-token
+    /// encode or the cross cache stops within an operator, not only between decoder steps.
+    /// </summary>
+    private static RunOptions CancellableRunOptions(CancellationToken cancellationToken, out CancellationTokenRegistration registration)
+    {
+        var runOptions = new RunOptions();
+        registration = cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions);
+        return runOptions;
+    }
+
+    /// <summary>A run that a cancellation terminated fails inside ONNX Runtime; it is reported as the cancellation it was.</summary>
+    private static T Cancellable<T>(CancellationToken cancellationToken, Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+    }
+
+    private EncodedBatch Encode(int[][] inputs, RunOptions runOptions)
     {
         int batch = inputs.Length, length = inputs.Max(i => i.Length);
         long[] ids = new long[batch * length];
@@ -535,40 +610,26 @@ public sealed class Seq2SeqGenerator : IDisposable
 
         using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [batch, length]);
         var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [batch, length]);
-        using var image = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [0, this.Config.Encoder.HiddenSize]);
-        using var runOptions = new RunOptions();
-        var outputs = this._encoder.Run(runOptions, [EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask, EncoderGraphNames.ImageFeatures], [idsValue, maskValue, image], [EncoderGraphNames.LastHiddenState]);
-        return new EncodedBatch(outputs, maskValue);
-    }
-
-    private IDisposableReadOnlyCollection<OrtValue> CrossCache(EncodedBatch encoded)
-    {
-        using var runOptions = new RunOptions();
-        return this._crossCache.Run(runOptions, [DecoderGraphNames.EncoderHiddenStates], [encoded.States], this._crossOutputs);
-    }
-
-    private SelfCache Step(long[] tokens, int batch, int length, SelfCache past, IDisposableReadOnlyCollection<OrtValue> cross, OrtValue encoderMask, CancellationToken cancellationToken)
-    {
-        var decoder = this.Config.Decoder!;
-        using var ids = OrtValue.CreateTensorValueFromMemory(tokens, [batch, length]);
-        var names = new List<string>(4 + 4 * decoder.NumLayers) { DecoderGraphNames.InputIds, DecoderGraphNames.EncoderAttentionMask };
-        var values = new List<OrtValue>(names.Capacity) { ids, encoderMask };
-        for (int layer = 0; layer < decoder.NumLayers; layer++)
-        {
-            names.AddRange([DecoderGraphNames.PastSelfKey(layer), DecoderGraphNames.PastSelfValue(layer), DecoderGraphNames.PastCrossKey(layer), DecoderGraphNames.PastCrossValue(layer)]);
-            values.AddRange([past.Key(layer), past.Value(layer), cross[2 * layer], cross[2 * layer + 1]]);
-        }
-
-        using var runOptions = new RunOptions();
-        using var registration = cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions);
         try
         {
-            return new SelfCache(this._step.Run(runOptions, names, values, this._stepOutputs), decoder.VocabSize, length);
+            using var image = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [0, this.Config.Encoder.HiddenSize]);
+            var outputs = this._encoder.Session.Run(runOptions, [EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask, EncoderGraphNames.ImageFeatures], [idsValue, maskValue, image], [EncoderGraphNames.LastHiddenState]);
+            return new EncodedBatch(outputs, maskValue);
         }
-        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        catch
         {
-            throw new OperationCanceledException(cancellationToken);
+            maskValue.Dispose();
+            throw;
         }
+    }
+
+    /// <summary>Every layer's merged cache with the cross part written and <paramref name="selfCapacity"/> empty self slots.</summary>
+    private DecoderCache CrossCache(EncodedBatch encoded, int selfCapacity, RunOptions runOptions)
+    {
+        var decoder = this.Config.Decoder!;
+        using var capacity = OrtValue.CreateTensorValueFromMemory(new long[] { selfCapacity }, [1]);
+        var outputs = this._crossCache.Run(runOptions, [DecoderGraphNames.EncoderHiddenStates, DecoderGraphNames.SelfCapacity], [encoded.States, capacity], this._crossOutputs);
+        return DecoderCache.FromCrossCache(outputs, decoder.NumKeyValueHeads, decoder.HeadDim, selfCapacity);
     }
 
     /// <summary>Encoder outputs and the encoder mask of one request, disposed together.</summary>

@@ -2,8 +2,11 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace T5Gemma2.Rag.Encoder.Onnx;
 
-/// <summary>Creates ONNX Runtime sessions from <see cref="OnnxSessionOptions"/>, with errors that name the graph file.</summary>
-internal static class OnnxSessionFactory
+/// <summary>
+/// Creates ONNX Runtime sessions from <see cref="OnnxSessionOptions"/>, with errors that name the graph file. Every
+/// session the project makes goes through here, so none runs on ONNX Runtime's own thread default.
+/// </summary>
+public static class OnnxSessionFactory
 {
     /// <param name="configure">Further settings for this session (shared initializers, config entries).</param>
     public static InferenceSession Create(string graphPath, OnnxSessionOptions options, Action<SessionOptions>? configure = null)
@@ -13,16 +16,7 @@ internal static class OnnxSessionFactory
             throw new ModelFileException(graphPath, "not found; expected an ONNX graph.");
         }
 
-        var sessionOptions = new SessionOptions
-        {
-            GraphOptimizationLevel = options.GraphOptimizationLevel,
-            IntraOpNumThreads = options.IntraOpThreads,
-            InterOpNumThreads = options.InterOpThreads,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            EnableCpuMemArena = options.EnableMemoryArena,
-            EnableMemoryPattern = options.EnableMemoryPattern,
-        };
-
+        var sessionOptions = CreateSessionOptions(options);
         try
         {
             if (options.Device == ExecutionDevice.Cuda)
@@ -43,6 +37,30 @@ internal static class OnnxSessionFactory
             // The session copies what it needs at construction.
             sessionOptions.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The ONNX Runtime settings every session of this project is created with. The intra-op thread count is always set
+    /// from <paramref name="options"/>, never left to ONNX Runtime's default (0), which used one core of two here.
+    /// </summary>
+    internal static SessionOptions CreateSessionOptions(OnnxSessionOptions options)
+    {
+        var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = options.GraphOptimizationLevel,
+            IntraOpNumThreads = options.IntraOpThreads,
+            InterOpNumThreads = options.InterOpThreads,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            EnableCpuMemArena = options.EnableMemoryArena,
+            EnableMemoryPattern = options.EnableMemoryPattern,
+        };
+        if (options.ProfileFilePrefix is { } prefix)
+        {
+            sessionOptions.EnableProfiling = true;
+            sessionOptions.ProfileOutputPathPrefix = prefix;
+        }
+
+        return sessionOptions;
     }
 
     private static void AppendCuda(SessionOptions sessionOptions, int deviceId)

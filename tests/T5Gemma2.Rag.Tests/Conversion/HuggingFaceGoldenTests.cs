@@ -62,13 +62,13 @@ public sealed class HuggingFaceGoldenTests(SharedTinyT5Gemma2 tiny)
         {
             // Only the row's unpadded tokens: padding is what the mask removes.
             int[] ids = [.. rows[b].EnumerateArray().Zip(masks[b].EnumerateArray()).Where(p => p.Second.GetInt32() == 1).Select(p => p.First.GetInt32())];
-            float[] logits = generator.Logits(ids, [2]);
+            float[] logits = generator.Logits(ids, [2], TestContext.Current.CancellationToken);
             double worst = sampleIds.Select((id, i) => Math.Abs(root.GetProperty("first_step_logits")[b][i].GetDouble() - logits[id])).Max();
             Assert.True(worst <= 1e-4, $"row {b}: max abs logit difference to transformers {worst:E2}");
 
             // Teacher-forced decoder ids longer than the sliding window: every position's logits.
             int[] forced = [.. root.GetProperty("forced_decoder_ids").EnumerateArray().Select(v => v.GetInt32())];
-            float[] forcedLogits = generator.Logits(ids, forced);
+            float[] forcedLogits = generator.Logits(ids, forced, TestContext.Current.CancellationToken);
             int vocab = forcedLogits.Length / forced.Length;
             var expectedForced = root.GetProperty("forced_logits")[b];
             for (int t = 0; t < forced.Length; t++)

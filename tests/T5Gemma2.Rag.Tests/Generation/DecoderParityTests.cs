@@ -22,7 +22,7 @@ public sealed class DecoderParityTests(SharedTinyT5Gemma2 tiny) : IDisposable
     public void StepLogitsMatchTheReference()
     {
         int[] decoderIds = [2, 10, 20, 256000, 40, 50, 60, 70]; // longer than the window, with <end_of_image>
-        float[] logits = this._sut.Logits([.. s_input.Select(i => (int)i)], decoderIds);
+        float[] logits = this._sut.Logits([.. s_input.Select(i => (int)i)], decoderIds, TestContext.Current.CancellationToken);
         using var weights = SafeTensorsCheckpoint.Open(tiny.CheckpointDirectory);
         var reference = new ReferenceEncoder(tiny.CheckpointDirectory, weights);
         int vocabulary = logits.Length / decoderIds.Length;

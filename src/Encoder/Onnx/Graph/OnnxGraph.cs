@@ -98,10 +98,14 @@ public sealed class OnnxGraph
     }
 
     /// <summary>Adds a node with several outputs.</summary>
-    public string[] OpMulti(string opType, string[] inputs, int outputs, params OnnxAttribute[] attributes)
+    public string[] OpMulti(string opType, string[] inputs, int outputs, params OnnxAttribute[] attributes) =>
+        this.OpMultiIn("", opType, inputs, outputs, attributes);
+
+    /// <summary>Adds a node of <paramref name="domain"/> with several outputs.</summary>
+    public string[] OpMultiIn(string domain, string opType, string[] inputs, int outputs, params OnnxAttribute[] attributes)
     {
         string[] names = [.. Enumerable.Range(0, outputs).Select(_ => this.Fresh(opType))];
-        this.AddNode(opType, inputs, names, attributes);
+        this.AddNode(opType, inputs, names, attributes, domain);
         return names;
     }
 
