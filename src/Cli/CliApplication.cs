@@ -31,6 +31,7 @@ public static class CliApplication
     /// <summary>Runs t5rag with <paramref name="args"/>; returns the exit code (see <see cref="ExitCodes"/>).</summary>
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
     {
+        console.Arguments = args;
         var parse = CreateRootCommand(console).Parse(args);
         if (parse.Errors.Count > 0)
         {

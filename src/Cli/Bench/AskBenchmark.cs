@@ -2,6 +2,8 @@ using System.Globalization;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Encoder.Models;
+using T5Gemma2.Rag.Encoder.Onnx;
 using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Embedded;
@@ -17,8 +19,9 @@ namespace T5Gemma2.Rag.Cli.Bench;
 /// </summary>
 internal static class AskBenchmark
 {
-    public static async Task<int> RunAsync(CliConsole console, string generatorPath, string embeddingPath, string[] corpus, int passageCount, int budget, int newTokens, int questions, string? storePath, int rerankPassages, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliConsole console, string generatorPath, string embeddingPath, string[] corpus, int passageCount, int budget, int newTokens, int questions, string? storePath, int rerankPassages, OnnxSessionOptions session, CancellationToken cancellationToken)
     {
+        await BenchEnvironment.WriteAsync(console, BenchEnvironment.IntraOp(session.IntraOpThreads));
         var distinct = BenchCorpus.ReadDistinct(corpus);
         if (distinct.Count == 0)
         {
@@ -26,8 +29,11 @@ internal static class AskBenchmark
             return ExitCodes.UsageError;
         }
 
-        using var embedder = OnnxEmbeddingGenerator.Create(embeddingPath);
-        using var generator = Seq2SeqGenerator.Create(generatorPath);
+        using var generator = Seq2SeqGenerator.Create(generatorPath, session);
+        using var embedder = ModelDirectory.IsSameDirectory(embeddingPath, generatorPath)
+            ? generator.CreateEmbeddingGenerator()
+            : OnnxEmbeddingGenerator.Create(embeddingPath, new OnnxEmbeddingGeneratorOptions { Session = session });
+        double gemm = await console.RunWithStatusAsync("measuring the GEMM limit", () => Task.FromResult(ComputeLimits.MeasureGemm(generator.Config.Encoder, session)));
         string store = storePath ?? Path.Combine(Path.GetTempPath(), "t5rag-bench-ask-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
@@ -43,7 +49,7 @@ internal static class AskBenchmark
             var retrieval = new RetrievalOptions { Top = Math.Max(8, budget / 64), MaxPassagesPerDocument = 3 };
             var generation = new GenerationOptions { MaxNewTokens = newTokens, MinNewTokens = newTokens };
             var rows = new List<string[]>();
-            var totals = new List<(double Ttft, double Total)>();
+            var totals = new List<(double Ttft, double Total, int Tokens)>();
 
             // The first question warms the sessions up and is not counted.
             for (int q = -1; q < questions; q++)
@@ -63,7 +69,7 @@ internal static class AskBenchmark
                 var t = result.Timings!;
                 double ttft = (retrieve + pack + t.Encode + t.CrossCache + t.FirstStep).TotalSeconds;
                 double total = (retrieve + pack + t.Encode + t.CrossCache + t.Decode).TotalSeconds;
-                totals.Add((ttft, total));
+                totals.Add((ttft, total, context.TokenCount));
                 rows.Add([
                     (q + 1).ToString(CultureInfo.InvariantCulture), context.TokenCount.ToString("N0", CultureInfo.InvariantCulture), context.Passages.Count.ToString(CultureInfo.InvariantCulture),
                     Ms(retrieve), Ms(pack), Ms(t.Encode), Ms(t.CrossCache), Ms(t.FirstStep), Ms(t.Decode - t.FirstStep),
@@ -87,7 +93,9 @@ internal static class AskBenchmark
             }
 
             var ordered = totals.OrderBy(t => t.Total).ToList();
-            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"median: time to first answer token {ordered[ordered.Count / 2].Ttft:F2} s, total for {newTokens} tokens {ordered[ordered.Count / 2].Total:F2} s"));
+            var median = ordered[ordered.Count / 2];
+            double floor = ComputeLimits.EncoderFlopsPerToken(generator.Config.Encoder, median.Tokens) * median.Tokens / gemm;
+            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"median: time to first answer token {median.Ttft:F2} s, total for {newTokens} tokens {median.Total:F2} s; the encoder's compute floor for {median.Tokens:N0} tokens is {floor:F2} s (its FLOPs ÷ the GEMM limit, {gemm / 1e9:F0} GFLOP/s)"));
             return ExitCodes.Success;
         }
         finally

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Encoder.Onnx;
 
 namespace T5Gemma2.Rag.Cli.Bench;
 
@@ -11,9 +12,10 @@ namespace T5Gemma2.Rag.Cli.Bench;
 /// </summary>
 internal static class CancellationBenchmark
 {
-    public static async Task<int> RunAsync(CliConsole console, string modelPath, int warmup, int runs, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliConsole console, string modelPath, int warmup, int runs, OnnxSessionOptions session, CancellationToken cancellationToken)
     {
-        using var generator = Seq2SeqGenerator.Create(modelPath);
+        await BenchEnvironment.WriteAsync(console, BenchEnvironment.IntraOp(session.IntraOpThreads));
+        using var generator = Seq2SeqGenerator.Create(modelPath, session);
         for (int i = 0; i < warmup; i++)
         {
             await CancelOnceAsync(generator, cancellationToken);

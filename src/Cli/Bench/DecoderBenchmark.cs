@@ -2,75 +2,106 @@ using System.Diagnostics;
 using System.Globalization;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Encoder.Onnx;
 
 namespace T5Gemma2.Rag.Cli.Bench;
 
 /// <summary>
 /// Decoding speed of converted T5Gemma 2 models, batch 1, after a long encoder input: tokens/s with the cache beside
-/// the memory-bandwidth limit measured in the same run (the bytes of weights one step must read ÷ measured copy
-/// bandwidth), time to first token, cached ÷ uncached at the same number of new tokens, and peak memory.
+/// the memory-bandwidth limit measured in the same run with the same threads (the weight bytes one step must read ÷
+/// the measured copy bandwidth), time to first token beside its compute floor (the encoder's FLOPs ÷ the measured
+/// GEMM limit), cached ÷ uncached at the same number of new tokens, and peak memory.
 /// </summary>
 internal static class DecoderBenchmark
 {
-    public static async Task<int> RunAsync(CliConsole console, string[] models, int inputTokens, int newTokens, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliConsole console, string[] models, int inputTokens, int newTokens, OnnxSessionOptions session, string? profilePrefix, CancellationToken cancellationToken)
     {
         var culture = CultureInfo.InvariantCulture;
-        double bandwidth = await console.RunWithStatusAsync("measuring memory bandwidth (copying 1 GiB)", () => Task.FromResult(MeasureCopyBandwidth()));
-        await console.Out.WriteLineAsync(string.Create(culture, $"memory bandwidth: {bandwidth / 1e9:F1} GB/s (read + write of a 1 GiB copy, best of 5)"));
+        int threads = session.IntraOpThreads;
+        await BenchEnvironment.WriteAsync(console, BenchEnvironment.IntraOp(threads));
+        double bandwidth = await console.RunWithStatusAsync($"measuring memory bandwidth (copying 1 GiB on {threads} threads)", () => Task.FromResult(ComputeLimits.MeasureBandwidth(threads)));
+        await console.Out.WriteLineAsync(string.Create(culture, $"memory bandwidth: {bandwidth / 1e9:F1} GB/s (read + write of a 1 GiB copy on {threads} threads, best of 5)"));
 
         var rows = new List<string[]>();
         foreach (string model in models)
         {
-            using var generator = Seq2SeqGenerator.Create(model);
-            // Input of the requested length from ordinary words; the random models answer garbage, which is all a speed test needs.
-            string input = string.Join(' ', Enumerable.Repeat("retrieval augmented generation over internal knowledge", inputTokens / 5 + 1));
-            var ids = generator.Tokenizer.EncodeToIds(input);
-            input = generator.Tokenizer.Decode(ids.Take(inputTokens).Skip(1), skipSpecialTokens: true);
-
-            await generator.GenerateAsync(input[..200], new GenerationOptions { MaxNewTokens = 2, MinNewTokens = 2 }, cancellationToken); // warm-up
-
-            var options = new GenerationOptions { MaxNewTokens = newTokens, MinNewTokens = newTokens };
-            var stopwatch = Stopwatch.StartNew();
-            double firstToken = 0;
-            int produced = 0;
-            await foreach (string _ in generator.GenerateStreamingAsync(input, options, cancellationToken))
+            if (profilePrefix is not null)
             {
-                if (produced++ == 0)
-                {
-                    firstToken = stopwatch.Elapsed.TotalSeconds;
-                }
+                Directory.CreateDirectory(profilePrefix);
             }
 
-            double cachedSeconds = stopwatch.Elapsed.TotalSeconds;
-            double decodeRate = (newTokens - 1) / (cachedSeconds - firstToken);
+            var options = profilePrefix is null ? session : session.WithProfile(Path.Combine(profilePrefix, Path.GetFileName(model.TrimEnd('/'))));
+            var generator = Seq2SeqGenerator.Create(model, options);
+            try
+            {
+                var encoderConfig = generator.Config.Encoder;
+                double gemm = await console.RunWithStatusAsync($"{model}: measuring the GEMM limit", () => Task.FromResult(ComputeLimits.MeasureGemm(encoderConfig, session)));
 
-            stopwatch.Restart();
-            await console.RunWithStatusAsync($"{model}: {newTokens} tokens without the cache", () => generator.GenerateAsync(input, new GenerationOptions { MaxNewTokens = newTokens, MinNewTokens = newTokens, UseCache = false }, cancellationToken));
-            double uncachedSeconds = stopwatch.Elapsed.TotalSeconds;
+                // Input of the requested length from ordinary words; the random models answer garbage, which is all a speed test needs.
+                string input = string.Join(' ', Enumerable.Repeat("retrieval augmented generation over internal knowledge", inputTokens / 5 + 1));
+                var ids = generator.Tokenizer.EncodeToIds(input);
+                input = generator.Tokenizer.Decode(ids.Take(inputTokens).Skip(1), skipSpecialTokens: true);
+                int encoderTokens = generator.Tokenizer.EncodeToIds(input).Count;
 
-            double bytesPerStep = StepWeightBytes(model);
-            double limit = bandwidth / bytesPerStep;
-            using var process = Process.GetCurrentProcess();
-            rows.Add([
-                model,
-                decodeRate.ToString("F1", culture),
-                limit.ToString("F1", culture),
-                (decodeRate / limit).ToString("F2", culture),
-                (firstToken * 1000).ToString("F0", culture),
-                (uncachedSeconds / cachedSeconds).ToString("F1", culture),
-                (process.PeakWorkingSet64 / 1048576.0).ToString("F0", culture),
-            ]);
+                await generator.GenerateAsync(input[..200], new GenerationOptions { MaxNewTokens = 2, MinNewTokens = 2 }, cancellationToken); // warm-up
+
+                var generation = new GenerationOptions { MaxNewTokens = newTokens, MinNewTokens = newTokens };
+                var stopwatch = Stopwatch.StartNew();
+                double firstToken = 0;
+                int produced = 0;
+                await foreach (string _ in generator.GenerateStreamingAsync(input, generation, cancellationToken))
+                {
+                    if (produced++ == 0)
+                    {
+                        firstToken = stopwatch.Elapsed.TotalSeconds;
+                    }
+                }
+
+                double cachedSeconds = stopwatch.Elapsed.TotalSeconds;
+                double decodeRate = (newTokens - 1) / (cachedSeconds - firstToken);
+
+                stopwatch.Restart();
+                await console.RunWithStatusAsync($"{model}: {newTokens} tokens without the cache", () => generator.GenerateAsync(input, new GenerationOptions { MaxNewTokens = newTokens, MinNewTokens = newTokens, UseCache = false }, cancellationToken));
+                double uncachedSeconds = stopwatch.Elapsed.TotalSeconds;
+
+                double weightBytes = StepWeightBytes(model);
+                var decoder = generator.Config.Decoder!;
+                double cacheBytes = 2.0 * decoder.NumLayers * decoder.NumKeyValueHeads * decoder.HeadDim * 4 * (encoderTokens + newTokens / 2.0);
+                double limit = bandwidth / weightBytes;
+                double floor = ComputeLimits.EncoderFlopsPerToken(encoderConfig, encoderTokens) * encoderTokens / gemm;
+                using var process = Process.GetCurrentProcess();
+                rows.Add([
+                    model,
+                    decodeRate.ToString("F1", culture),
+                    limit.ToString("F1", culture),
+                    (decodeRate / limit).ToString("F2", culture),
+                    (decodeRate / (bandwidth / (weightBytes + cacheBytes))).ToString("F2", culture),
+                    (firstToken * 1000).ToString("F0", culture),
+                    (floor * 1000).ToString("F0", culture),
+                    (uncachedSeconds / cachedSeconds).ToString("F1", culture),
+                    (process.PeakWorkingSet64 / 1048576.0).ToString("F0", culture),
+                ]);
+            }
+            finally
+            {
+                generator.Dispose(); // profiles are written when the sessions close
+            }
+
+            if (profilePrefix is not null)
+            {
+                await OnnxProfileSummary.WriteAsync(console, Path.Combine(profilePrefix, Path.GetFileName(model.TrimEnd('/'))));
+            }
         }
 
         console.WriteTable(
-            $"decoder, batch 1, {inputTokens}-token input, {newTokens} new tokens",
-            ["model", "tokens/s (cached)", "bandwidth limit", "ratio", "first token ms", "cached ÷ uncached speed", "peak RSS MiB (process)"],
+            $"decoder, batch 1, {inputTokens}-token input, {newTokens} new tokens; limit = bandwidth ÷ the step's weight bytes; floor = encoder FLOPs ÷ GEMM limit",
+            ["model", "tokens/s (cached)", "bandwidth limit", "ratio", "ratio with cache reads", "first token ms", "first token floor ms", "cached ÷ uncached speed", "peak RSS MiB (process)"],
             rows);
         return ExitCodes.Success;
     }
 
     /// <summary>
-    /// What one decode step reads: the step graph's weights, and with fp32 or int8 weights the whole tied embedding,
+    /// What one decode step reads of weights: the step graph's, and with fp32 or int8 weights the whole tied embedding,
     /// which the logits' Gemm reads every step. With int4 the logits go through a 4-bit copy inside the step graph, and
     /// the fp32 table (in its own file) is only gathered, one row per step.
     /// </summary>
@@ -81,23 +112,5 @@ internal static class DecoderBenchmark
         var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "t5rag.json"))).RootElement;
         bool tableLogits = !manifest.TryGetProperty("weights", out var weights) || weights.GetString() is "fp32" or "int8";
         return Size(graph) + Size(graph + "_data") + (tableLogits ? Size(Path.Combine(model, "onnx", T5Gemma2.Rag.Encoder.Conversion.CheckpointConverter.SharedEmbeddingFile)) : 0);
-    }
-
-    private static double MeasureCopyBandwidth()
-    {
-        // Every page written first: untouched pages map to the kernel's shared zero page and would read from cache.
-        var source = new byte[1 << 30];
-        var target = new byte[1 << 30];
-        Array.Fill(source, (byte)0x5A);
-        Array.Fill(target, (byte)0xA5);
-        double best = double.MaxValue;
-        for (int run = 0; run < 5; run++)
-        {
-            var stopwatch = Stopwatch.StartNew();
-            source.AsSpan().CopyTo(target);
-            best = Math.Min(best, stopwatch.Elapsed.TotalSeconds);
-        }
-
-        return 2.0 * source.Length / best;
     }
 }

@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using Microsoft.Extensions.AI;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Onnx;
 
 namespace T5Gemma2.Rag.Cli.Bench;
 
@@ -16,8 +17,9 @@ internal static class EmbeddingBenchmark
 {
     private sealed record Strategy(string Name, OnnxEmbeddingGeneratorOptions Options);
 
-    public static async Task<int> RunAsync(CliConsole console, string modelPath, string[] corpus, int passageCount, int seed, int? batchTokens, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliConsole console, string modelPath, string[] corpus, int passageCount, int seed, int? batchTokens, OnnxSessionOptions session, CancellationToken cancellationToken)
     {
+        await BenchEnvironment.WriteAsync(console, $"{session.IntraOpThreads} (ONNX Runtime intra-op, every strategy)");
         var all = await console.RunWithStatusAsync("reading corpus", () => Task.FromResult(BenchCorpus.ReadDistinct(corpus)));
         if (all.Count < passageCount)
         {
@@ -31,10 +33,10 @@ internal static class EmbeddingBenchmark
 
         Strategy[] strategies =
         [
-            new("token budget, sorted (ours)", new OnnxEmbeddingGeneratorOptions { MaxBatchTokens = batchTokens }),
-            new("token budget 16,384 (TEI's default), sorted", new OnnxEmbeddingGeneratorOptions { MaxBatchTokens = 16_384 }),
-            new("one input per run", new OnnxEmbeddingGeneratorOptions { MaxBatchSize = 1 }),
-            new("fixed 32, unsorted", new OnnxEmbeddingGeneratorOptions { MaxBatchSize = 32, SortByLength = false, MaxBatchTokens = int.MaxValue }),
+            new("token budget, sorted (ours)", new OnnxEmbeddingGeneratorOptions { MaxBatchTokens = batchTokens, Session = session }),
+            new("token budget 16,384 (TEI's default), sorted", new OnnxEmbeddingGeneratorOptions { MaxBatchTokens = 16_384, Session = session }),
+            new("one input per run", new OnnxEmbeddingGeneratorOptions { MaxBatchSize = 1, Session = session }),
+            new("fixed 32, unsorted", new OnnxEmbeddingGeneratorOptions { MaxBatchSize = 32, SortByLength = false, MaxBatchTokens = int.MaxValue, Session = session }),
         ];
 
         var results = new List<(string Name, long Tokens, double Seconds, GeneratedEmbeddings<Embedding<float>> Embeddings)>();

@@ -5,7 +5,7 @@ using Microsoft.ML.OnnxRuntime;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Models;
-using T5Gemma2.Rag.Encoder.Onnx.Graph;
+using T5Gemma2.Rag.Encoder.Onnx;
 
 namespace T5Gemma2.Rag.Cli.Bench;
 
@@ -16,12 +16,13 @@ namespace T5Gemma2.Rag.Cli.Bench;
 /// </summary>
 internal static class EncoderBenchmark
 {
-    public static async Task<int> RunAsync(CliConsole console, string[] models, (int Batch, int Length)[] shapes, string[] corpus, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliConsole console, string[] models, (int Batch, int Length)[] shapes, string[] corpus, OnnxSessionOptions session, CancellationToken cancellationToken)
     {
         var culture = CultureInfo.InvariantCulture;
+        await BenchEnvironment.WriteAsync(console, BenchEnvironment.IntraOp(session.IntraOpThreads));
         var first = T5Gemma2Config.Read(Path.Combine(models[0], "config.json")).Encoder;
-        double peak = await console.RunWithStatusAsync("measuring the GEMM limit (ONNX Runtime MatMul of the MLP shape)", () => Task.FromResult(MeasureMatMulPeak(first.HiddenSize, first.IntermediateSize)));
-        await console.Out.WriteLineAsync(string.Create(culture, $"GEMM limit: {peak / 1e9:F1} GFLOP/s (fp32 MatMul [4096 × {first.HiddenSize}] · [{first.HiddenSize} × {first.IntermediateSize}], best of 5)"));
+        double peak = await console.RunWithStatusAsync("measuring the GEMM limit (ONNX Runtime MatMuls of the model's layer shapes)", () => Task.FromResult(ComputeLimits.MeasureGemm(first, session)));
+        await console.Out.WriteLineAsync(string.Create(culture, $"GEMM limit: {peak / 1e9:F1} GFLOP/s (best fp32 MatMul of [4096 × in] · [in × out] over the model's MLP and q/k/v shapes, {session.IntraOpThreads} threads)"));
 
         var rows = new List<string[]>();
         var throughput = new Dictionary<(string Model, int Batch, int Length), double>();
@@ -29,18 +30,18 @@ internal static class EncoderBenchmark
         {
             var config = T5Gemma2Config.Read(Path.Combine(model, "config.json")).Encoder;
             string graph = ModelDirectory.Open(model).EncoderGraphPath;
-            using var session = new InferenceSession(graph, new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL });
+            using var encoder = OnnxSessionFactory.Create(graph, session);
             // Models are told apart by the path given; two folders of one name in different places stay distinct.
             string name = model.TrimEnd(Path.DirectorySeparatorChar);
-            Run(session, config, 1, 64); // warm-up, untimed
+            Run(encoder, config, 1, 64); // warm-up, untimed
 
             foreach (var (batch, length) in shapes)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                double seconds = await console.RunWithStatusAsync($"{name}: {batch} × {length}", () => Task.FromResult(Run(session, config, batch, length)));
+                double seconds = await console.RunWithStatusAsync($"{name}: {batch} × {length}", () => Task.FromResult(Run(encoder, config, batch, length)));
                 double tokensPerSecond = batch * length / seconds;
                 throughput[(name, batch, length)] = tokensPerSecond;
-                double utilization = FlopsPerToken(config, length) * tokensPerSecond / peak;
+                double utilization = ComputeLimits.EncoderFlopsPerToken(config, length) * tokensPerSecond / peak;
                 rows.Add([name, $"{batch} × {length}", tokensPerSecond.ToString("N0", culture), seconds.ToString("F2", culture), utilization.ToString("F2", culture)]);
             }
         }
@@ -66,21 +67,21 @@ internal static class EncoderBenchmark
 
         if (models.Length > 1 && corpus.Length > 0)
         {
-            await CompareEmbeddingsAsync(console, models, corpus, cancellationToken);
+            await CompareEmbeddingsAsync(console, models, corpus, session, cancellationToken);
         }
 
         return ExitCodes.Success;
     }
 
     /// <summary>Mean cosine of each model's pooled embeddings to the first model's, over 64 real passages.</summary>
-    private static async Task CompareEmbeddingsAsync(CliConsole console, string[] models, string[] corpus, CancellationToken cancellationToken)
+    private static async Task CompareEmbeddingsAsync(CliConsole console, string[] models, string[] corpus, OnnxSessionOptions session, CancellationToken cancellationToken)
     {
         var random = new Random(7);
         string[] passages = [.. BenchCorpus.ReadDistinct(corpus).OrderBy(_ => random.Next()).Take(64)];
         var vectors = new List<float[][]>();
         foreach (string model in models)
         {
-            using var generator = OnnxEmbeddingGenerator.Create(model, new OnnxEmbeddingGeneratorOptions { MaxLength = 512 });
+            using var generator = OnnxEmbeddingGenerator.Create(model, new OnnxEmbeddingGeneratorOptions { MaxLength = 512, Session = session });
             var embeddings = await generator.GenerateAsync(passages, cancellationToken: cancellationToken);
             vectors.Add([.. embeddings.Select(e => e.Vector.ToArray())]);
         }
@@ -104,56 +105,5 @@ internal static class EncoderBenchmark
         var stopwatch = Stopwatch.StartNew();
         using var outputs = session.Run(options, [EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask, EncoderGraphNames.ImageFeatures], [idsValue, maskValue, image], [EncoderGraphNames.LastHiddenState]);
         return stopwatch.Elapsed.TotalSeconds;
-    }
-
-    /// <summary>Multiply-adds ×2 per token: the linear layers, plus attention over the keys each query may see.</summary>
-    private static double FlopsPerToken(T5Gemma2StackConfig c, int length)
-    {
-        double h = c.HiddenSize, q = (double)c.NumAttentionHeads * c.HeadDim, kv = (double)c.NumKeyValueHeads * c.HeadDim, i = c.IntermediateSize;
-        double linear = 2 * (h * q + 2 * h * kv + q * h + 3 * h * i);
-        double attention = 0;
-        foreach (var type in c.LayerTypes)
-        {
-            double keys = type == AttentionLayerType.Full ? length : Math.Min(length, c.SlidingWindow);
-            attention += 2 * 2 * q * keys; // scores and weighted values
-        }
-
-        return linear * c.NumLayers + attention;
-    }
-
-    /// <summary>FLOP/s of an fp32 ONNX Runtime MatMul of the model's MLP shape: what the encoder's GEMMs can reach here.</summary>
-    private static double MeasureMatMulPeak(int hidden, int intermediate)
-    {
-        const int rows = 4096;
-        var graph = new OnnxGraph("gemm_limit");
-        string a = graph.Input("a", OnnxDataType.Float, rows, hidden);
-        var random = new Random(1);
-        string w = graph.Initializer("w", OnnxTensor.FromFloats([.. Enumerable.Range(0, hidden * intermediate).Select(_ => (float)random.NextDouble())], hidden, intermediate));
-        graph.Output(graph.Op("MatMul", [a, w]), "y", OnnxDataType.Float, rows, intermediate);
-        string path = Path.Combine(Path.GetTempPath(), $"t5rag-gemm-{Environment.ProcessId}.onnx");
-        graph.Save(path);
-        try
-        {
-            using var session = new InferenceSession(path);
-            float[] input = [.. Enumerable.Range(0, rows * hidden).Select(_ => (float)random.NextDouble())];
-            using var value = OrtValue.CreateTensorValueFromMemory(input, [rows, hidden]);
-            using var options = new RunOptions();
-            double best = double.MaxValue;
-            for (int run = 0; run < 6; run++)
-            {
-                var stopwatch = Stopwatch.StartNew();
-                using var outputs = session.Run(options, ["a"], [value], ["y"]);
-                if (run > 0)
-                {
-                    best = Math.Min(best, stopwatch.Elapsed.TotalSeconds);
-                }
-            }
-
-            return 2.0 * rows * hidden * intermediate / best;
-        }
-        finally
-        {
-            File.Delete(path);
-        }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Onnx;
 using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Embedded;
@@ -15,8 +16,9 @@ namespace T5Gemma2.Rag.Cli.Bench;
 /// </summary>
 internal static class IndexBenchmark
 {
-    public static async Task<int> RunAsync(CliConsole console, string modelPath, string[] corpus, int passageCount, int rounds, bool raw, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliConsole console, string modelPath, string[] corpus, int passageCount, int rounds, bool raw, OnnxSessionOptions session, CancellationToken cancellationToken)
     {
+        await BenchEnvironment.WriteAsync(console, $"{session.IntraOpThreads} (ONNX Runtime intra-op, both paths; the pipeline's loading and writing run beside it)");
         var distinct = await console.RunWithStatusAsync("reading corpus", () => Task.FromResult(BenchCorpus.ReadDistinct(corpus)));
         if (distinct.Count == 0)
         {
@@ -26,7 +28,7 @@ internal static class IndexBenchmark
 
         // Past the corpus's size, passages repeat with a numbered suffix: still distinct, so all are embedded.
         string[] texts = BenchCorpus.Repeat(distinct, passageCount);
-        using var generator = OnnxEmbeddingGenerator.Create(modelPath);
+        using var generator = OnnxEmbeddingGenerator.Create(modelPath, new OnnxEmbeddingGeneratorOptions { Session = session });
         await generator.GenerateAsync(texts.Take(16), cancellationToken: cancellationToken); // warm-up, untimed
         double bestRaw = double.MaxValue, bestPipeline = double.MaxValue;
         long tokens = 0;

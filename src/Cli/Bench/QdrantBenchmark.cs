@@ -27,6 +27,7 @@ internal static class QdrantBenchmark
             return ExitCodes.UsageError;
         }
 
+        await BenchEnvironment.WriteAsync(console, "the client's (the work runs on the Qdrant server)");
         var settings = Configuration.T5RagSettings.Load();
         QdrantStoreLocation location;
         try

@@ -17,6 +17,7 @@ internal static class TokenizerBenchmark
 
     public static async Task<int> RunAsync(CliConsole console, string tokenizerPath, string[] corpus, double minimumMegabytes, CancellationToken cancellationToken)
     {
+        await BenchEnvironment.WriteAsync(console, "1 (the tokenizer is measured on one thread; no model is loaded)");
         // Cold load: the first load in this process, JIT included, as a user meets it.
         long before = GC.GetTotalMemory(forceFullCollection: true);
         var stopwatch = Stopwatch.StartNew();

@@ -4,6 +4,7 @@ using T5Gemma2.Rag.Answering;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Packing;
 using T5Gemma2.Rag.Retrieval;
@@ -45,8 +46,14 @@ internal static class AskCommand
             }
 
             string embeddingModel = shared.ModelPath(parse, settings);
-            using var embedder = OnnxEmbeddingGenerator.Create(embeddingModel);
-            using var generator = Seq2SeqGenerator.Create(parse.GetValue(generatorOption) ?? embeddingModel);
+            string generatorModel = parse.GetValue(generatorOption) ?? embeddingModel;
+            var session = shared.Session(parse, settings);
+            using var generator = Seq2SeqGenerator.Create(generatorModel, session);
+
+            // One model that embeds and answers: its encoder is loaded once.
+            using var embedder = ModelDirectory.IsSameDirectory(embeddingModel, generatorModel)
+                ? generator.CreateEmbeddingGenerator()
+                : OnnxEmbeddingGenerator.Create(embeddingModel, new OnnxEmbeddingGeneratorOptions { Session = session });
             using var store = shared.OpenStore(parse, settings);
             string name = shared.CollectionName(parse, settings);
             var collection = await store.OpenCollectionAsync(name, cancellationToken)

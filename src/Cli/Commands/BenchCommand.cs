@@ -2,6 +2,7 @@ using System.CommandLine;
 using T5Gemma2.Rag.Cli.Bench;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Onnx;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
@@ -24,7 +25,8 @@ internal static class BenchCommand
         var seedOption = new Option<int>("--seed") { Description = "Seed of the passage sample", DefaultValueFactory = _ => 42 };
         var batchTokensOption = new Option<int?>("--batch-tokens") { Description = "Our batching's padded-token budget per run (default: the device's)" };
         var embed = new Command("embed", "Embedding throughput: our batching vs one input per run vs fixed unsorted batches of 32") { modelOption, embedCorpusOption, passagesOption, seedOption, batchTokensOption };
-        embed.SetAction((parse, cancellationToken) => EmbeddingBenchmark.RunAsync(console, parse.GetValue(modelOption)!, parse.GetValue(embedCorpusOption)!, parse.GetValue(passagesOption), parse.GetValue(seedOption), parse.GetValue(batchTokensOption), cancellationToken));
+        var embedRuntime = Runtime(embed);
+        embed.SetAction((parse, cancellationToken) => EmbeddingBenchmark.RunAsync(console, parse.GetValue(modelOption)!, parse.GetValue(embedCorpusOption)!, parse.GetValue(passagesOption), parse.GetValue(seedOption), parse.GetValue(batchTokensOption), Session(embedRuntime, parse), cancellationToken));
 
         var indexModel = new Option<string>("--model", "-m") { Description = "A model directory", Required = true };
         var indexCorpus = new Option<string[]>("--corpus") { Description = "Corpus files or directories of passages", Required = true, AllowMultipleArgumentsPerToken = true };
@@ -32,12 +34,14 @@ internal static class BenchCommand
         var indexRounds = new Option<int>("--rounds") { Description = "Rounds; the best of each path counts", DefaultValueFactory = _ => 2 };
         var noRaw = new Option<bool>("--no-raw") { Description = "Skip the raw embedding comparison (memory runs)" };
         var index = new Command("index", "Indexing throughput end to end beside raw embedding of the same texts; memory as the run goes") { indexModel, indexCorpus, indexPassages, indexRounds, noRaw };
-        index.SetAction((parse, cancellationToken) => IndexBenchmark.RunAsync(console, parse.GetValue(indexModel)!, parse.GetValue(indexCorpus)!, Math.Max(1, parse.GetValue(indexPassages)), Math.Max(1, parse.GetValue(indexRounds)), !parse.GetValue(noRaw), cancellationToken));
+        var indexRuntime = Runtime(index);
+        index.SetAction((parse, cancellationToken) => IndexBenchmark.RunAsync(console, parse.GetValue(indexModel)!, parse.GetValue(indexCorpus)!, Math.Max(1, parse.GetValue(indexPassages)), Math.Max(1, parse.GetValue(indexRounds)), !parse.GetValue(noRaw), Session(indexRuntime, parse), cancellationToken));
 
         var encoderModels = new Option<string[]>("--model", "-m") { Description = "Converted model directories (the first is the baseline, e.g. fp32 then int8 and int4)", Required = true, AllowMultipleArgumentsPerToken = true };
         var shapesOption = new Option<string>("--shapes") { Description = "batch×length shapes", DefaultValueFactory = _ => "8x512,1x2048,1x8192" };
         var encoderCorpus = new Option<string[]>("--corpus") { Description = "Passages for comparing the models' pooled embeddings", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var encoder = new Command("encoder", "T5Gemma 2 encoder tokens/s per shape beside the GEMM limit, long-context ratio, loaded memory, quantized quality") { encoderModels, shapesOption, encoderCorpus };
+        var encoderRuntime = Runtime(encoder);
         encoder.SetAction(async (parse, cancellationToken) =>
         {
             var shapes = new List<(int, int)>();
@@ -53,14 +57,16 @@ internal static class BenchCommand
                 shapes.Add((batch, length));
             }
 
-            return await EncoderBenchmark.RunAsync(console, parse.GetValue(encoderModels)!, [.. shapes], parse.GetValue(encoderCorpus)!, cancellationToken);
+            return await EncoderBenchmark.RunAsync(console, parse.GetValue(encoderModels)!, [.. shapes], parse.GetValue(encoderCorpus)!, Session(encoderRuntime, parse), cancellationToken);
         });
 
         var decoderModels = new Option<string[]>("--model", "-m") { Description = "Converted model directories with decoder graphs", Required = true, AllowMultipleArgumentsPerToken = true };
         var inputTokens = new Option<int>("--input-tokens") { Description = "Encoder input length", DefaultValueFactory = _ => 2048 };
         var newTokens = new Option<int>("--new-tokens") { Description = "Tokens to generate (eos suppressed)", DefaultValueFactory = _ => 256 };
-        var decoder = new Command("decoder", "Decoder tokens/s with the cache beside the memory-bandwidth limit, time to first token, cached vs uncached, peak memory") { decoderModels, inputTokens, newTokens };
-        decoder.SetAction((parse, cancellationToken) => DecoderBenchmark.RunAsync(console, parse.GetValue(decoderModels)!, parse.GetValue(inputTokens), parse.GetValue(newTokens), cancellationToken));
+        var profile = new Option<string?>("--profile") { Description = "Write ONNX Runtime profiles into this directory and print where the step's time goes by operator" };
+        var decoder = new Command("decoder", "Decoder tokens/s with the cache beside the memory-bandwidth limit, time to first token beside its compute floor, cached vs uncached, peak memory") { decoderModels, inputTokens, newTokens, profile };
+        var decoderRuntime = Runtime(decoder);
+        decoder.SetAction((parse, cancellationToken) => DecoderBenchmark.RunAsync(console, parse.GetValue(decoderModels)!, parse.GetValue(inputTokens), parse.GetValue(newTokens), Session(decoderRuntime, parse), parse.GetValue(profile), cancellationToken));
         bench.Subcommands.Add(decoder);
 
         var searchPassages = new Option<string>("--passages") { Description = "Collection sizes, comma-separated (k and m suffixes allowed)", DefaultValueFactory = _ => "10000,1000000" };
@@ -97,15 +103,26 @@ internal static class BenchCommand
         var askStore = new Option<string?>("--store") { Description = "Keep the indexed passages here between runs (default: a temporary store)" };
         var askRerank = new Option<int>("--rerank") { Description = "Also time reranking this many passages with the decoder (0: skip)", DefaultValueFactory = _ => 0 };
         var ask = new Command("ask", "One answer's time by stage: retrieve, pack, encode, cross cache, first step, decode") { askGenerator, askModel, askCorpus, askPassages, askBudget, askTokens, askQuestions, askStore, askRerank };
-        ask.SetAction((parse, cancellationToken) => AskBenchmark.RunAsync(console, parse.GetValue(askGenerator)!, parse.GetValue(askModel)!, parse.GetValue(askCorpus)!, Math.Max(1, parse.GetValue(askPassages)), Math.Max(64, parse.GetValue(askBudget)), Math.Max(1, parse.GetValue(askTokens)), Math.Max(1, parse.GetValue(askQuestions)), parse.GetValue(askStore), Math.Max(0, parse.GetValue(askRerank)), cancellationToken));
+        var askRuntime = Runtime(ask);
+        ask.SetAction((parse, cancellationToken) => AskBenchmark.RunAsync(console, parse.GetValue(askGenerator)!, parse.GetValue(askModel)!, parse.GetValue(askCorpus)!, Math.Max(1, parse.GetValue(askPassages)), Math.Max(64, parse.GetValue(askBudget)), Math.Max(1, parse.GetValue(askTokens)), Math.Max(1, parse.GetValue(askQuestions)), parse.GetValue(askStore), Math.Max(0, parse.GetValue(askRerank)), Session(askRuntime, parse), cancellationToken));
         bench.Subcommands.Add(ask);
 
         var cancelModel = new Option<string>("--model", "-m") { Description = "A T5Gemma 2 model directory with decoder graphs", Required = true };
         var cancelWarmup = new Option<int>("--warmup") { Description = "Cancelled streams before the baseline", DefaultValueFactory = _ => 100 };
         var cancelRuns = new Option<int>("--runs") { Description = "Cancelled streams measured", DefaultValueFactory = _ => 200 };
         var cancel = new Command("cancel", "Private memory growth over many generations cancelled mid-stream (flat when nothing leaks)") { cancelModel, cancelWarmup, cancelRuns };
-        cancel.SetAction((parse, cancellationToken) => CancellationBenchmark.RunAsync(console, parse.GetValue(cancelModel)!, Math.Max(0, parse.GetValue(cancelWarmup)), Math.Max(1, parse.GetValue(cancelRuns)), cancellationToken));
+        var cancelRuntime = Runtime(cancel);
+        cancel.SetAction((parse, cancellationToken) => CancellationBenchmark.RunAsync(console, parse.GetValue(cancelModel)!, Math.Max(0, parse.GetValue(cancelWarmup)), Math.Max(1, parse.GetValue(cancelRuns)), Session(cancelRuntime, parse), cancellationToken));
         bench.Subcommands.Add(cancel);
         return bench;
     }
+
+    private static RuntimeOptions Runtime(Command command)
+    {
+        var runtime = new RuntimeOptions();
+        runtime.AddTo(command);
+        return runtime;
+    }
+
+    private static OnnxSessionOptions Session(RuntimeOptions runtime, ParseResult parse) => runtime.Session(parse, Configuration.T5RagSettings.Load());
 }

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using T5Gemma2.Rag.Cli.Configuration;
+using T5Gemma2.Rag.Encoder.Onnx;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Embedded;
 using T5Gemma2.Rag.Indexer.Stores.Qdrant;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
-/// <summary>The options every store command shares (--model, --store, --collection, --config), resolved against <see cref="T5RagSettings"/>.</summary>
+/// <summary>The options every store command shares (--model with --threads and --device, --store, --collection, --config), resolved against <see cref="T5RagSettings"/>.</summary>
 internal sealed class CollectionOptions
 {
     public Option<string?> Model { get; } = new("--model", "-m") { Description = "Embedding model directory (default: t5rag.json \"model\" or T5RAG_MODEL)" };
@@ -20,11 +21,15 @@ internal sealed class CollectionOptions
 
     public Option<string?> Config { get; } = new("--config") { Description = "Settings file (default: ./t5rag.json, or T5RAG_CONFIG)" };
 
+    /// <summary>--threads and --device, for the commands that load a model.</summary>
+    public RuntimeOptions Runtime { get; } = new();
+
     public void AddTo(Command command, bool withModel = true)
     {
         if (withModel)
         {
             command.Options.Add(this.Model);
+            this.Runtime.AddTo(command);
         }
 
         command.Options.Add(this.Store);
@@ -33,6 +38,9 @@ internal sealed class CollectionOptions
     }
 
     public T5RagSettings Settings(ParseResult parse) => T5RagSettings.Load(parse.GetValue(this.Config));
+
+    /// <summary>How the command's models run: --threads (else the settings', else every core) and --device.</summary>
+    public OnnxSessionOptions Session(ParseResult parse, T5RagSettings settings) => this.Runtime.Session(parse, settings);
 
     /// <summary>The store location: --store, else the settings' (a directory, or a Qdrant URL).</summary>
     public string StorePath(ParseResult parse, T5RagSettings settings) => ResolveLocation(parse.GetValue(this.Store) ?? settings.Store, settings);

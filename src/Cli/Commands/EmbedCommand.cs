@@ -5,7 +5,6 @@ using System.Text.Json;
 using Microsoft.Extensions.AI;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
-using T5Gemma2.Rag.Encoder.Onnx;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
@@ -17,14 +16,15 @@ internal static class EmbedCommand
         var modelOption = new Option<string>("--model", "-m") { Description = "A model directory (T5Gemma 2 conversion or sentence-transformers ONNX export)", Required = true };
         var jsonOption = new Option<bool>("--json") { Description = "Print the vectors as JSON" };
         var queryOption = new Option<bool>("--query") { Description = "Embed the texts as queries (the model's query prefix)" };
-        var deviceOption = new Option<ExecutionDevice>("--device") { Description = "Where ONNX Runtime runs: Cpu, or Cuda (needs the GPU build: dotnet build -p:OnnxRuntimeGpu=true)", DefaultValueFactory = _ => ExecutionDevice.Cpu };
         var textsArgument = new Argument<string[]>("texts") { Description = "Texts to embed", Arity = ArgumentArity.OneOrMore };
 
-        var command = new Command("embed", "Embed texts; print the dimension and, for two or more, their cosine similarities") { modelOption, jsonOption, queryOption, deviceOption, textsArgument };
+        var command = new Command("embed", "Embed texts; print the dimension and, for two or more, their cosine similarities") { modelOption, jsonOption, queryOption, textsArgument };
+        var runtime = new RuntimeOptions();
+        runtime.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             string[] texts = parse.GetValue(textsArgument)!;
-            var options = new OnnxEmbeddingGeneratorOptions { Session = new OnnxSessionOptions { Device = parse.GetValue(deviceOption) } };
+            var options = new OnnxEmbeddingGeneratorOptions { Session = runtime.Session(parse, Configuration.T5RagSettings.Load()) };
             using var generator = OnnxEmbeddingGenerator.Create(parse.GetValue(modelOption)!, options);
             var generation = new EmbeddingGenerationOptions().WithInputKind(parse.GetValue(queryOption) ? EmbeddingInputKind.Query : EmbeddingInputKind.Passage);
             var embeddings = await generator.GenerateAsync(texts, generation, cancellationToken);

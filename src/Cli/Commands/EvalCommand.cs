@@ -28,6 +28,8 @@ internal static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print the scores as JSON" };
         var datasets = new Argument<string[]>("datasets") { Description = "Dataset folders or files", Arity = ArgumentArity.OneOrMore };
         var command = new Command(name, description) { datasets, model, mode, chunk, store, json };
+        var runtime = new RuntimeOptions();
+        runtime.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = Configuration.T5RagSettings.Load();
@@ -39,7 +41,7 @@ internal static class EvalCommand
                 var single => [(Enum.TryParse<SearchMode>(single, ignoreCase: true, out var m) && Enum.IsDefined(m) ? m : throw new UsageException($"--mode \"{single}\": expected dense, keyword, hybrid, hybrid-convex or all."), FusionMethod.ReciprocalRank)],
             };
             var loaded = parse.GetValue(datasets)!.Select(load).ToList();
-            using var generator = OnnxEmbeddingGenerator.Create(modelPath);
+            using var generator = OnnxEmbeddingGenerator.Create(modelPath, new OnnxEmbeddingGeneratorOptions { Session = runtime.Session(parse, settings) });
             string storePath = parse.GetValue(store) ?? Path.Combine(Path.GetTempPath(), "t5rag-eval-" + Guid.NewGuid().ToString("N")[..12]);
             var results = new List<(string Dataset, RetrievalScores Scores)>();
             try

@@ -21,6 +21,8 @@ internal static class GenerateCommand
         var stop = new Option<string[]>("--stop") { Description = "Stop sequences", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var input = new Argument<string>("input") { Description = "The encoder input text" };
         var command = new Command("generate", "Generate text with the decoder, streamed as it is produced") { model, maxNewTokens, sample, temperature, topP, topK, seed, beams, repetition, stop, input };
+        var runtime = new RuntimeOptions();
+        runtime.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             GenerationOptions options;
@@ -46,7 +48,7 @@ internal static class GenerateCommand
                 return ExitCodes.UsageError;
             }
 
-            using var generator = Seq2SeqGenerator.Create(parse.GetValue(model)!);
+            using var generator = Seq2SeqGenerator.Create(parse.GetValue(model)!, runtime.Session(parse, Configuration.T5RagSettings.Load()));
             if (options.NumBeams > 1)
             {
                 var result = await generator.GenerateAsync(parse.GetValue(input)!, options, cancellationToken);

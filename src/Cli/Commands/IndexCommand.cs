@@ -56,7 +56,7 @@ internal static class IndexCommand
                 throw new UsageException("--shards and --replicas lay out a Qdrant collection; give a Qdrant store (--store qdrant://host:6334).");
             }
 
-            using var generator = OnnxEmbeddingGenerator.Create(shared.ModelPath(parse, settings));
+            using var generator = OnnxEmbeddingGenerator.Create(shared.ModelPath(parse, settings), new OnnxEmbeddingGeneratorOptions { Session = shared.Session(parse, settings) });
             var options = new IngestOptions
             {
                 Chunking = Chunking(parse.GetValue(chunkTokens) ?? settings.ChunkTokens, parse.GetValue(overlap) ?? settings.OverlapTokens, generator.MaxLength),

@@ -47,6 +47,7 @@ internal static class McpCommand
                 options.Retrieval = new RetrievalOptions { Mode = settings.SearchMode };
                 options.Ingest = new IngestOptions { Chunking = chunking };
                 options.FileRoots = parse.GetValue(roots) is { Length: > 0 } given ? given : null;
+                options.Session = shared.Session(parse, settings);
             });
 
             await using var provider = services.BuildServiceProvider();

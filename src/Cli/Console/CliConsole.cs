@@ -25,6 +25,9 @@ public sealed class CliConsole
     /// <summary>True when stderr is a terminal a person watches (progress bars, colours).</summary>
     public bool IsInteractive { get; }
 
+    /// <summary>The command line being run (t5rag's own arguments), for benchmarks to print as they ran.</summary>
+    public IReadOnlyList<string> Arguments { get; set; } = [];
+
     /// <summary>The process's own console streams.</summary>
     public static CliConsole FromProcess() => new(
         System.Console.In,

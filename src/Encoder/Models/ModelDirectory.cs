@@ -68,6 +68,10 @@ public sealed class ModelDirectory
     /// <summary>BERT-family only: whether CJK characters become separate words (tokenizer_config.json tokenize_chinese_chars).</summary>
     public bool TokenizeChineseCharacters { get; private init; } = true;
 
+    /// <summary>Whether two paths name one model directory (after making them full), so its encoder can be loaded once for embedding and answering.</summary>
+    public static bool IsSameDirectory(string first, string second) =>
+        string.Equals(System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(first)), System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(second)), StringComparison.Ordinal);
+
     /// <summary>
     /// Reads a model directory.
     /// </summary>

@@ -56,8 +56,9 @@ public static class OnnxSessionFactory
         };
         if (options.ProfileFilePrefix is { } prefix)
         {
-            sessionOptions.EnableProfiling = true;
+            // The prefix first: enabling reads it.
             sessionOptions.ProfileOutputPathPrefix = prefix;
+            sessionOptions.EnableProfiling = true;
         }
 
         return sessionOptions;

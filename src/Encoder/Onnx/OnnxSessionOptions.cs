@@ -51,16 +51,16 @@ public sealed class OnnxSessionOptions
     /// </summary>
     public static int DefaultIntraOpThreads => Environment.ProcessorCount;
 
-    /// <summary>These settings with another intra-op thread count.</summary>
-    public OnnxSessionOptions WithIntraOpThreads(int threads) => new()
+    /// <summary>These settings with ONNX Runtime's profiler writing to files that start with <paramref name="prefix"/>.</summary>
+    public OnnxSessionOptions WithProfile(string prefix) => new()
     {
         Device = this.Device,
         DeviceId = this.DeviceId,
-        IntraOpThreads = threads,
+        IntraOpThreads = this.IntraOpThreads,
         InterOpThreads = this.InterOpThreads,
         GraphOptimizationLevel = this.GraphOptimizationLevel,
         EnableMemoryArena = this.EnableMemoryArena,
         EnableMemoryPattern = this.EnableMemoryPattern,
-        ProfileFilePrefix = this.ProfileFilePrefix,
+        ProfileFilePrefix = prefix,
     };
 }

@@ -6,6 +6,7 @@ using Microsoft.SemanticKernel.Data;
 using T5Gemma2.Rag.Answering;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Retrieval;
@@ -52,9 +53,15 @@ public static class T5Gemma2RagServiceCollectionExtensions
             // A generator the caller owns: registered as an instance, so the container will not dispose it.
             services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(given);
         }
+        else if (options.GeneratorModelDirectory is { } answering && ModelDirectory.IsSameDirectory(answering, options.EmbeddingModelDirectory!))
+        {
+            // One model embeds and answers: the embedding generator runs the generator's own encoder session.
+            services.TryAddSingleton(sp => sp.GetRequiredService<Seq2SeqGenerator>().CreateEmbeddingGenerator(loggerFactory: sp.GetService<ILoggerFactory>()));
+            services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
+        }
         else
         {
-            services.TryAddSingleton(sp => OnnxEmbeddingGenerator.Create(options.EmbeddingModelDirectory!, loggerFactory: sp.GetService<ILoggerFactory>()));
+            services.TryAddSingleton(sp => OnnxEmbeddingGenerator.Create(options.EmbeddingModelDirectory!, new OnnxEmbeddingGeneratorOptions { Session = options.Session }, sp.GetService<ILoggerFactory>()));
             services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
         }
 
@@ -68,7 +75,7 @@ public static class T5Gemma2RagServiceCollectionExtensions
         services.TryAddSingleton(sp => IngestPipeline.Create(sp.GetRequiredService<OnnxEmbeddingGenerator>(), sp.GetRequiredService<IPassageCollection>(), options.Ingest));
         if (options.GeneratorModelDirectory is { } generator)
         {
-            services.TryAddSingleton(_ => Seq2SeqGenerator.Create(generator));
+            services.TryAddSingleton(_ => Seq2SeqGenerator.Create(generator, options.Session));
             services.TryAddSingleton(sp => RagAnswerer.Create(sp.GetRequiredService<PassageRetriever>(), sp.GetRequiredService<Seq2SeqGenerator>()));
         }
 

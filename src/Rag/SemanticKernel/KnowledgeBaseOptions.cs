@@ -1,5 +1,6 @@
 using T5Gemma2.Rag.Answering;
 using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Encoder.Onnx;
 using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Packing;
@@ -48,6 +49,9 @@ public sealed class KnowledgeBaseOptions
     /// model (an MCP client, an agent) that should not pull arbitrary local files into the index.
     /// </summary>
     public IReadOnlyList<string>? FileRoots { get; set; }
+
+    /// <summary>How the embedding and answering models run: ONNX Runtime threads (every core by default) and device.</summary>
+    public OnnxSessionOptions Session { get; set; } = OnnxSessionOptions.Default;
 
     /// <summary>The most passages one search or ask call may ask for.</summary>
     public int MaxTop { get; set; } = 50;

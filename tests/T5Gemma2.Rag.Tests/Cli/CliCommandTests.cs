@@ -115,6 +115,32 @@ public sealed class CliCommandTests(SharedGemmaTokenizer shared)
     }
 
     [Fact]
+    public async Task AThreadCountBelowOneIsAUsageError()
+    {
+        var (code, _, error) = await CliRunner.RunAsync("embed", "-m", TestAssets.MiniLmDirectory, "--threads", "0", "a text");
+
+        Assert.Equal(ExitCodes.UsageError, code);
+        Assert.Contains("--threads 0", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryBenchmarkSaysFirstWhereAndHowItRan()
+    {
+        using var temp = new TempDirectory();
+        string corpus = temp.Write("passages.jsonl", string.Join('\n', Enumerable.Range(0, 24).Select(i => $$"""{"text": "passage number {{i}} about {{(i % 2 == 0 ? "retrieval" : "answering")}}"}""")));
+
+        var (code, output, error) = await CliRunner.RunAsync("bench", "embed", "-m", TestAssets.MiniLmDirectory, "--corpus", corpus, "--passages", "20", "--threads", "1");
+
+        Assert.True(code == ExitCodes.Success, error);
+        string[] lines = output.Split('\n');
+        Assert.StartsWith("machine: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains($"{Environment.ProcessorCount} cores usable", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("threads: 1 ", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("runtime: ONNX Runtime 1.", lines[2], StringComparison.Ordinal);
+        Assert.Equal($"command: t5rag bench embed -m {TestAssets.MiniLmDirectory} --corpus {corpus} --passages 20 --threads 1", lines[3].TrimEnd());
+    }
+
+    [Fact]
     public async Task TokenizerBenchRefusesTooLittleText()
     {
         using var temp = new TempDirectory();

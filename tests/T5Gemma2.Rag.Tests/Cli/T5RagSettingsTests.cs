@@ -46,6 +46,18 @@ public sealed class T5RagSettingsTests : IDisposable
     }
 
     [Fact]
+    public void TheThreadCountComesFromTheFileOrTheEnvironment()
+    {
+        string path = this._directory.Write("threads.json", """{ "threads": 3 }""");
+
+        Assert.Equal(3, T5RagSettings.Load(path, _ => null).Threads);
+        Assert.Equal(5, T5RagSettings.Load(path, name => name == "T5RAG_THREADS" ? "5" : null).Threads);
+        Assert.Null(T5RagSettings.Load(null, _ => null).Threads);
+        Assert.Contains("\"threads\"", Assert.Throws<InputFileException>(() => T5RagSettings.Load(this._directory.Write("zero.json", """{ "threads": 0 }"""), _ => null)).Message, StringComparison.Ordinal);
+        Assert.Contains("T5RAG_THREADS", Assert.Throws<InputFileException>(() => T5RagSettings.Load(null, name => name == "T5RAG_THREADS" ? "all" : null)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ABadEnvironmentValueNamesTheVariable()
     {
         var ex = Assert.Throws<InputFileException>(() => T5RagSettings.Load(null, name => name == "T5RAG_CHUNK_TOKENS" ? "many" : null));

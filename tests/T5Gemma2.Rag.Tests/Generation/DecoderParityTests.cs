@@ -69,6 +69,19 @@ public sealed class DecoderParityTests(SharedTinyT5Gemma2 tiny) : IDisposable
     }
 
     [Fact]
+    public async Task AnswersLongerThanTheCachesFirstSlotsStayEqualToDecodingWithoutTheCache()
+    {
+        // The cache starts with 64 self slots and doubles: 150 tokens grow it twice, in a padded batch.
+        string[] inputs = ["a short one", "a considerably longer input, so that the first one is padded"];
+        var cached = await this._sut.GenerateAsync(inputs, new GenerationOptions { MaxNewTokens = 150, MinNewTokens = 150 }, TestContext.Current.CancellationToken);
+        var uncached = await this._sut.GenerateAsync(inputs, new GenerationOptions { MaxNewTokens = 150, MinNewTokens = 150, UseCache = false }, TestContext.Current.CancellationToken);
+
+        Assert.All(cached, answer => Assert.Equal(150, answer.TokenIds.Count));
+        Assert.Equal(uncached[0].TokenIds, cached[0].TokenIds);
+        Assert.Equal(uncached[1].TokenIds, cached[1].TokenIds);
+    }
+
+    [Fact]
     public async Task PaddedBatchGivesEachInputItsOwnAnswer()
     {
         string[] inputs = ["a short one", "a considerably longer input, so that the first one is padded in the encoder batch"];

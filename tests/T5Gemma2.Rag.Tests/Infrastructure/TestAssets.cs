@@ -9,6 +9,9 @@ internal static class TestAssets
 
     public static string SharedDirectory { get; } = Metadata("SharedDirectory");
 
+    /// <summary>The checkout: the assets directory is its artifacts/assets.</summary>
+    public static string RepositoryRoot => Existing(Path.GetFullPath(Path.Combine(AssetsDirectory, "..", "..", "T5Gemma2.Rag.sln")), Path.GetFullPath(Path.Combine(AssetsDirectory, "..", "..")));
+
     public static string GemmaTokenizerJson => Existing(Path.Combine(AssetsDirectory, "gemma3-tokenizer", "tokenizer.json"));
 
     public static string GemmaTokenizerDirectory => Path.GetDirectoryName(GemmaTokenizerJson)!;
