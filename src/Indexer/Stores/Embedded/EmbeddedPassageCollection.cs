@@ -295,8 +295,8 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         this.SearchAsync(request, exact: true, cancellationToken);
 
     /// <summary>
-    /// Loads the vectors (and loads or builds the HNSW graph) now rather than at the first search, which would
-    /// otherwise wait for them: for a server's start-up, or a benchmark that times the two apart.
+    /// Loads the vectors now rather than at the first search, and waits until the HNSW graph is loaded or built (a
+    /// search does not wait for it; it scans meanwhile): for a server's start-up, or a benchmark that times the two apart.
     /// </summary>
     public async Task PrepareSearchAsync(CancellationToken cancellationToken = default)
     {
