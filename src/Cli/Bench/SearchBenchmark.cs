@@ -76,8 +76,8 @@ internal static class SearchBenchmark
             }
         }
 
-        await console.Out.WriteLineAsync(string.Create(culture, $"synthetic passages: {dimensions}-dimension unit vectors around {SyntheticCorpus.Centers:N0} centres (noise σ {SyntheticCorpus.Noise} per component), {SyntheticCorpus.MinWords}–{SyntheticCorpus.MaxWords} words of a Zipf vocabulary of {SyntheticCorpus.Vocabulary:N0}; queries: a vector near a random passage's centre, 3 vocabulary words drawn uniformly; HNSW M {defaults.HnswConnectivity}, ef(add) {defaults.HnswExpansionAdd}; {Environment.ProcessorCount} cores"));
-        console.WriteTable("search benchmark: building (seconds; writes through UpsertDocumentsAsync, 2,000 passages a call)", ["passages", "SQLite writes s", "writes passages/s", "vector load s", "HNSW build s", "HNSW adds/s", "graph save s", "graph MiB"], builds);
+        await console.Out.WriteLineAsync(string.Create(culture, $"synthetic passages: {dimensions}-dimension unit vectors around {SyntheticCorpus.Centers:N0} centres (noise σ {SyntheticCorpus.Noise} per component), {SyntheticCorpus.MinWords}–{SyntheticCorpus.MaxWords} words of a Zipf vocabulary of {SyntheticCorpus.Vocabulary:N0}; queries: a vector near a random passage's centre, 3 vocabulary words drawn uniformly; HNSW M {defaults.HnswConnectivity}, ef(add) {defaults.HnswExpansionAdd}, int8 vectors re-ranked on float32, built on {defaults.BuildThreads} threads; {Environment.ProcessorCount} cores"));
+        console.WriteTable("search benchmark: building (seconds; writes through UpsertDocumentsAsync, 2,000 passages a call)", ["passages", "SQLite writes s", "writes passages/s", "vector load s", "HNSW build s", "HNSW adds/s", "build threads", "cpu ÷ wall (load + build)", "graph save s", "graph MiB"], builds);
         console.WriteTable($"search benchmark: latency end to end (ms, top {Top}, passages read back), recall@{Top} of the graph against the exact scan", ["passages", "path", "p50 ms", "p99 ms", $"recall@{Top}"], searches);
         await console.Out.WriteLineAsync(string.Create(culture, $"peak RSS of the process (VmHWM): {PeakResidentBytes() / 1048576.0:N0} MiB"));
         return ExitCodes.Success;
@@ -95,12 +95,14 @@ internal static class SearchBenchmark
         using var store = EmbeddedPassageStore.Open(root, options);
         var collection = (EmbeddedPassageCollection)(await store.OpenCollectionAsync(name, cancellationToken))!;
         var prepare = Stopwatch.StartNew();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         await console.RunWithStatusAsync($"{size:N0} passages, ef {expansion}: loading vectors, loading or building the HNSW graph", async () =>
         {
             await collection.PrepareSearchAsync(cancellationToken);
             return true;
         });
-        string[]? build = first ? BuildRow(root, name, size, writeSeconds, prepare.Elapsed.TotalSeconds, collection) : null;
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+        string[]? build = first ? BuildRow(root, name, size, writeSeconds, prepare.Elapsed.TotalSeconds, cpuSeconds, options.BuildThreads, collection) : null;
 
         string graph = $"dense, HNSW ef {expansion}" + (first ? " (default)" : string.Empty);
         (string Name, SearchMode Mode, bool Exact)[] paths = first
@@ -112,7 +114,7 @@ internal static class SearchBenchmark
         return (build, [.. paths.Zip(results, (p, r) => (p.Exact ? 0 : (int)p.Mode + 1, expansion, r.Path, r.Latencies, r.Recall))]);
     }
 
-    private static string[] BuildRow(string root, string name, int size, double? writeSeconds, double prepareSeconds, EmbeddedPassageCollection collection)
+    private static string[] BuildRow(string root, string name, int size, double? writeSeconds, double prepareSeconds, double prepareCpuSeconds, int threads, EmbeddedPassageCollection collection)
     {
         var culture = CultureInfo.InvariantCulture;
         bool built = collection.VectorIndexBuilds > 0;
@@ -126,6 +128,8 @@ internal static class SearchBenchmark
             (prepareSeconds - build - save).ToString("F1", culture) + (collection.VectorIndexLoads > 0 ? " (graph loaded from file)" : string.Empty),
             built ? build.ToString("F1", culture) : "-",
             built ? (size / build).ToString("N0", culture) : "-",
+            threads.ToString(culture),
+            (prepareCpuSeconds / prepareSeconds).ToString("F2", culture),
             built ? save.ToString("F1", culture) : "-",
             (graphBytes / 1048576.0).ToString("N0", culture),
         ];

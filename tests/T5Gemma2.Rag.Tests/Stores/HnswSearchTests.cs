@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Cloud.Unum.USearch;
 using Microsoft.Data.Sqlite;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Embedded;
@@ -8,7 +11,8 @@ namespace T5Gemma2.Rag.Tests.Stores;
 /// <summary>
 /// The embedded store's approximate path: the contract with every search going through the HNSW graph (threshold 1),
 /// and, on a few thousand random vectors past a threshold of 500, recall against the exact scan, the graph following
-/// writes, its file reused on reopen, and filters.
+/// writes, its file reused on reopen (and an older format's rebuilt), filters, and searches and writes while a larger
+/// graph builds on its own thread.
 /// </summary>
 public sealed class HnswSearchTests : PassageCollectionContract, IDisposable
 {
@@ -206,6 +210,124 @@ public sealed class HnswSearchTests : PassageCollectionContract, IDisposable
         Assert.Equal(1200, (await collection.GetInfoAsync(TestContext.Current.CancellationToken)).Passages);
     }
 
+    [Fact]
+    public async Task SearchesAnswerExactlyWhileTheGraphBuildsAndWritesMadeMeanwhileReachIt()
+    {
+        // 10,000 × 128 is past the size built inline, so the graph builds on its own thread (one, to leave the other core to the searches).
+        const int Dimensions = 128;
+        var settings = new CollectionSettings(Dimensions, "hnsw-model");
+        using var store = EmbeddedPassageStore.Open(this._directory.Combine("background"), new EmbeddedStoreOptions { ExactSearchThreshold = 500, BuildThreads = 1 });
+        var collection = (EmbeddedPassageCollection)await store.OpenOrCreateCollectionAsync("kb", settings, TestContext.Current.CancellationToken);
+        var random = new Random(16);
+        var original = Documents(random, 0, 1_000, 10, Dimensions);
+        await collection.UpsertDocumentsAsync(original, TestContext.Current.CancellationToken);
+
+        // Loads the vectors and starts the build; the graph is not ready when it returns.
+        var preparing = collection.PrepareSearchAsync(TestContext.Current.CancellationToken);
+        Assert.False(collection.VectorIndexReady);
+
+        // Searches meanwhile scan: the exact answer, without waiting for the graph.
+        int answeredWhileBuilding = 0;
+        for (int q = 0; q < 20; q++)
+        {
+            var request = new SearchRequest(SearchMode.Dense, 10) { Vector = Unit(random, Dimensions) };
+            var hits = await collection.SearchAsync(request, TestContext.Current.CancellationToken);
+            if (!collection.VectorIndexReady)
+            {
+                answeredWhileBuilding++;
+                var exact = await collection.SearchExactAsync(request, TestContext.Current.CancellationToken);
+                Assert.Equal(exact.Select(h => h.Passage.Id), hits.Select(h => h.Passage.Id));
+            }
+        }
+
+        // Writes meanwhile: new documents, replaced ones, deleted ones; none may be lost from the graph when it is swapped in.
+        var added = Documents(random, 1_000, 30, 10, Dimensions);
+        var replacements = original.Skip(10).Take(10).Select(d => Update(d.Document.DocumentId, [.. Enumerable.Range(0, 3).Select(p => ($"replacement {d.Document.DocumentId} {p}", Unit(random, Dimensions)))])).ToList();
+        var deleted = original.Take(10).ToList();
+        await collection.UpsertDocumentsAsync([.. added, .. replacements], TestContext.Current.CancellationToken);
+        await collection.DeleteDocumentsAsync([.. deleted.Select(d => d.Document.DocumentId)], TestContext.Current.CancellationToken);
+        bool wroteWhileBuilding = !collection.VectorIndexReady;
+
+        await preparing;
+        Assert.True(answeredWhileBuilding > 0, "no search was answered before the graph was ready");
+        Assert.True(wroteWhileBuilding, "the writes finished only after the graph was ready");
+        Assert.True(collection.VectorIndexReady);
+        Assert.Equal(1, collection.VectorIndexBuilds);
+
+        foreach (var passage in added.Concat(replacements).SelectMany(d => d.Passages).Take(100))
+        {
+            var hits = await collection.SearchAsync(new SearchRequest(SearchMode.Dense, 10) { Vector = passage.Vector }, TestContext.Current.CancellationToken);
+            Assert.Equal(passage.Passage.Id, hits[0].Passage.Id);
+            Assert.Equal(1.0, hits[0].Score, 4);
+        }
+
+        var goneIds = deleted.Concat(original.Skip(10).Take(10)).SelectMany(d => d.Passages).Select(p => p.Passage.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var passage in deleted.SelectMany(d => d.Passages).Take(30))
+        {
+            var hits = await collection.SearchAsync(new SearchRequest(SearchMode.Dense, 10) { Vector = passage.Vector }, TestContext.Current.CancellationToken);
+            Assert.DoesNotContain(hits, h => goneIds.Contains(h.Passage.Id));
+        }
+
+        Assert.Equal(1, collection.VectorIndexBuilds);
+    }
+
+    [Fact]
+    public async Task AFloat32GraphOfAnOlderVersionIsRebuiltNotRead()
+    {
+        string path = this._directory.Combine("old-format");
+        var random = new Random(17);
+        var documents = Documents(random, 0, 150, 10);
+        using (var store = EmbeddedPassageStore.Open(path, s_approximate))
+        {
+            var collection = await store.OpenOrCreateCollectionAsync("kb", s_wide, TestContext.Current.CancellationToken);
+            await collection.UpsertDocumentsAsync(documents, TestContext.Current.CancellationToken);
+        }
+
+        // What an older t5rag left: a float32 graph of exactly these rows, at this generation, with a stamp of three fields.
+        string graphPath = Path.Combine(path, "kb", "vectors.usearch");
+        var (generation, file) = WriteFloat32Graph(Path.Combine(path, "kb", "collection.db"), graphPath);
+        File.WriteAllText(graphPath + ".generation", string.Create(CultureInfo.InvariantCulture, $"{generation} {file.Length} {file.LastWriteTimeUtc.Ticks}"));
+        await AssertRebuiltAsync();
+
+        // A stamp of the current format over a float32 file (hand-made, or a crash between the two renames): the file's own header decides.
+        (generation, file) = WriteFloat32Graph(Path.Combine(path, "kb", "collection.db"), graphPath);
+        File.WriteAllText(graphPath + ".generation", string.Create(CultureInfo.InvariantCulture, $"{generation} i8 100 {file.Length} {file.LastWriteTimeUtc.Ticks}"));
+        await AssertRebuiltAsync();
+
+        async Task AssertRebuiltAsync()
+        {
+            using var store = EmbeddedPassageStore.Open(path, s_approximate);
+            var collection = (EmbeddedPassageCollection)(await store.OpenCollectionAsync("kb", TestContext.Current.CancellationToken))!;
+            var probe = documents[42].Passages[7];
+            var hits = await collection.SearchAsync(new SearchRequest(SearchMode.Dense, 5) { Vector = probe.Vector }, TestContext.Current.CancellationToken);
+            Assert.Equal(probe.Passage.Id, hits[0].Passage.Id);
+            Assert.Equal((1, 0), (collection.VectorIndexBuilds, collection.VectorIndexLoads));
+            Assert.True(collection.VectorIndexReady);
+        }
+    }
+
+    /// <summary>Saves a float32 USearch graph of every row of the collection's database at <paramref name="graphPath"/>, as t5rag did before graphs held bytes.</summary>
+    private static (long Generation, FileInfo File) WriteFloat32Graph(string database, string graphPath)
+    {
+        using var connection = new SqliteConnection($"Data Source={database}");
+        using var graph = new USearchIndex(MetricKind.Ip, ScalarKind.Float32, Wide, 16, 128, 192, false);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT rowid, vector FROM passages";
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                graph.Add((ulong)reader.GetInt64(0), MemoryMarshal.Cast<byte, float>((byte[])reader.GetValue(1)).ToArray());
+            }
+        }
+
+        command.CommandText = "SELECT value FROM meta WHERE key = 'generation'";
+        long generation = long.Parse((string)command.ExecuteScalar()!, CultureInfo.InvariantCulture);
+        graph.Save(graphPath);
+        return (generation, new FileInfo(graphPath));
+    }
+
     /// <summary>Mean share of the exact top 10 that the default (graph) search also returns.</summary>
     private static async Task<double> RecallAsync(EmbeddedPassageCollection collection, Random random, PassageFilter filter, int queries)
     {
@@ -222,12 +344,12 @@ public sealed class HnswSearchTests : PassageCollectionContract, IDisposable
         return found / queries;
     }
 
-    private static List<DocumentUpdate> Documents(Random random, int first, int count, int passages) =>
-        [.. Enumerable.Range(first, count).Select(d => Update($"doc-{d}", [.. Enumerable.Range(0, passages).Select(p => ($"document {d} passage {p}", Unit(random)))]))];
+    private static List<DocumentUpdate> Documents(Random random, int first, int count, int passages, int dimensions = Wide) =>
+        [.. Enumerable.Range(first, count).Select(d => Update($"doc-{d}", [.. Enumerable.Range(0, passages).Select(p => ($"document {d} passage {p}", Unit(random, dimensions)))]))];
 
-    private static float[] Unit(Random random)
+    private static float[] Unit(Random random, int dimensions = Wide)
     {
-        float[] vector = [.. Enumerable.Range(0, Wide).Select(_ => (float)(random.NextDouble() - 0.5))];
+        float[] vector = [.. Enumerable.Range(0, dimensions).Select(_ => (float)(random.NextDouble() - 0.5))];
         float norm = MathF.Sqrt(vector.Sum(x => x * x));
         return [.. vector.Select(x => x / norm)];
     }

@@ -22,10 +22,20 @@ namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 /// matrix the same way and is used only at the matrix's generation.</para>
 /// <para>The graph is derived data: saved beside the database (<see cref="HnswVectorIndex.FileName"/>) after a full
 /// build and on <see cref="Dispose"/>, reused on open when it was saved at the file's generation, rebuilt from SQLite
-/// otherwise.</para>
+/// otherwise. A build (minutes at a million passages) runs on its own thread, off the lock: searches scan exactly
+/// meanwhile, writes go on, and the rows they touch are re-placed in the new graph before it is swapped in.</para>
 /// </remarks>
 public sealed class EmbeddedPassageCollection : IPassageCollection
 {
+    /// <summary>A graph of at most this many vector components (1,600 × 640, 32,768 × 32) builds in milliseconds: inline, so the next search already uses it.</summary>
+    private const long InlineBuildScalars = 1 << 20;
+
+    /// <summary>Rows read from the matrix per hold of the read lock while building: a write waits for one batch's quantization at most.</summary>
+    private const int BuildBatch = 4_096;
+
+    /// <summary>Rows written during a build that are re-placed under the write lock, the graph swapped in with them; more are done outside it first.</summary>
+    private const int SwapInUnderLock = 1_024;
+
     private readonly string _connectionString;
     private readonly string _path;
     private readonly bool _readOnly;
@@ -36,6 +46,9 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     /// <summary>One thread saves the graph at a time; others skip rather than wait.</summary>
     private readonly Lock _saveGate = new();
     private HnswVectorIndex? _graph;
+
+    /// <summary>The graph being built off the lock, while searches scan (null when none); set and cleared under the write lock.</summary>
+    private PendingGraph? _pending;
 
     /// <summary>The generation of the graph on disk (saved or loaded here), so an unchanged graph is not written again.</summary>
     private long _savedGeneration = -1;
@@ -69,6 +82,23 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
     /// <summary>Times the saved HNSW graph was loaded instead of built.</summary>
     public int VectorIndexLoads => Volatile.Read(ref this._graphLoads);
+
+    /// <summary>True when dense search goes through the HNSW graph: one is built or loaded and in step with the vectors.</summary>
+    public bool VectorIndexReady
+    {
+        get
+        {
+            this._lock.EnterReadLock();
+            try
+            {
+                return this._graph is { } graph && graph.Generation == this._matrix.Generation;
+            }
+            finally
+            {
+                this._lock.ExitReadLock();
+            }
+        }
+    }
 
     /// <summary>How long the last full build of the HNSW graph took (zero when none was built).</summary>
     public TimeSpan LastVectorIndexBuildTime => TimeSpan.FromTicks(Interlocked.Read(ref this._graphBuildTicks));
@@ -265,15 +295,18 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         this.SearchAsync(request, exact: true, cancellationToken);
 
     /// <summary>
-    /// Loads the vectors (and loads or builds the HNSW graph) now rather than at the first search, which would
-    /// otherwise wait for them: for a server's start-up, or a benchmark that times the two apart.
+    /// Loads the vectors now rather than at the first search, and waits until the HNSW graph is loaded or built (a
+    /// search does not wait for it; it scans meanwhile): for a server's start-up, or a benchmark that times the two apart.
     /// </summary>
-    public Task PrepareSearchAsync(CancellationToken cancellationToken = default)
+    public async Task PrepareSearchAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         this.ReloadVectors();
         this.SaveGraphAfterBuild();
-        return Task.CompletedTask;
+        if (this.PendingBuild() is { } build)
+        {
+            await build.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, bool exact, CancellationToken cancellationToken)
@@ -317,6 +350,19 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         if (this._disposed)
         {
             return;
+        }
+
+        // A build in progress is abandoned (the next open starts again); it takes the lock, so it is waited for outside it.
+        if (this.PendingBuild(cancel: true) is { } build)
+        {
+            try
+            {
+                build.Wait();
+            }
+            catch (AggregateException)
+            {
+                // Cancelled, or failed: either way there is no graph to keep.
+            }
         }
 
         if (saveVectorIndex)
@@ -379,7 +425,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             || this._graph.Generation != this._matrix.Generation
             || rows < this._options.ExactSearchThreshold
             || (allowed is not null && allowed.Count < Math.Max(this._options.ExactSearchThreshold, rows / 20));
-        return scan ? this._matrix.Nearest(query, k, allowed) : this._graph!.Nearest(query, k, allowed);
+        return scan ? this._matrix.Nearest(query, k, allowed) : this._graph!.Nearest(query, k, allowed, this._matrix);
     }
 
     private static List<(long RowId, double Score)> Keyword(SqliteConnection connection, SqliteTransaction transaction, string match, PassageFilter filter, int limit)
@@ -501,6 +547,12 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             long generation = ReadGeneration(connection, transaction);
             if (generation == this._matrix.Generation)
             {
+                // In step; but a graph whose build failed (or was never started) is started again.
+                if (this._graph is null && this._pending is null)
+                {
+                    this.UpdateGraph(generation, [], []);
+                }
+
                 return;
             }
 
@@ -521,10 +573,10 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
     /// <summary>
     /// Brings the HNSW graph to the matrix's generation after the matrix moved there from <paramref name="previous"/>:
-    /// edits it when it was in step; otherwise, past the threshold, loads the saved graph when that was saved at this
-    /// generation, or builds it. Runs under the write lock.
+    /// edits it when it was in step, or notes the rows for the graph being built; otherwise, past the threshold, loads
+    /// the saved graph or builds one: inline when small, else on its own thread. Runs under the write lock.
     /// </summary>
-    private void UpdateGraph(long previous, IReadOnlyCollection<long> removed, IReadOnlyList<long> changed)
+    private void UpdateGraph(long previous, IReadOnlyCollection<long> removed, IReadOnlyCollection<long> changed)
     {
         try
         {
@@ -537,12 +589,25 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
             this._graph?.Dispose();
             this._graph = null;
+            if (this._pending is { } pending)
+            {
+                pending.Touched.UnionWith(removed);
+                pending.Touched.UnionWith(changed);
+                return;
+            }
+
             if (this._matrix.Count < this._options.ExactSearchThreshold)
             {
                 return;
             }
 
-            this._graph = HnswVectorIndex.TryLoad(this.GraphPath, this._matrix, this._options);
+            if ((long)this._matrix.Count * this._matrix.Dimensions > InlineBuildScalars)
+            {
+                this.StartBuild();
+                return;
+            }
+
+            this._graph = HnswVectorIndex.TryLoad(this.GraphPath, this._matrix.Generation, this._matrix.RowIds, this._matrix.Dimensions, this._options);
             if (this._graph is not null)
             {
                 this._savedGeneration = this._graph.Generation;
@@ -552,8 +617,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
             var stopwatch = Stopwatch.StartNew();
             this._graph = HnswVectorIndex.Build(this._matrix, this._options);
-            Interlocked.Exchange(ref this._graphBuildTicks, stopwatch.Elapsed.Ticks);
-            Interlocked.Increment(ref this._graphBuilds);
+            this.CountBuild(stopwatch.Elapsed);
             Volatile.Write(ref this._saveAfterBuild, 1);
         }
         catch
@@ -562,6 +626,141 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             this._graph?.Dispose();
             this._graph = null;
             throw;
+        }
+    }
+
+    /// <summary>Starts loading or building the graph on its own thread from the rows as they are now. Runs under the write lock.</summary>
+    private void StartBuild()
+    {
+        var pending = new PendingGraph([.. this._matrix.RowIds], this._matrix.Generation, Int8Quantizer.Fit(this._matrix));
+        this._pending = pending;
+        pending.Task = Task.Factory.StartNew(() => this.BuildOffTheLock(pending), pending.Cancellation.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Loads the graph saved at the pending rows' generation, or builds it, reading the vectors a batch at a time under
+    /// the read lock; then re-places the rows written meanwhile, in rounds outside the lock until few are left, and
+    /// swaps the graph in under the write lock with the last of them; then saves it.
+    /// </summary>
+    private void BuildOffTheLock(PendingGraph pending)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var token = pending.Cancellation.Token;
+        HnswVectorIndex? graph = null;
+        try
+        {
+            graph = HnswVectorIndex.TryLoad(this.GraphPath, pending.Generation, pending.RowIds, this.Settings.Dimensions, this._options);
+            bool loaded = graph is not null;
+            if (graph is null)
+            {
+                graph = HnswVectorIndex.Create(this.Settings.Dimensions, pending.Quantizer, this._options, pending.RowIds.Length);
+                for (int first = 0; first < pending.RowIds.Length; first += BuildBatch)
+                {
+                    token.ThrowIfCancellationRequested();
+                    graph.Add(this.QuantizeUnderReadLock(graph, new ArraySegment<long>(pending.RowIds, first, Math.Min(BuildBatch, pending.RowIds.Length - first))));
+                }
+            }
+
+            while (true)
+            {
+                token.ThrowIfCancellationRequested();
+                long[] touched;
+                this._lock.EnterWriteLock();
+                try
+                {
+                    if (pending.Touched.Count <= SwapInUnderLock)
+                    {
+                        graph.Update([], pending.Touched, this._matrix);
+                        graph.Generation = this._matrix.Generation;
+                        this._graph = graph;
+                        this._pending = null;
+                        graph = null;
+                        if (loaded)
+                        {
+                            this._savedGeneration = pending.Generation;
+                            Interlocked.Increment(ref this._graphLoads);
+                        }
+                        else
+                        {
+                            this.CountBuild(stopwatch.Elapsed);
+                        }
+
+                        break;
+                    }
+
+                    touched = [.. pending.Touched];
+                    pending.Touched.Clear();
+                }
+                finally
+                {
+                    this._lock.ExitWriteLock();
+                }
+
+                // Rows deleted since are only removed; the others get the vector they have now.
+                graph.Remove(touched);
+                graph.Add(this.QuantizeUnderReadLock(graph, touched));
+            }
+        }
+        catch
+        {
+            this._lock.EnterWriteLock();
+            try
+            {
+                if (this._pending == pending)
+                {
+                    this._pending = null;
+                }
+            }
+            finally
+            {
+                this._lock.ExitWriteLock();
+            }
+
+            throw;
+        }
+        finally
+        {
+            graph?.Dispose();
+        }
+
+        this.SaveGraph();
+    }
+
+    private HnswVectorIndex.QuantizedRows QuantizeUnderReadLock(HnswVectorIndex graph, IEnumerable<long> rowIds)
+    {
+        this._lock.EnterReadLock();
+        try
+        {
+            return graph.Quantize(rowIds, this._matrix);
+        }
+        finally
+        {
+            this._lock.ExitReadLock();
+        }
+    }
+
+    private void CountBuild(TimeSpan elapsed)
+    {
+        Interlocked.Exchange(ref this._graphBuildTicks, elapsed.Ticks);
+        Interlocked.Increment(ref this._graphBuilds);
+    }
+
+    /// <summary>The task of the graph being built, if any; <paramref name="cancel"/> asks it to stop.</summary>
+    private Task? PendingBuild(bool cancel = false)
+    {
+        this._lock.EnterReadLock();
+        try
+        {
+            if (cancel)
+            {
+                this._pending?.Cancellation.Cancel();
+            }
+
+            return this._pending?.Task;
+        }
+        finally
+        {
+            this._lock.ExitReadLock();
         }
     }
 
@@ -789,4 +988,21 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         Pooling = true,
         DefaultTimeout = 30,
     }.ToString();
+
+    /// <summary>A graph being built from <see cref="RowIds"/> at <see cref="Generation"/>, and the rows written since (guarded by the collection's lock).</summary>
+    private sealed class PendingGraph(long[] rowIds, long generation, Int8Quantizer quantizer)
+    {
+        public long[] RowIds { get; } = rowIds;
+
+        public long Generation { get; } = generation;
+
+        public Int8Quantizer Quantizer { get; } = quantizer;
+
+        /// <summary>Rowids removed, added or changed since <see cref="Generation"/>: each is removed from the new graph and added again if still present.</summary>
+        public HashSet<long> Touched { get; } = [];
+
+        public CancellationTokenSource Cancellation { get; } = new();
+
+        public Task Task { get; set; } = Task.CompletedTask;
+    }
 }

@@ -27,6 +27,12 @@ public sealed class EmbeddedStoreOptions
     /// </summary>
     public int HnswExpansionSearch { get; init; } = 192;
 
+    /// <summary>
+    /// Threads that add vectors to the HNSW graph while it is built (every core by default). The build runs beside
+    /// searches, which scan exactly until the graph is ready.
+    /// </summary>
+    public int BuildThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first value out of range.</summary>
     public void Validate()
     {
@@ -34,5 +40,6 @@ public sealed class EmbeddedStoreOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(this.HnswConnectivity, 2, nameof(this.HnswConnectivity));
         ArgumentOutOfRangeException.ThrowIfLessThan(this.HnswExpansionAdd, 1, nameof(this.HnswExpansionAdd));
         ArgumentOutOfRangeException.ThrowIfLessThan(this.HnswExpansionSearch, 1, nameof(this.HnswExpansionSearch));
+        ArgumentOutOfRangeException.ThrowIfLessThan(this.BuildThreads, 1, nameof(this.BuildThreads));
     }
 }

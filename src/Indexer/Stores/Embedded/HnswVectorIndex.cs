@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Cloud.Unum.USearch;
 using Microsoft.Win32.SafeHandles;
@@ -6,17 +7,22 @@ using Microsoft.Win32.SafeHandles;
 namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 
 /// <summary>
-/// An HNSW graph (USearch, inner product on the unit vectors, so distance = 1 − cosine) over a
-/// <see cref="VectorMatrix"/>'s rows, keyed by passage rowid: approximate dense search for large collections. The
-/// matrix stays the source of truth; this index is derived from it, kept in step with writes, and saved beside the
-/// database as a cache that is reused only when its recorded generation is the file's.
+/// An HNSW graph (USearch, inner product) over a <see cref="VectorMatrix"/>'s rows, keyed by passage rowid: approximate
+/// dense search for large collections. The graph holds the vectors as bytes (<see cref="Int8Quantizer"/>) and finds
+/// candidates; they are re-ranked on the matrix's float vectors, so scores are exact cosines. The matrix stays the
+/// source of truth; this index is derived from it, kept in step with writes, and saved beside the database as a cache
+/// that is reused only when its recorded generation and format are the file's.
 /// </summary>
 /// <remarks>
 /// <para>It calls USearch's C library directly (the same native binary the Cloud.Unum.USearch package ships) because
 /// the package's managed wrapper reserves room one vector at a time (quadratic copying while building), cannot set
 /// how many threads may search at once, and has no filtered search.</para>
-/// <para>Threading: <see cref="Nearest"/> may run on many threads at once; <see cref="Update"/> and
-/// <see cref="Dispose"/> need the caller's exclusive lock, and <see cref="TrySave"/> excludes only updates.</para>
+/// <para>Bytes, not floats: a comparison reads a quarter of the memory and runs on the int8 dot-product instructions,
+/// which made building about 4× faster per core at 640 dimensions, and the graph a quarter of the size; re-ranking
+/// max(ef, 2k) candidates exactly keeps recall where float32 had it.</para>
+/// <para>Threading: <see cref="Nearest"/> may run on many threads at once; <see cref="Add"/>, <see cref="Update"/> and
+/// <see cref="Dispose"/> need the caller's exclusive access (a lock, or a graph no one else sees yet), and
+/// <see cref="TrySave"/> excludes only updates.</para>
 /// </remarks>
 internal sealed class HnswVectorIndex : IDisposable
 {
@@ -30,14 +36,24 @@ internal sealed class HnswVectorIndex : IDisposable
 
     /// <summary>
     /// USearch keeps one scratch context per concurrent operation and fails a search that finds none free; this many
-    /// are reserved, and a semaphore lets no more searches in at once.
+    /// are reserved for searches, and a semaphore lets no more in at once.
     /// </summary>
-    private static readonly int s_threads = Math.Max(1, Environment.ProcessorCount);
+    private static readonly int s_searchThreads = Math.Max(1, Environment.ProcessorCount);
 
     private readonly IndexHandle _handle;
-    private readonly SemaphoreSlim _searchSlots = new(s_threads, s_threads);
+    private readonly SemaphoreSlim _searchSlots = new(s_searchThreads, s_searchThreads);
+    private readonly int _dimensions;
+    private readonly int _buildThreads;
+    private readonly int _expansionSearch;
 
-    private HnswVectorIndex(IndexHandle handle) => this._handle = handle;
+    private HnswVectorIndex(IndexHandle handle, int dimensions, Int8Quantizer quantizer, EmbeddedStoreOptions options)
+    {
+        this._handle = handle;
+        this._dimensions = dimensions;
+        this._buildThreads = options.BuildThreads;
+        this._expansionSearch = options.HnswExpansionSearch;
+        this.Quantizer = quantizer;
+    }
 
     /// <summary>A callback USearch asks whether a key may be returned (1) or not (0).</summary>
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
@@ -46,16 +62,35 @@ internal sealed class HnswVectorIndex : IDisposable
     /// <summary>The store's write generation the graph reflects (−1: none).</summary>
     public long Generation { get; set; } = -1;
 
+    /// <summary>How the graph's bytes were made from the vectors; later additions and queries use the same.</summary>
+    public Int8Quantizer Quantizer { get; }
+
     /// <summary>Vectors in the graph.</summary>
     public int Count => checked((int)Check(Native.usearch_size(this._handle, out IntPtr error), error));
 
-    /// <summary>A graph of every row of <paramref name="matrix"/>, added on all cores.</summary>
-    public static HnswVectorIndex Build(VectorMatrix matrix, EmbeddedStoreOptions options)
+    /// <summary>An empty graph for <paramref name="dimensions"/>-dimension vectors quantized by <paramref name="quantizer"/>, with room for <paramref name="capacity"/>.</summary>
+    public static HnswVectorIndex Create(int dimensions, Int8Quantizer quantizer, EmbeddedStoreOptions options, int capacity)
     {
-        var index = new HnswVectorIndex(Create(matrix.Dimensions, options));
+        var index = new HnswVectorIndex(Init(dimensions, options), dimensions, quantizer, options);
         try
         {
-            index.Add(matrix.RowIds, matrix);
+            index.Reserve(capacity);
+            return index;
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A graph of every row of <paramref name="matrix"/>, added on <see cref="EmbeddedStoreOptions.BuildThreads"/> threads.</summary>
+    public static HnswVectorIndex Build(VectorMatrix matrix, EmbeddedStoreOptions options)
+    {
+        var index = Create(matrix.Dimensions, Int8Quantizer.Fit(matrix), options, matrix.Count);
+        try
+        {
+            index.Add(index.Quantize(matrix.RowIds, matrix));
             index.Generation = matrix.Generation;
             return index;
         }
@@ -67,27 +102,28 @@ internal sealed class HnswVectorIndex : IDisposable
     }
 
     /// <summary>
-    /// The graph saved at <paramref name="path"/> when it was saved at <paramref name="matrix"/>'s generation and
-    /// holds exactly its rows; null when there is none, it is stale, made with another M, or unreadable.
+    /// The graph saved at <paramref name="path"/> when it was saved at <paramref name="generation"/>, in this format, and
+    /// holds exactly <paramref name="rowIds"/>; null when there is none, it is stale, of another format (an older t5rag's
+    /// float32 graph), made with another M or dimensions, or unreadable.
     /// </summary>
-    public static HnswVectorIndex? TryLoad(string path, VectorMatrix matrix, EmbeddedStoreOptions options)
+    public static HnswVectorIndex? TryLoad(string path, long generation, IReadOnlyList<long> rowIds, int dimensions, EmbeddedStoreOptions options)
     {
         var stamp = Stamp.Read(path);
-        if (stamp is null || stamp.Generation != matrix.Generation || !stamp.Describes(path))
+        if (stamp is null || stamp.Generation != generation || !stamp.Describes(path) || !HoldsBytes(path, dimensions))
         {
             return null;
         }
 
-        var handle = Create(matrix.Dimensions, options);
-        var index = new HnswVectorIndex(handle) { Generation = stamp.Generation };
+        var handle = Init(dimensions, options);
+        var index = new HnswVectorIndex(handle, dimensions, new Int8Quantizer(stamp.Scale), options) { Generation = stamp.Generation };
         try
         {
             Native.usearch_load(handle, path, out IntPtr error);
             bool usable = error == IntPtr.Zero
-                && Check(Native.usearch_dimensions(handle, out error), error) == (nuint)matrix.Dimensions
+                && Check(Native.usearch_dimensions(handle, out error), error) == (nuint)dimensions
                 && Check(Native.usearch_connectivity(handle, out error), error) == (nuint)options.HnswConnectivity
-                && index.Count == matrix.Count
-                && matrix.RowIds.All(index.Contains)
+                && index.Count == rowIds.Count
+                && rowIds.All(index.Contains)
                 && stamp.Describes(path); // not replaced by another process while it was read
             if (!usable)
             {
@@ -106,36 +142,88 @@ internal sealed class HnswVectorIndex : IDisposable
         }
     }
 
+    /// <summary>The rows of <paramref name="rowIds"/> that <paramref name="matrix"/> holds, as this graph's bytes; rows it lacks (deleted since) are skipped.</summary>
+    public QuantizedRows Quantize(IEnumerable<long> rowIds, VectorMatrix matrix)
+    {
+        var keys = new List<long>();
+        var bytes = new List<sbyte>();
+        var scratch = new float[this._dimensions];
+        var row = new sbyte[this._dimensions];
+        foreach (long rowId in rowIds)
+        {
+            if (matrix.TryGetVector(rowId, out var vector))
+            {
+                this.Quantizer.Quantize(vector, scratch, row);
+                keys.Add(rowId);
+                bytes.AddRange(row);
+            }
+        }
+
+        return new QuantizedRows([.. keys], [.. bytes]);
+    }
+
+    /// <summary>Adds <paramref name="rows"/>, whose rowids must be absent from the graph, on all build threads when many.</summary>
+    public void Add(QuantizedRows rows)
+    {
+        if (rows.RowIds.Length == 0)
+        {
+            return;
+        }
+
+        this.Reserve(rows.RowIds.Length);
+        if (rows.RowIds.Length < ParallelAdditions || this._buildThreads == 1)
+        {
+            for (int i = 0; i < rows.RowIds.Length; i++)
+            {
+                this.AddOne(rows, i);
+            }
+        }
+        else
+        {
+            Parallel.For(0, rows.RowIds.Length, new ParallelOptions { MaxDegreeOfParallelism = this._buildThreads }, i => this.AddOne(rows, i));
+        }
+    }
+
     /// <summary>Removes <paramref name="removed"/>, then (re)places <paramref name="changed"/> with their vectors from <paramref name="matrix"/>.</summary>
     /// <remarks>A changed rowid may be in the graph already: a vector changed under it, or SQLite reused a freed highest rowid.</remarks>
-    public void Update(IReadOnlyCollection<long> removed, IReadOnlyList<long> changed, VectorMatrix matrix)
+    public void Update(IEnumerable<long> removed, IReadOnlyCollection<long> changed, VectorMatrix matrix)
     {
-        foreach (long rowId in removed.Concat(changed))
+        this.Remove(removed.Concat(changed));
+        this.Add(this.Quantize(changed, matrix));
+    }
+
+    /// <summary>Removes the rowids that are in the graph; others are ignored.</summary>
+    public void Remove(IEnumerable<long> rowIds)
+    {
+        foreach (long rowId in rowIds)
         {
             Native.usearch_remove(this._handle, (ulong)rowId, out IntPtr error);
             ThrowIfFailed(error);
         }
-
-        this.Add(changed, matrix);
     }
 
-    /// <summary>The k nearest keys with their cosine, best first, searched with ef = max(ef, 2k); <paramref name="allowed"/> restricts the keys (a filter).</summary>
-    public List<(long RowId, float Score)> Nearest(ReadOnlySpan<float> query, int k, IReadOnlySet<long>? allowed)
+    /// <summary>
+    /// The k nearest rows with their exact cosine from <paramref name="matrix"/> (which the graph must be in step with),
+    /// best first: the graph's max(ef, 2k) nearest by bytes, re-ranked; <paramref name="allowed"/> restricts the keys (a filter).
+    /// </summary>
+    public List<(long RowId, float Score)> Nearest(ReadOnlySpan<float> query, int k, IReadOnlySet<long>? allowed, VectorMatrix matrix)
     {
-        // USearch widens its candidate list to the number of results asked for: asking 2k sets ef to at least 2k.
-        int wanted = checked(2 * k);
+        // USearch widens its candidate list to the number of results asked for; all ef candidates come back to be re-ranked.
+        int wanted = Math.Max(this._expansionSearch, checked(2 * k));
         var keys = new ulong[wanted];
         var distances = new float[wanted];
+        var bytes = new sbyte[this._dimensions];
+        this.Quantizer.Quantize(query, new float[this._dimensions], bytes);
         KeyFilter? filter = allowed is null ? null : (key, _) => allowed.Contains((long)key) ? 1 : 0;
         nuint found;
         IntPtr error;
         this._searchSlots.Wait();
         try
         {
-            ref float first = ref MemoryMarshal.GetReference(query);
+            ref sbyte first = ref MemoryMarshal.GetArrayDataReference(bytes);
             found = filter is null
-                ? Native.usearch_search(this._handle, ref first, ScalarKind.Float32, (nuint)wanted, keys, distances, out error)
-                : Native.usearch_filtered_search(this._handle, ref first, ScalarKind.Float32, (nuint)wanted, filter, IntPtr.Zero, keys, distances, out error);
+                ? Native.usearch_search(this._handle, ref first, ScalarKind.Int8, (nuint)wanted, keys, distances, out error)
+                : Native.usearch_filtered_search(this._handle, ref first, ScalarKind.Int8, (nuint)wanted, filter, IntPtr.Zero, keys, distances, out error);
             GC.KeepAlive(filter);
         }
         finally
@@ -144,20 +232,20 @@ internal sealed class HnswVectorIndex : IDisposable
         }
 
         ThrowIfFailed(error);
-        int count = Math.Min(k, (int)found);
-        var result = new List<(long, float)>(count);
-        for (int i = 0; i < count; i++)
+        var scored = new (long RowId, float Score)[(int)found];
+        for (int i = 0; i < scored.Length; i++)
         {
-            result.Add(((long)keys[i], 1 - distances[i]));
+            long rowId = (long)keys[i];
+            scored[i] = (rowId, TensorPrimitives.Dot(query, matrix.Vector(rowId)));
         }
 
-        return result;
+        return [.. scored.OrderByDescending(s => s.Score).Take(k)];
     }
 
     /// <summary>
-    /// Writes the graph to <paramref name="path"/> with its generation in a stamp beside it, each through a temporary
-    /// file and a rename, so a reader sees an old pair, a new pair, or a mismatch it rejects; false when it could not
-    /// (a read-only directory, a full disk): the graph is a cache that the next open rebuilds.
+    /// Writes the graph to <paramref name="path"/> with its generation and format in a stamp beside it, each through a
+    /// temporary file and a rename, so a reader sees an old pair, a new pair, or a mismatch it rejects; false when it
+    /// could not (a read-only directory, a full disk): the graph is a cache that the next open rebuilds.
     /// </summary>
     public bool TrySave(string path)
     {
@@ -166,7 +254,7 @@ internal sealed class HnswVectorIndex : IDisposable
         {
             Native.usearch_save(this._handle, temporary, out IntPtr error);
             ThrowIfFailed(error);
-            var stamp = Stamp.Of(temporary, this.Generation);
+            var stamp = Stamp.Of(temporary, this.Generation, this.Quantizer.Scale);
             File.Move(temporary, path, overwrite: true);
             stamp.Write(path);
             return true;
@@ -184,9 +272,9 @@ internal sealed class HnswVectorIndex : IDisposable
         this._searchSlots.Dispose();
     }
 
-    private static IndexHandle Create(int dimensions, EmbeddedStoreOptions options)
+    private static IndexHandle Init(int dimensions, EmbeddedStoreOptions options)
     {
-        var init = new IndexOptions(MetricKind.Ip, IntPtr.Zero, ScalarKind.Float32, (ulong)dimensions, (ulong)options.HnswConnectivity, (ulong)options.HnswExpansionAdd, (ulong)options.HnswExpansionSearch, false);
+        var init = new IndexOptions(MetricKind.Ip, IntPtr.Zero, ScalarKind.Int8, (ulong)dimensions, (ulong)options.HnswConnectivity, (ulong)options.HnswExpansionAdd, (ulong)options.HnswExpansionSearch, false);
         var handle = Native.usearch_init(ref init, out IntPtr error);
         if (error != IntPtr.Zero || handle.IsInvalid)
         {
@@ -196,6 +284,14 @@ internal sealed class HnswVectorIndex : IDisposable
         }
 
         return handle;
+    }
+
+    /// <summary>True when the file's header says inner product on int8 vectors of <paramref name="dimensions"/>: loading adopts the file's kind, so a float32 graph would otherwise be read and fed bytes.</summary>
+    private static bool HoldsBytes(string path, int dimensions)
+    {
+        var header = default(IndexOptions);
+        Native.usearch_metadata(path, ref header, out IntPtr error);
+        return error == IntPtr.Zero && header.quantization == ScalarKind.Int8 && header.metric_kind == MetricKind.Ip && header.dimensions == (ulong)dimensions;
     }
 
     private static nuint Check(nuint result, IntPtr error)
@@ -219,31 +315,9 @@ internal sealed class HnswVectorIndex : IDisposable
         return contains;
     }
 
-    /// <summary>Adds rowids absent from the graph, with their vectors from <paramref name="matrix"/>, on all cores when many.</summary>
-    private void Add(IReadOnlyList<long> rowIds, VectorMatrix matrix)
+    private void AddOne(QuantizedRows rows, int i)
     {
-        if (rowIds.Count == 0)
-        {
-            return;
-        }
-
-        this.Reserve(rowIds.Count);
-        if (rowIds.Count < ParallelAdditions)
-        {
-            foreach (long rowId in rowIds)
-            {
-                this.Add(rowId, matrix.Vector(rowId));
-            }
-        }
-        else
-        {
-            Parallel.For(0, rowIds.Count, new ParallelOptions { MaxDegreeOfParallelism = s_threads }, i => this.Add(rowIds[i], matrix.Vector(rowIds[i])));
-        }
-    }
-
-    private void Add(long rowId, ReadOnlySpan<float> vector)
-    {
-        Native.usearch_add(this._handle, (ulong)rowId, ref MemoryMarshal.GetReference(vector), ScalarKind.Float32, out IntPtr error);
+        Native.usearch_add(this._handle, (ulong)rows.RowIds[i], ref rows.Bytes[(long)i * this._dimensions], ScalarKind.Int8, out IntPtr error);
         ThrowIfFailed(error);
     }
 
@@ -258,10 +332,10 @@ internal sealed class HnswVectorIndex : IDisposable
             ThrowIfFailed(error);
         }
 
-        // Reserving resets the thread contexts to the hardware's count; this process's own count is what the semaphore allows.
-        Native.usearch_change_threads_add(this._handle, (nuint)s_threads, out error);
+        // Reserving resets the thread contexts to the hardware's count: this many adds, and as many searches as the semaphore allows.
+        Native.usearch_change_threads_add(this._handle, (nuint)this._buildThreads, out error);
         ThrowIfFailed(error);
-        Native.usearch_change_threads_search(this._handle, (nuint)s_threads, out error);
+        Native.usearch_change_threads_search(this._handle, (nuint)s_searchThreads, out error);
         ThrowIfFailed(error);
     }
 
@@ -274,15 +348,25 @@ internal sealed class HnswVectorIndex : IDisposable
         this.Reserve(0);
     }
 
-    /// <summary>What a saved graph reflects (its generation) and which file it was (size and write time), written beside it.</summary>
-    private sealed record Stamp(long Generation, long Length, long WriteTicks)
+    /// <summary>Rows quantized for the graph: rowid i's bytes at [i·dimensions, (i+1)·dimensions).</summary>
+    internal sealed record QuantizedRows(long[] RowIds, sbyte[] Bytes);
+
+    /// <summary>
+    /// What a saved graph reflects (its generation), its format and quantization scale, and which file it was (size and
+    /// write time), written beside it. A stamp of another format (an older t5rag's three fields for a float32 graph) does
+    /// not parse, so that graph is rebuilt rather than read.
+    /// </summary>
+    private sealed record Stamp(long Generation, float Scale, long Length, long WriteTicks)
     {
         private const string Suffix = ".generation";
 
-        public static Stamp Of(string file, long generation)
+        /// <summary>Int8 vectors, one scale; a different layout gets another name.</summary>
+        private const string Format = "i8";
+
+        public static Stamp Of(string file, long generation, float scale)
         {
             var info = new FileInfo(file);
-            return new Stamp(generation, info.Length, info.LastWriteTimeUtc.Ticks);
+            return new Stamp(generation, scale, info.Length, info.LastWriteTimeUtc.Ticks);
         }
 
         public static Stamp? Read(string indexPath)
@@ -290,11 +374,13 @@ internal sealed class HnswVectorIndex : IDisposable
             try
             {
                 string[] fields = File.ReadAllText(indexPath + Suffix).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                return fields.Length == 3
+                return fields.Length == 5
                     && long.TryParse(fields[0], CultureInfo.InvariantCulture, out long generation)
-                    && long.TryParse(fields[1], CultureInfo.InvariantCulture, out long length)
-                    && long.TryParse(fields[2], CultureInfo.InvariantCulture, out long ticks)
-                    ? new Stamp(generation, length, ticks)
+                    && fields[1] == Format
+                    && float.TryParse(fields[2], CultureInfo.InvariantCulture, out float scale) && float.IsFinite(scale) && scale > 0
+                    && long.TryParse(fields[3], CultureInfo.InvariantCulture, out long length)
+                    && long.TryParse(fields[4], CultureInfo.InvariantCulture, out long ticks)
+                    ? new Stamp(generation, scale, length, ticks)
                     : null;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -313,7 +399,7 @@ internal sealed class HnswVectorIndex : IDisposable
         public void Write(string indexPath)
         {
             string temporary = $"{indexPath}{Suffix}.{Guid.NewGuid():N}.tmp";
-            File.WriteAllText(temporary, string.Create(CultureInfo.InvariantCulture, $"{this.Generation} {this.Length} {this.WriteTicks}"));
+            File.WriteAllText(temporary, string.Create(CultureInfo.InvariantCulture, $"{this.Generation} {Format} {this.Scale:R} {this.Length} {this.WriteTicks}"));
             File.Move(temporary, indexPath + Suffix, overwrite: true);
         }
     }
@@ -349,6 +435,9 @@ internal sealed class HnswVectorIndex : IDisposable
         public static extern void usearch_load(IndexHandle index, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, out IntPtr error);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        public static extern void usearch_metadata([MarshalAs(UnmanagedType.LPUTF8Str)] string path, ref IndexOptions options, out IntPtr error);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
         public static extern nuint usearch_size(IndexHandle index, out IntPtr error);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
@@ -380,15 +469,15 @@ internal sealed class HnswVectorIndex : IDisposable
         public static extern bool usearch_contains(IndexHandle index, ulong key, out IntPtr error);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
-        public static extern void usearch_add(IndexHandle index, ulong key, ref float vector, ScalarKind kind, out IntPtr error);
+        public static extern void usearch_add(IndexHandle index, ulong key, ref sbyte vector, ScalarKind kind, out IntPtr error);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
         public static extern nuint usearch_remove(IndexHandle index, ulong key, out IntPtr error);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
-        public static extern nuint usearch_search(IndexHandle index, ref float query, ScalarKind kind, nuint count, [Out] ulong[] keys, [Out] float[] distances, out IntPtr error);
+        public static extern nuint usearch_search(IndexHandle index, ref sbyte query, ScalarKind kind, nuint count, [Out] ulong[] keys, [Out] float[] distances, out IntPtr error);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
-        public static extern nuint usearch_filtered_search(IndexHandle index, ref float query, ScalarKind kind, nuint count, KeyFilter filter, IntPtr state, [Out] ulong[] keys, [Out] float[] distances, out IntPtr error);
+        public static extern nuint usearch_filtered_search(IndexHandle index, ref sbyte query, ScalarKind kind, nuint count, KeyFilter filter, IntPtr state, [Out] ulong[] keys, [Out] float[] distances, out IntPtr error);
     }
 }

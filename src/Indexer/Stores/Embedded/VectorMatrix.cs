@@ -35,6 +35,14 @@ internal sealed class VectorMatrix
     /// <summary>The vector stored for <paramref name="rowId"/>, which must be present.</summary>
     public ReadOnlySpan<float> Vector(long rowId) => this.Row(this._rowOf[rowId]);
 
+    /// <summary>The vector stored for <paramref name="rowId"/>; false when there is none.</summary>
+    public bool TryGetVector(long rowId, out ReadOnlySpan<float> vector)
+    {
+        bool found = this._rowOf.TryGetValue(rowId, out int row);
+        vector = found ? this.Row(row) : default;
+        return found;
+    }
+
     /// <summary>Grows the array once to hold <paramref name="rows"/> rows, sparing a load of known size the copies of doubling.</summary>
     public void EnsureCapacity(int rows)
     {
