@@ -31,6 +31,7 @@ internal static class SearchBenchmark
 
         var culture = CultureInfo.InvariantCulture;
         var defaults = EmbeddedStoreOptions.Default;
+        await BenchEnvironment.WriteAsync(console, $"{defaults.BuildThreads} (HNSW build, EmbeddedStoreOptions.BuildThreads: every core); each search on one");
         var corpus = new SyntheticCorpus(dimensions, seed);
         string root = storePath ?? Path.Combine(Path.GetTempPath(), "t5rag-bench-search-" + Guid.NewGuid().ToString("N")[..12]);
         var builds = new List<string[]>();
