@@ -57,6 +57,11 @@ public sealed class Seq2SeqGenerator : IDisposable
             throw new ModelFileException(model.Path, $"is a {model.Kind} model; expected a T5Gemma 2 conversion (t5rag model convert) to generate text.");
         }
 
+        if (ReadWeightFormat(model) == "int8")
+        {
+            throw new ModelFileException(model.Path, $"has int8 weights, which do not generate: {Conversion.CheckpointConverter.Int8GenerationRefusal}.");
+        }
+
         string step = Path.Combine(model.Path, DecoderGraphNames.StepFile);
         if (!File.Exists(step))
         {

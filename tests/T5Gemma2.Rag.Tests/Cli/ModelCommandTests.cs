@@ -15,6 +15,7 @@ public sealed class ModelCommandTests
         var created = await CliRunner.RunAsync("model", "create-random", "--preset", "tiny", "--seed", "3", "--tokenizer", TestAssets.GemmaTokenizerDirectory, checkpoint);
         var conversion = await CliRunner.RunAsync("model", "convert", checkpoint, converted, "--weights", "int8");
         var embedded = await CliRunner.RunAsync("embed", "--model", converted, "first text", "second text");
+        var generated = await CliRunner.RunAsync("generate", "--model", converted, "a question");
 
         Assert.Equal(ExitCodes.Success, created.ExitCode);
         Assert.Equal(ExitCodes.Success, conversion.ExitCode);
@@ -23,6 +24,12 @@ public sealed class ModelCommandTests
         Assert.True(File.Exists(Path.Combine(converted, "tokenizer.json")));
         Assert.Equal(ExitCodes.Success, embedded.ExitCode);
         Assert.Contains("dimensions: 16", embedded.Out, StringComparison.Ordinal);
+
+        // int8 embeds but does not generate: no decoder graphs, and one line that says what to convert instead.
+        Assert.False(File.Exists(Path.Combine(converted, "onnx", "decoder_model_merged.onnx")));
+        Assert.Equal(ExitCodes.InputError, generated.ExitCode);
+        Assert.Contains("--weights int4 or fp32", generated.Error, StringComparison.Ordinal);
+        Assert.Single(generated.Error.TrimEnd().Split('\n'));
     }
 
     [Theory]
