@@ -6,13 +6,13 @@ namespace T5Gemma2.Rag.Encoder.Conversion;
 /// Asymmetric block quantization of a [rows, columns] weight into <see cref="QuantizedWeight"/>. 8 bits: each block's
 /// min/max range rounded to nearest, whose error the embeddings do not notice (mean cosine 0.9998 on the 270m model).
 /// 4 bits: each block gets the scale and zero point that minimise its squared error over a grid of clipped ranges:
-/// min/max alone spends levels on the block's one or two extreme weights and gives up to 10 % more error.
+/// min/max alone spends levels on the block's one or two extreme weights: 9 % more squared error on normal weights.
 /// </summary>
 internal static class BlockQuantizer
 {
     // The 4-bit grid: the block's range shrunk in 8 steps to 70 %, each step with its nearest zero point and the two
-    // beside it. On normal weights this reaches the error of a 120-candidate search (0.0060 of the energy, against
-    // 0.0065 for min/max); wider or finer grids gain nothing measurable.
+    // beside it. On normal weights this comes within 0.4 % of a 120-candidate search's error (0.0060 of the energy,
+    // against 0.0065 for min/max); wider or finer grids gain nothing measurable.
     private const int ShrinkSteps = 8;
     private const float SmallestShrink = 0.7f;
 
