@@ -13,7 +13,12 @@ internal static class BenchCorpus
     private static readonly string[] s_textExtensions = [".jsonl", ".jsonl.gz", ".json", ".txt", ".md", ".cs", ".mjs", ".js", ".py", ".html", ".xml"];
     private static readonly string[] s_skippedDirectories = ["node_modules", "bin", "obj"];
 
-    public static List<string> ReadDistinct(IEnumerable<string> paths)
+    public static List<string> ReadDistinct(IEnumerable<string> paths) => ReadDistinct(paths, questionsOnly: false);
+
+    /// <summary>Query texts: the same files, but of SQuAD only the questions (BEIR queries.jsonl carries them as "text").</summary>
+    public static List<string> ReadQueries(IEnumerable<string> paths) => ReadDistinct(paths, questionsOnly: true);
+
+    private static List<string> ReadDistinct(IEnumerable<string> paths, bool questionsOnly)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var texts = new List<string>();
@@ -21,7 +26,7 @@ internal static class BenchCorpus
         {
             foreach (string file in Expand(path))
             {
-                foreach (string text in ReadFile(file))
+                foreach (string text in ReadFile(file, questionsOnly))
                 {
                     if (text.Length > 0 && seen.Add(text))
                     {
@@ -50,7 +55,7 @@ internal static class BenchCorpus
     private static bool IsInSkippedDirectory(string relativePath) =>
         relativePath.Split(Path.DirectorySeparatorChar).SkipLast(1).Any(part => part.StartsWith('.') || s_skippedDirectories.Contains(part));
 
-    private static List<string> ReadFile(string file)
+    private static List<string> ReadFile(string file, bool questionsOnly)
     {
         try
         {
@@ -61,7 +66,7 @@ internal static class BenchCorpus
 
             if (file.EndsWith(".json", StringComparison.Ordinal))
             {
-                return ReadSquad(file);
+                return ReadSquad(file, questionsOnly);
             }
 
             return [File.ReadAllText(file)];
@@ -98,7 +103,7 @@ internal static class BenchCorpus
         return texts;
     }
 
-    private static List<string> ReadSquad(string file)
+    private static List<string> ReadSquad(string file, bool questionsOnly)
     {
         using var stream = File.OpenRead(file);
         using var document = JsonDocument.Parse(stream);
@@ -112,7 +117,11 @@ internal static class BenchCorpus
         {
             foreach (var paragraph in article.GetProperty("paragraphs").EnumerateArray())
             {
-                texts.Add(paragraph.GetProperty("context").GetString() ?? "");
+                if (!questionsOnly)
+                {
+                    texts.Add(paragraph.GetProperty("context").GetString() ?? "");
+                }
+
                 foreach (var qa in paragraph.GetProperty("qas").EnumerateArray())
                 {
                     texts.Add(qa.GetProperty("question").GetString() ?? "");

@@ -60,6 +60,16 @@ internal static class BenchCommand
             return await EncoderBenchmark.RunAsync(console, parse.GetValue(encoderModels)!, [.. shapes], parse.GetValue(encoderCorpus)!, Session(encoderRuntime, parse), cancellationToken);
         });
 
+        var agreementModels = new Option<string[]>("--model", "-m") { Description = "Converted model directories (the first is the baseline, e.g. fp32 then int8 and int4)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var agreementCorpus = new Option<string[]>("--corpus") { Description = "Corpus files or directories of passages", Required = true, AllowMultipleArgumentsPerToken = true };
+        var agreementQueries = new Option<string[]>("--queries") { Description = "Query files, taken in order (BEIR queries.jsonl, SQuAD json: its questions)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var agreementPassages = new Option<int>("--passages") { Description = "Passages searched (the corpus's first distinct ones)", DefaultValueFactory = _ => 5000 };
+        var agreementQueryCount = new Option<int>("--query-count") { Description = "Queries, the files' first distinct ones", DefaultValueFactory = _ => 200 };
+        var agreementLength = new Option<int>("--max-length") { Description = "Tokens per passage or query (longer ones are truncated)", DefaultValueFactory = _ => 256 };
+        var agreement = new Command("agreement", "Retrieval agreement with a baseline model: top-10 overlap of exact cosine search, mean embedding cosine") { agreementModels, agreementCorpus, agreementQueries, agreementPassages, agreementQueryCount, agreementLength };
+        agreement.SetAction((parse, cancellationToken) => RetrievalAgreementBenchmark.RunAsync(console, parse.GetValue(agreementModels)!, parse.GetValue(agreementCorpus)!, parse.GetValue(agreementQueries)!, Math.Max(1, parse.GetValue(agreementPassages)), Math.Max(1, parse.GetValue(agreementQueryCount)), Math.Max(8, parse.GetValue(agreementLength)), cancellationToken));
+        bench.Subcommands.Add(agreement);
+
         var decoderModels = new Option<string[]>("--model", "-m") { Description = "Converted model directories with decoder graphs", Required = true, AllowMultipleArgumentsPerToken = true };
         var inputTokens = new Option<int>("--input-tokens") { Description = "Encoder input length", DefaultValueFactory = _ => 2048 };
         var newTokens = new Option<int>("--new-tokens") { Description = "Tokens to generate (eos suppressed)", DefaultValueFactory = _ => 256 };

@@ -48,11 +48,11 @@ public static class CheckpointConverter
         var config = T5Gemma2Config.Read(Path.Combine(source, "config.json"));
         using var checkpoint = SafeTensorsCheckpoint.Open(source);
         var encoder = T5Gemma2StackWeights.ForEncoder(checkpoint, config);
-        var linear = weights switch
-        {
-            WeightFormat.Fp32 => LinearWeights.Float32,
-            _ => BlockQuantizedLinear.For(weights),
-        };
+        // The encoder's int4 keeps its most sensitive layers in 8 bits; the decoder's stays int4 throughout, where
+        // 8-bit MatMulNBits would slow every one-row step.
+        var (encoderLinear, decoderLinear) = weights == WeightFormat.Fp32
+            ? (LinearWeights.Float32, LinearWeights.Float32)
+            : (BlockQuantizedLinear.ForEncoder(weights), BlockQuantizedLinear.For(weights));
         progress?.Report($"checked {T5Gemma2StackWeights.ExpectedTensors(config.Encoder, withEmbedding: true).Count()} encoder tensors against config.json");
 
         // Encoder-only checkpoints (and t5gemma2_encoder configs) convert to an embedding model without decoder graphs.
@@ -85,16 +85,16 @@ public static class CheckpointConverter
                 Onnx.Graph.OnnxTensor.WriteFloats(file, encoder.Read("embed_tokens.weight"));
             }
 
-            var graph = T5Gemma2EncoderGraphBuilder.Build(config, encoder, linear, sharedEmbedding);
-            progress?.Report($"writing {EncoderGraphFile} ({graph.InitializerBytes / 1048576.0:F0} MiB of weights, {linear.Name})");
+            var graph = T5Gemma2EncoderGraphBuilder.Build(config, encoder, encoderLinear, sharedEmbedding);
+            progress?.Report($"writing {EncoderGraphFile} ({graph.InitializerBytes / 1048576.0:F0} MiB of weights, {encoderLinear.Name})");
             graph.Save(Path.Combine(staging, EncoderGraphFile), externalDataThreshold, cancellationToken);
             long weightBytes = graph.InitializerBytes + (sharedEmbedding is null ? 0 : 4L * config.Encoder.VocabSize * config.Encoder.HiddenSize);
             var graphs = new JsonObject { ["encoder"] = EncoderGraphFile };
             if (decoder is not null)
             {
-                var cross = T5Gemma2DecoderGraphBuilder.BuildCrossCache(config, decoder, encoder, linear);
+                var cross = T5Gemma2DecoderGraphBuilder.BuildCrossCache(config, decoder, encoder, decoderLinear);
                 cross.Save(Path.Combine(staging, DecoderGraphNames.CrossCacheFile), externalDataThreshold, cancellationToken);
-                var step = T5Gemma2DecoderGraphBuilder.BuildStep(config, decoder, encoder, linear, sharedEmbedding);
+                var step = T5Gemma2DecoderGraphBuilder.BuildStep(config, decoder, encoder, decoderLinear, sharedEmbedding);
                 progress?.Report($"writing {DecoderGraphNames.StepFile} and {DecoderGraphNames.CrossCacheFile} ({(step.InitializerBytes + cross.InitializerBytes) / 1048576.0:F0} MiB of weights)");
                 step.Save(Path.Combine(staging, DecoderGraphNames.StepFile), externalDataThreshold, cancellationToken);
                 graphs["decoder"] = DecoderGraphNames.StepFile;
@@ -116,7 +116,7 @@ public static class CheckpointConverter
                 ["format"] = "t5rag-onnx",
                 ["format_version"] = 2, // 2: the decoder's merged caches (DecoderGraphNames)
                 ["model_type"] = "t5gemma2",
-                ["weights"] = linear.Name,
+                ["weights"] = encoderLinear.Name,
                 // The checkpoint's name only: a local path says nothing on another machine and leaks the user's layout.
                 ["converted_from"] = config.ModelName ?? Path.GetFileName(source),
                 ["graphs"] = graphs,

@@ -55,7 +55,7 @@ public sealed class ConverterTests(SharedTinyT5Gemma2 tiny)
 
     [Theory]
     [InlineData(WeightFormat.Int8, 0.99)]
-    [InlineData(WeightFormat.Int4, 0.90)]
+    [InlineData(WeightFormat.Int4, 0.99)] // min/max int4 with every layer in 4 bits reached 0.9798 here
     public async Task QuantizedWeightsStayCloseToFp32(WeightFormat format, double minimumMeanCosine)
     {
         using var temp = new TempDirectory();
