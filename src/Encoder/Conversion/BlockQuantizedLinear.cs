@@ -49,10 +49,12 @@ internal sealed class BlockQuantizedLinear : LinearWeights
         || weight.EndsWith(".self_attn.v_proj.weight", StringComparison.Ordinal)
         || weight.EndsWith(".self_attn.o_proj.weight", StringComparison.Ordinal);
 
+    public override int BitsFor(string name) => this._bits == 4 && this._keepsEightBits(name) ? 8 : this._bits;
+
     public override string Apply(OnnxGraph graph, string x, string name, long[] shape, Func<float[]> read)
     {
         int n = (int)shape[0], k = (int)shape[1];
-        int bits = this._bits == 4 && this._keepsEightBits(name) ? 8 : this._bits;
+        int bits = this.BitsFor(name);
         int blocks = QuantizedWeight.BlocksPerRow(k, BlockSize);
         int blobBytes = QuantizedWeight.BlobBytes(bits, BlockSize);
         int zeroPointBytes = QuantizedWeight.ZeroPointBytesPerRow(bits, blocks);

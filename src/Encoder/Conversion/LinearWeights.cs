@@ -15,6 +15,9 @@ internal abstract class LinearWeights
     /// <param name="name">The initializer name the weight gets in the graph.</param>
     public abstract string Apply(OnnxGraph graph, string x, string name, long[] shape, Func<float[]> read);
 
+    /// <summary>The bits a weight of this name is stored in: layers of one width can share one fused product.</summary>
+    public virtual int BitsFor(string name) => 32;
+
     public static LinearWeights Float32 { get; } = new Float32Linear();
 
     /// <summary>fp32: the weight stored transposed, [in, out], for a plain MatMul.</summary>

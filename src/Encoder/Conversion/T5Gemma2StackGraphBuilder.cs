@@ -163,35 +163,60 @@ internal abstract class T5Gemma2StackGraphBuilder
         this.LinearFormat.Apply(this.Graph, x, weight, this.Weights.Tensor(weight).Shape, () => this.Weights.Read(weight));
 
     /// <summary>
-    /// Several linear layers over the same input as one matrix product (their [out, in] weights stacked), then split:
-    /// one operator instead of several, which is what a one-token decoder step is bound by.
+    /// Several linear layers over the same input as few matrix products (their [out, in] weights stacked), then split:
+    /// one operator instead of several, which is what a one-token decoder step is bound by. Layers stored in different
+    /// widths (an int4 encoder keeps some in 8 bits) are stacked by runs of equal width.
     /// </summary>
-    /// <param name="name">The stacked weight's initializer name.</param>
+    /// <param name="name">The stacked weight's initializer name when all share one width.</param>
     protected string[] FusedLinear(string x, string name, params string[] weights)
     {
         var g = this.Graph;
-        long[][] shapes = [.. weights.Select(w => this.Weights.Tensor(w).Shape)];
-        long inputs = shapes[0][1];
-        if (shapes.Any(shape => shape[1] != inputs))
+        long inputs = this.Weights.Tensor(weights[0]).Shape[1];
+        if (weights.Any(w => this.Weights.Tensor(w).Shape[1] != inputs))
         {
             throw new ArgumentException($"{string.Join(", ", weights)} do not share one input width; expected weights over the same input.", nameof(weights));
         }
 
-        long outputs = shapes.Sum(shape => shape[0]);
-        string product = this.LinearFormat.Apply(g, x, name, [outputs, inputs], () =>
+        var groups = new List<string[]>();
+        foreach (string weight in weights)
         {
-            var stacked = new float[outputs * inputs];
-            long offset = 0;
-            foreach (string weight in weights)
+            if (groups.Count > 0 && this.LinearFormat.BitsFor(groups[^1][0]) == this.LinearFormat.BitsFor(weight))
             {
-                float[] part = this.Weights.Read(weight);
-                part.CopyTo(stacked, offset);
-                offset += part.Length;
+                groups[^1] = [.. groups[^1], weight];
+            }
+            else
+            {
+                groups.Add([weight]);
+            }
+        }
+
+        var outputs = new List<string>(weights.Length);
+        foreach (string[] group in groups)
+        {
+            string groupName = groups.Count == 1 ? name : group.Length == 1 ? group[0] : $"{name}.{string.Join("_", group.Select(w => w.Split('.')[^2]))}";
+            if (this.LinearFormat.BitsFor(groupName) != this.LinearFormat.BitsFor(group[0]))
+            {
+                throw new InvalidOperationException($"{groupName}: the stacked weight would be stored in {this.LinearFormat.BitsFor(groupName)} bits, its layers in {this.LinearFormat.BitsFor(group[0])}.");
             }
 
-            return stacked;
-        });
-        return g.OpMulti("Split", [product, g.Int64s([.. shapes.Select(shape => shape[0])])], weights.Length, OnnxAttribute.Int("axis", -1));
+            long[] sizes = [.. group.Select(w => this.Weights.Tensor(w).Shape[0])];
+            string product = this.LinearFormat.Apply(g, x, groupName, [sizes.Sum(), inputs], () =>
+            {
+                var stacked = new float[sizes.Sum() * inputs];
+                long offset = 0;
+                foreach (string weight in group)
+                {
+                    float[] part = this.Weights.Read(weight);
+                    part.CopyTo(stacked, offset);
+                    offset += part.Length;
+                }
+
+                return stacked;
+            });
+            outputs.AddRange(group.Length == 1 ? [product] : g.OpMulti("Split", [product, g.Int64s(sizes)], group.Length, OnnxAttribute.Int("axis", -1)));
+        }
+
+        return [.. outputs];
     }
 
     /// <summary>cos and sin of position × inverse frequency, [positions, head_dim / 2] each: the caches ONNX Runtime's RotaryEmbedding reads.</summary>
