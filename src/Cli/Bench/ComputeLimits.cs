@@ -54,6 +54,50 @@ internal static class ComputeLimits
         return 2.0 * source.Length / best;
     }
 
+    /// <summary>
+    /// Bytes per second that ONNX Runtime's one-row kernels read from a weight of [<paramref name="outputs"/> ×
+    /// <paramref name="inputs"/>]: a 4-bit block-quantized MatMulNBits with fp32 activations when <paramref name="bits"/> is
+    /// 4, else an fp32 MatMul; what a one-token decoder step is bound by when it is below the memory bandwidth.
+    /// </summary>
+    public static double MeasureOneRowKernel(int inputs, int outputs, int bits, OnnxSessionOptions session)
+    {
+        var graph = new OnnxGraph("one_row_kernel");
+        string x = graph.Input("x", OnnxDataType.Float, 1, inputs);
+        var random = new Random(2);
+        long bytes;
+        string y;
+        if (bits == 4)
+        {
+            const int block = 32;
+            int blocks = inputs / block;
+            var data = new byte[(long)outputs * blocks * (block / 2)];
+            random.NextBytes(data);
+            var zeroPoints = new byte[outputs * ((blocks + 1) / 2)];
+            random.NextBytes(zeroPoints);
+            float[] scales = [.. Enumerable.Range(0, outputs * blocks).Select(_ => (float)random.NextDouble() * 0.01f)];
+            bytes = data.Length + (scales.Length * 4L) + zeroPoints.Length;
+            y = graph.OpIn(
+                OnnxGraph.MicrosoftDomain,
+                "MatMulNBits",
+                [x, graph.Initializer("w", OnnxTensor.Deferred(OnnxDataType.UInt8, [outputs, blocks, block / 2], data.Length, s => s.Write(data))), graph.Initializer("s", OnnxTensor.FromFloats(scales, scales.Length)), graph.Initializer("z", OnnxTensor.Deferred(OnnxDataType.UInt8, [zeroPoints.Length], zeroPoints.Length, s => s.Write(zeroPoints)))],
+                OnnxAttribute.Int("K", inputs),
+                OnnxAttribute.Int("N", outputs),
+                OnnxAttribute.Int("bits", 4),
+                OnnxAttribute.Int("block_size", block),
+                OnnxAttribute.Int("accuracy_level", 1));
+        }
+        else
+        {
+            float[] weight = [.. Enumerable.Range(0, inputs * outputs).Select(_ => (float)random.NextDouble())];
+            bytes = weight.Length * 4L;
+            y = graph.Op("MatMul", [x, graph.Initializer("w", OnnxTensor.FromFloats(weight, inputs, outputs))]);
+        }
+
+        graph.Output(y, "y", OnnxDataType.Float, 1, outputs);
+        float[] input = [.. Enumerable.Range(0, inputs).Select(_ => (float)random.NextDouble())];
+        return bytes / BestRunSeconds(graph, session, input, [1, inputs], runs: 12, warmUp: 2);
+    }
+
     /// <summary>Multiply-adds ×2 per encoder token: the linear layers, plus attention over the keys each query may see.</summary>
     public static double EncoderFlopsPerToken(T5Gemma2StackConfig c, int length)
     {
@@ -72,30 +116,36 @@ internal static class ComputeLimits
     private static double MeasureMatMul(int rows, int inner, int outer, OnnxSessionOptions session)
     {
         var graph = new OnnxGraph("gemm_limit");
-        string a = graph.Input("a", OnnxDataType.Float, rows, inner);
+        string a = graph.Input("x", OnnxDataType.Float, rows, inner);
         var random = new Random(1);
         string w = graph.Initializer("w", OnnxTensor.FromFloats([.. Enumerable.Range(0, inner * outer).Select(_ => (float)random.NextDouble())], inner, outer));
         graph.Output(graph.Op("MatMul", [a, w]), "y", OnnxDataType.Float, rows, outer);
-        string path = Path.Combine(Path.GetTempPath(), $"t5rag-gemm-{Environment.ProcessId}-{inner}x{outer}.onnx");
-        graph.Save(path);
+        float[] input = [.. Enumerable.Range(0, rows * inner).Select(_ => (float)random.NextDouble())];
+        return 2.0 * rows * inner * outer / BestRunSeconds(graph, session, input, [rows, inner], runs: 8, warmUp: 1);
+    }
+
+    /// <summary>The fastest of <paramref name="runs"/> runs (after <paramref name="warmUp"/> untimed ones) of a graph with input x and output y, in a session with <paramref name="session"/>'s settings.</summary>
+    private static double BestRunSeconds(OnnxGraph graph, OnnxSessionOptions session, float[] input, long[] shape, int runs, int warmUp)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"t5rag-limit-{Environment.ProcessId}-{Guid.NewGuid():N}.onnx");
+        graph.Save(path, externalDataThreshold: long.MaxValue);
         try
         {
             using var sessionRun = OnnxSessionFactory.Create(path, session);
-            float[] input = [.. Enumerable.Range(0, rows * inner).Select(_ => (float)random.NextDouble())];
-            using var value = OrtValue.CreateTensorValueFromMemory(input, [rows, inner]);
+            using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
             using var options = new RunOptions();
             double best = double.MaxValue;
-            for (int run = 0; run < 8; run++)
+            for (int run = 0; run < warmUp + runs; run++)
             {
                 var stopwatch = Stopwatch.StartNew();
-                using var outputs = sessionRun.Run(options, ["a"], [value], ["y"]);
-                if (run > 0)
+                using var outputs = sessionRun.Run(options, ["x"], [value], ["y"]);
+                if (run >= warmUp)
                 {
                     best = Math.Min(best, stopwatch.Elapsed.TotalSeconds);
                 }
             }
 
-            return 2.0 * rows * inner * outer / best;
+            return best;
         }
         finally
         {

@@ -21,6 +21,10 @@ internal static class DecoderBenchmark
         await BenchEnvironment.WriteAsync(console, BenchEnvironment.IntraOp(threads));
         double bandwidth = await console.RunWithStatusAsync($"measuring memory bandwidth (copying 1 GiB on {threads} threads)", () => Task.FromResult(ComputeLimits.MeasureBandwidth(threads)));
         await console.Out.WriteLineAsync(string.Create(culture, $"memory bandwidth: {bandwidth / 1e9:F1} GB/s (read + write of a 1 GiB copy on {threads} threads, best of 5)"));
+        var head = T5Gemma2.Rag.Encoder.Models.T5Gemma2Config.Read(Path.Combine(models[0], "config.json")).Encoder;
+        double int4Kernel = await console.RunWithStatusAsync("measuring ONNX Runtime's one-row kernels", () => Task.FromResult(ComputeLimits.MeasureOneRowKernel(head.HiddenSize, head.VocabSize, 4, session)));
+        double fp32Kernel = ComputeLimits.MeasureOneRowKernel(head.HiddenSize, head.VocabSize / 8, 32, session);
+        await console.Out.WriteLineAsync(string.Create(culture, $"one-row kernels on {threads} threads: int4 MatMulNBits (fp32 activations) reads {int4Kernel / 1e9:F1} GB/s, fp32 MatMul {fp32Kernel / 1e9:F1} GB/s (weights [{head.HiddenSize} × {head.VocabSize:N0}] and [{head.HiddenSize} × {head.VocabSize / 8:N0}], best of 10); a step cannot read its weights faster than these"));
 
         var rows = new List<string[]>();
         foreach (string model in models)

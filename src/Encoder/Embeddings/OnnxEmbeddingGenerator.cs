@@ -63,6 +63,9 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <summary>The model directory the generator was made from.</summary>
     public ModelDirectory Model { get; }
 
+    /// <summary>The encoder session it runs (shared with a generator's when made by one).</summary>
+    internal InferenceSession EncoderSession => this._encoder.Session;
+
     /// <summary>The length of the vectors.</summary>
     public int Dimensions { get; }
 

@@ -43,6 +43,9 @@ public sealed class Seq2SeqGenerator : IDisposable
 
     public ModelDirectory Model { get; }
 
+    /// <summary>The encoder session, which embedding generators made by <see cref="CreateEmbeddingGenerator"/> share.</summary>
+    internal InferenceSession EncoderSession => this._encoder.Session;
+
     public T5Gemma2Config Config { get; }
 
     public GemmaTokenizer Tokenizer { get; }

@@ -15,4 +15,13 @@ internal static class CliRunner
     }
 
     public static Task<(int ExitCode, string Out, string Error)> RunAsync(params string[] args) => RunWithInputAsync("", args);
+
+    /// <summary>A benchmark's output after the four lines that say where and how it ran (machine, threads, runtime, command).</summary>
+    public static string AfterBenchHeader(string output)
+    {
+        string[] lines = output.Split('\n');
+        string[] header = ["machine: ", "threads: ", "runtime: ", "command: "];
+        Assert.True(lines.Length > header.Length && header.Select((start, i) => lines[i].StartsWith(start, StringComparison.Ordinal)).All(b => b), $"expected the benchmark header first, got: {output}");
+        return string.Join('\n', lines[header.Length..]);
+    }
 }

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using T5Gemma2.Rag.DependencyInjection;
 using T5Gemma2.Rag.Encoder;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Generation;
@@ -52,6 +54,26 @@ public sealed class EncoderSharingTests(SharedTinyT5Gemma2 tiny)
         var disposed = Seq2SeqGenerator.Create(tiny.ConvertedDirectory);
         disposed.Dispose();
         Assert.Throws<ObjectDisposedException>(() => disposed.CreateEmbeddingGenerator());
+    }
+
+    [Fact]
+    public void TheServiceRegistrationLoadsOneEncoderWhenTheEmbeddingModelAnswers()
+    {
+        using var temp = new TempDirectory();
+        var services = new ServiceCollection();
+        services.AddT5Gemma2Rag(o =>
+        {
+            o.EmbeddingModelDirectory = tiny.ConvertedDirectory;
+            o.GeneratorModelDirectory = tiny.ConvertedDirectory + Path.DirectorySeparatorChar;
+            o.Store = temp.Combine("store");
+        });
+        using var provider = services.BuildServiceProvider();
+
+        var embedder = provider.GetRequiredService<OnnxEmbeddingGenerator>();
+        var generator = provider.GetRequiredService<Seq2SeqGenerator>();
+
+        Assert.Same(generator.EncoderSession, embedder.EncoderSession);
+        Assert.Same(embedder, provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
     }
 
     [Fact]

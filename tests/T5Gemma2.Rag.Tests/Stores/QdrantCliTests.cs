@@ -67,7 +67,7 @@ public sealed class QdrantCliTests : IDisposable
 
         var (code, output, error) = await CliRunner.RunAsync("bench", "qdrant", "--url", $"http://127.0.0.1:{port}", "--points", "10");
         Assert.Equal(ExitCodes.Unavailable, code);
-        Assert.Empty(output);
+        Assert.Empty(CliRunner.AfterBenchHeader(output).Trim());
         string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"t5rag bench qdrant: cannot reach Qdrant at http://127.0.0.1:{port}/", line, StringComparison.Ordinal);
         Assert.Contains("compose/docker-compose.yml", line, StringComparison.Ordinal);
