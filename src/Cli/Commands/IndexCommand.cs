@@ -25,6 +25,7 @@ internal static class IndexCommand
         var include = new Option<string[]>("--include") { Description = "Only files matching these globs (relative to each directory; *, **, ?)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var exclude = new Option<string[]>("--exclude") { Description = "Leave out files or directories matching these globs", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var hidden = new Option<bool>("--hidden") { Description = "Also index hidden files and directories" };
+        var followLinks = new Option<bool>("--follow-links") { Description = "Follow symbolic links that lead out of the folders given (by default they are counted and left alone)" };
         var textField = new Option<string>("--text-field") { Description = "The field with the text in .json/.jsonl records", DefaultValueFactory = _ => "text" };
         var noChunk = new Option<bool>("--no-chunk") { Description = "One passage per document (cut at the model's input length)" };
         var embedBatch = new Option<int>("--embed-batch") { Description = "Passages per embedding call and per store transaction", DefaultValueFactory = _ => 256 };
@@ -34,7 +35,7 @@ internal static class IndexCommand
 
         var command = new Command("index", "Index files into a collection (incremental: unchanged files are skipped)")
         {
-            paths, chunkTokens, overlap, tags, prune, include, exclude, hidden, textField, noChunk, embedBatch, json, shards, replicas,
+            paths, chunkTokens, overlap, tags, prune, include, exclude, hidden, followLinks, textField, noChunk, embedBatch, json, shards, replicas,
         };
         shared.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -63,7 +64,7 @@ internal static class IndexCommand
                 ChunkDocuments = !parse.GetValue(noChunk),
                 Tags = ParseTags(parse.GetValue(tags)!),
                 Prune = parse.GetValue(prune),
-                Walk = new DirectoryWalkOptions { Include = parse.GetValue(include)!, Exclude = parse.GetValue(exclude)!, IncludeHidden = parse.GetValue(hidden) },
+                Walk = new DirectoryWalkOptions { Include = parse.GetValue(include)!, Exclude = parse.GetValue(exclude)!, IncludeHidden = parse.GetValue(hidden), FollowLinksOutside = parse.GetValue(followLinks) },
                 JsonRecords = new JsonRecordLoaderOptions { TextField = parse.GetValue(textField)! },
                 EmbeddingBatchPassages = parse.GetValue(embedBatch),
             };
@@ -185,6 +186,11 @@ internal static class IndexCommand
             await output.WriteLineAsync($"skipped: {s.UnsupportedFiles:N0} files of unsupported types");
         }
 
+        if (s.LinksNotFollowed > 0)
+        {
+            await output.WriteLineAsync($"not followed: {s.LinksNotFollowed:N0} symbolic links out of the folders given (--follow-links follows them)");
+        }
+
         if (s.ReplacedCharacters > 0)
         {
             await output.WriteLineAsync($"replaced: {s.ReplacedCharacters:N0} invalid bytes or characters by U+FFFD");
@@ -218,6 +224,7 @@ internal static class IndexCommand
         files_found = s.FilesFound,
         files_read = s.FilesRead,
         unsupported_files = s.UnsupportedFiles,
+        links_not_followed = s.LinksNotFollowed,
         documents_new = s.DocumentsNew,
         documents_changed = s.DocumentsChanged,
         documents_unchanged = s.DocumentsUnchanged,

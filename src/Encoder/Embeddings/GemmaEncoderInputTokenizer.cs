@@ -4,7 +4,7 @@ using T5Gemma2.Rag.Encoder.Tokenization;
 
 namespace T5Gemma2.Rag.Encoder.Embeddings;
 
-/// <summary>T5Gemma 2 encoder input as Hugging Face's tokenizer defaults build it: <c>&lt;bos&gt;</c> then the text's tokens, no eos.</summary>
+/// <summary>T5Gemma 2 encoder input as Hugging Face's tokenizer defaults build it: <c>&lt;bos&gt;</c> then the text's tokens, no eos; special-token strings in the text are plain text.</summary>
 internal sealed class GemmaEncoderInputTokenizer : EncoderInputTokenizer
 {
     private readonly GemmaTokenizer _tokenizer;
@@ -20,7 +20,8 @@ internal sealed class GemmaEncoderInputTokenizer : EncoderInputTokenizer
 
     public override int[] Encode(string text, int maxLength, out bool truncated)
     {
-        var ids = this._tokenizer.EncodeToIds(text, this._tokenizer.AddBeginningOfSentence, addEndOfSentence: false);
+        // Passages and queries are untrusted: text that looks like <eos> or <start_of_image> stays text.
+        var ids = this._tokenizer.EncodeToIdsAsPlainText(text, this._tokenizer.AddBeginningOfSentence);
         truncated = ids.Count > maxLength;
         return truncated ? [.. ids.Take(maxLength)] : [.. ids];
     }

@@ -357,7 +357,8 @@ public sealed class Seq2SeqGenerator : IDisposable
     private int[] EncodeInput(string input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var ids = this.Tokenizer.EncodeToIds(input, addBeginningOfSentence: this.Tokenizer.AddBeginningOfSentence, addEndOfSentence: false);
+        // The input is untrusted text (a chat message, a question): strings like <eos> or <start_of_image> stay text.
+        var ids = this.Tokenizer.EncodeToIdsAsPlainText(input, this.Tokenizer.AddBeginningOfSentence);
         int limit = this.Config.Encoder.MaxPositionEmbeddings;
         if (ids.Count > limit)
         {

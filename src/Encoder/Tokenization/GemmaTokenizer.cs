@@ -193,10 +193,15 @@ public sealed class GemmaTokenizer : Tokenizer
     /// (<c>&lt;eos&gt;</c>, <c>&lt;start_of_image&gt;</c>) become ordinary pieces, never their special ids, so no document
     /// can end the input or inject an image marker. Hugging Face's <c>split_special_tokens=True</c>.
     /// </summary>
-    public IReadOnlyList<int> EncodeToIdsAsPlainText(ReadOnlySpan<char> text)
+    public IReadOnlyList<int> EncodeToIdsAsPlainText(ReadOnlySpan<char> text) => this.EncodeToIdsAsPlainText(text, addBeginningOfSentence: false);
+
+    /// <inheritdoc cref="EncodeToIdsAsPlainText(ReadOnlySpan{char})"/>
+    /// <param name="text">The untrusted text.</param>
+    /// <param name="addBeginningOfSentence">Whether the real <c>&lt;bos&gt;</c> goes first (the one special token the encoder input has).</param>
+    public IReadOnlyList<int> EncodeToIdsAsPlainText(ReadOnlySpan<char> text, bool addBeginningOfSentence)
     {
         var ids = new List<int>(text.Length / 3 + 2);
-        this.Encode(text, addBeginningOfSentence: false, ids, offsets: null, matchAddedTokens: false);
+        this.Encode(text, addBeginningOfSentence, ids, offsets: null, matchAddedTokens: false);
         return ids;
     }
 

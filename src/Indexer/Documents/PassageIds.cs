@@ -20,6 +20,13 @@ public static class PassageIds
         return new Guid(hash[..16], bigEndian: true).ToString("D");
     }
 
+    /// <summary>A file's document id and source: its full path with '/' separators, whatever the system's.</summary>
+    public static string ForFile(string fullPath)
+    {
+        ArgumentNullException.ThrowIfNull(fullPath);
+        return fullPath.Replace('\\', '/');
+    }
+
     /// <summary>Lower-case hex SHA-256 of the text's UTF-8 bytes.</summary>
     public static string ContentHash(string text)
     {

@@ -21,6 +21,12 @@ public sealed class DirectoryWalkOptions
     /// <summary>Whether to follow symbolic links to files and directories; a link back to a directory being walked is reported as a loop.</summary>
     public bool FollowSymlinks { get; init; } = true;
 
+    /// <summary>
+    /// Whether to follow symbolic links whose real target is outside the directory argument being walked (off: such
+    /// links are counted as not followed, so indexing a folder reads only that folder; <c>t5rag index --follow-links</c>).
+    /// </summary>
+    public bool FollowLinksOutside { get; init; }
+
     /// <summary>Files larger than this are reported, not loaded (for .gz files the compressed size counts).</summary>
     public long MaxFileBytes { get; init; } = DefaultMaxFileBytes;
 }

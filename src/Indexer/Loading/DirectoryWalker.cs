@@ -20,7 +20,9 @@ namespace T5Gemma2.Rag.Indexer.Loading;
 /// </para>
 /// <para>
 /// Symbolic links are followed (unless <see cref="DirectoryWalkOptions.FollowSymlinks"/> is off) with their real paths
-/// resolved: a link back to a directory on the current walk path is a "symbolic link loop" problem, and a file or
+/// resolved, but only while they stay inside the directory argument: a link out of it is a
+/// <see cref="WalkEntryKind.LinkNotFollowed"/> entry unless <see cref="DirectoryWalkOptions.FollowLinksOutside"/> is on.
+/// With roots (see the constructor) nothing outside them is followed at all. A link back to a directory on the current walk path is a "symbolic link loop" problem, and a file or
 /// directory already reached through another path (another link, another argument) is skipped silently, so nothing is
 /// indexed twice.
 /// </para>
@@ -33,11 +35,20 @@ public sealed class DirectoryWalker
     private readonly DirectoryWalkOptions _options;
     private readonly GlobPattern[] _include;
     private readonly GlobPattern[] _exclude;
+    private readonly AllowedFolders? _roots;
 
-    public DirectoryWalker(DocumentLoaders loaders, DirectoryWalkOptions? options = null)
+    /// <param name="loaders">The formats to find.</param>
+    /// <param name="options">Globs, hidden entries, links, size limit.</param>
+    /// <param name="roots">
+    /// A boundary: nothing whose real path is outside these folders is yielded (arguments, entries, link targets), each
+    /// such path is a problem that says only <see cref="AllowedFolders.Outside"/>, and every file yielded carries them so
+    /// its loader checks the opened file again.
+    /// </param>
+    public DirectoryWalker(DocumentLoaders loaders, DirectoryWalkOptions? options = null, AllowedFolders? roots = null)
     {
         ArgumentNullException.ThrowIfNull(loaders);
         this._loaders = loaders;
+        this._roots = roots;
         this._options = options ?? new DirectoryWalkOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(this._options.MaxFileBytes, nameof(options));
         this._include = [.. this._options.Include.Select(p => new GlobPattern(p))];
@@ -76,7 +87,12 @@ public sealed class DirectoryWalker
         {
             cancellationToken.ThrowIfCancellationRequested();
             string full = Path.GetFullPath(argument);
-            if (Directory.Exists(full))
+            if (this._roots is { } roots && !roots.Contains(full))
+            {
+                // Before any existence check: outside the roots, a path that exists and one that does not look the same.
+                yield return WalkEntry.ForProblem(full, AllowedFolders.Outside);
+            }
+            else if (Directory.Exists(full))
             {
                 foreach (var entry in this.WalkDirectory(full, files, directories, cancellationToken))
                 {
@@ -104,7 +120,7 @@ public sealed class DirectoryWalker
             return WalkEntry.ForProblem(full, $"unsupported extension; expected one of {string.Join(", ", this._loaders.Extensions)}");
         }
 
-        if (!TryRealPath(full, out string? real))
+        if (!RealPath.TryResolve(full, out string? real))
         {
             return WalkEntry.ForProblem(full, "symbolic link loop");
         }
@@ -114,12 +130,14 @@ public sealed class DirectoryWalker
 
     private IEnumerable<WalkEntry> WalkDirectory(string root, HashSet<string> files, HashSet<string> directories, CancellationToken cancellationToken)
     {
-        if (!TryRealPath(root, out string? rootReal))
+        if (!RealPath.TryResolve(root, out string? rootReal))
         {
             yield return WalkEntry.ForProblem(root, "symbolic link loop");
             yield break;
         }
 
+        // Links that lead out of the folder given are not followed unless asked: indexing a folder reads that folder.
+        var tree = this._options.FollowLinksOutside ? null : AllowedFolders.Create([rootReal]);
         var pending = new Stack<object>();
         pending.Push(new DirectoryNode(root, string.Empty, rootReal, null));
         while (pending.Count > 0)
@@ -143,7 +161,7 @@ public sealed class DirectoryWalker
                         break; // already walked through another path
                     }
 
-                    var (children, problem) = this.List(directory);
+                    var (children, problem) = this.List(directory, tree);
                     if (problem is not null)
                     {
                         yield return problem;
@@ -161,7 +179,7 @@ public sealed class DirectoryWalker
     }
 
     /// <summary>The directory's entries to visit, sorted, each a node to expand or an entry ready to report.</summary>
-    private (List<(string Key, object Node)> Children, WalkEntry? Problem) List(DirectoryNode directory)
+    private (List<(string Key, object Node)> Children, WalkEntry? Problem) List(DirectoryNode directory, AllowedFolders? tree)
     {
         var children = new List<(string Key, object Node)>();
         List<FileSystemInfo> entries;
@@ -202,9 +220,22 @@ public sealed class DirectoryWalker
                     continue;
                 }
 
-                if (!TryRealPath(entry.FullName, out string? target))
+                if (!RealPath.TryResolve(entry.FullName, out string? target))
                 {
-                    children.Add((name, WalkEntry.ForProblem(entry.FullName, "symbolic link loop")));
+                    children.Add((name, WalkEntry.ForProblem(entry.FullName, this._roots is null ? "symbolic link loop" : AllowedFolders.Outside)));
+                    continue;
+                }
+
+                // The boundary first, and in words that say nothing of the target (not even whether it exists).
+                if (this._roots is { } roots && !roots.ContainsReal(target))
+                {
+                    children.Add((name, WalkEntry.ForProblem(entry.FullName, AllowedFolders.Outside)));
+                    continue;
+                }
+
+                if (tree is not null && !tree.ContainsReal(target))
+                {
+                    children.Add((name, WalkEntry.ForLinkNotFollowed(entry.FullName)));
                     continue;
                 }
 
@@ -284,7 +315,7 @@ public sealed class DirectoryWalker
 
         return size > this._options.MaxFileBytes
             ? WalkEntry.ForProblem(file.FullPath, $"larger than {FormatBytes(this._options.MaxFileBytes)} ({FormatBytes(size)})")
-            : WalkEntry.ForFile(file);
+            : WalkEntry.ForFile(file with { Roots = this._roots });
     }
 
     private static bool IsLink(string path)
@@ -297,70 +328,6 @@ public sealed class DirectoryWalker
         {
             return false;
         }
-    }
-
-    /// <summary>
-    /// The path with every symbolic link along it resolved, as realpath(3) gives it; false for a chain of more than 40
-    /// links (a loop).
-    /// </summary>
-    private static bool TryRealPath(string fullPath, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? real)
-    {
-        real = null;
-        char[] separators = [Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar];
-        string root = Path.GetPathRoot(fullPath) ?? string.Empty;
-        var remaining = new Stack<string>(fullPath[root.Length..].Split(separators, StringSplitOptions.RemoveEmptyEntries).Reverse());
-        string current = root;
-        int links = 0;
-        while (remaining.Count > 0)
-        {
-            string part = remaining.Pop();
-            if (part == ".")
-            {
-                continue;
-            }
-
-            if (part == "..")
-            {
-                current = Path.GetDirectoryName(current) ?? current;
-                continue;
-            }
-
-            string candidate = Path.Join(current, part);
-            string? target;
-            try
-            {
-                target = new FileInfo(candidate).LinkTarget;
-            }
-            catch (Exception ex) when (LoaderIO.IsFileProblem(ex))
-            {
-                target = null;
-            }
-
-            if (target is null)
-            {
-                current = candidate;
-                continue;
-            }
-
-            if (++links > 40)
-            {
-                return false;
-            }
-
-            if (Path.IsPathRooted(target))
-            {
-                current = Path.GetPathRoot(target) ?? current;
-                target = target[current.Length..];
-            }
-
-            foreach (string targetPart in target.Split(separators, StringSplitOptions.RemoveEmptyEntries).Reverse())
-            {
-                remaining.Push(targetPart);
-            }
-        }
-
-        real = current;
-        return true;
     }
 
     private sealed record FileNode(string FullPath, string Relative, string Real);

@@ -56,7 +56,7 @@ public sealed class JsonRecordLoader : IDocumentLoader
     private async IAsyncEnumerable<LoadedDocument> LoadJsonLinesAsync(DocumentFile file, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         bool gzip = file.FullPath.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
-        var fileStream = LoaderIO.OpenRead(file.FullPath);
+        var fileStream = LoaderIO.OpenRead(file);
         await using var fileScope = fileStream.ConfigureAwait(false);
         var stream = gzip ? new GZipStream(fileStream, CompressionMode.Decompress, leaveOpen: true) : (Stream)fileStream;
         await using var streamScope = stream.ConfigureAwait(false);
@@ -115,7 +115,7 @@ public sealed class JsonRecordLoader : IDocumentLoader
 
     private async IAsyncEnumerable<LoadedDocument> LoadJsonAsync(DocumentFile file, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var decoded = await TextDecoder.ReadFileAsync(file.FullPath, cancellationToken).ConfigureAwait(false);
+        var decoded = await TextDecoder.ReadFileAsync(file, cancellationToken).ConfigureAwait(false);
         if (string.IsNullOrWhiteSpace(decoded.Text))
         {
             yield break;

@@ -8,27 +8,52 @@ namespace T5Gemma2.Rag.Indexer.Loading;
 /// </summary>
 internal static class LoaderIO
 {
-    public static async Task<byte[]> ReadAllBytesAsync(string path, CancellationToken cancellationToken)
+    /// <summary>The whole file, read from one handle that is checked against <see cref="DocumentFile.Roots"/> first.</summary>
+    public static async Task<byte[]> ReadAllBytesAsync(DocumentFile file, CancellationToken cancellationToken)
     {
+        using var stream = OpenRead(file);
         try
         {
-            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            // Files whose size the system does not report (under /proc, pipes) are read to their end instead.
+            if (stream.CanSeek && stream.Length > 0)
+            {
+                var bytes = new byte[stream.Length];
+                await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+                return bytes;
+            }
+
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return buffer.ToArray();
         }
         catch (Exception ex) when (IsFileProblem(ex))
         {
-            throw Unreadable(path, ex);
+            throw Unreadable(file.FullPath, ex);
         }
     }
 
-    public static FileStream OpenRead(string path)
+    /// <summary>Opens the file for reading; with <see cref="DocumentFile.Roots"/>, refuses it unless the opened file really lies inside them.</summary>
+    public static FileStream OpenRead(DocumentFile file)
     {
+        FileStream stream;
         try
         {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, useAsync: true);
+            stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, useAsync: true);
         }
         catch (Exception ex) when (IsFileProblem(ex))
         {
-            throw Unreadable(path, ex);
+            throw Unreadable(file.FullPath, ex);
+        }
+
+        try
+        {
+            file.Roots?.CheckOpened(stream.SafeFileHandle, file.FullPath);
+            return stream;
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
         }
     }
 

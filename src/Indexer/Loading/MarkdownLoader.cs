@@ -31,7 +31,7 @@ public sealed class MarkdownLoader : IDocumentLoader
     public async IAsyncEnumerable<LoadedDocument> LoadAsync(DocumentFile file, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(file);
-        var decoded = await TextDecoder.ReadFileAsync(file.FullPath, cancellationToken).ConfigureAwait(false);
+        var decoded = await TextDecoder.ReadFileAsync(file, cancellationToken).ConfigureAwait(false);
         yield return Parse(file, decoded, cancellationToken);
     }
 

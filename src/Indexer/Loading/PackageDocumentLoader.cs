@@ -16,7 +16,7 @@ public abstract class PackageDocumentLoader : IDocumentLoader
     public async IAsyncEnumerable<LoadedDocument> LoadAsync(DocumentFile file, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(file);
-        byte[] bytes = await LoaderIO.ReadAllBytesAsync(file.FullPath, cancellationToken).ConfigureAwait(false);
+        byte[] bytes = await LoaderIO.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
         yield return bytes.Length == 0
             ? new LoadedDocument { DocumentId = file.RelativePath, Source = file.FullPath, Text = string.Empty }
             : this.Parse(file, bytes, cancellationToken);

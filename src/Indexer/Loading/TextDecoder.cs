@@ -46,10 +46,14 @@ public static class TextDecoder
     }
 
     /// <summary>Reads and decodes a whole file; I/O failures become <see cref="DocumentLoadException"/>s.</summary>
-    public static async Task<DecodedText> ReadFileAsync(string path, CancellationToken cancellationToken = default)
+    public static Task<DecodedText> ReadFileAsync(string path, CancellationToken cancellationToken = default) =>
+        ReadFileAsync(new DocumentFile(Path.GetFullPath(path), Path.GetFileName(path)), cancellationToken);
+
+    /// <summary>Reads and decodes a found file, within its <see cref="DocumentFile.Roots"/>.</summary>
+    internal static async Task<DecodedText> ReadFileAsync(DocumentFile file, CancellationToken cancellationToken = default)
     {
-        byte[] bytes = await LoaderIO.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        return Decode(bytes, path);
+        byte[] bytes = await LoaderIO.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
+        return Decode(bytes, file.FullPath);
     }
 
     /// <summary>Replaces "\r\n" and lone '\r' with '\n'; returns the same string when there is nothing to replace.</summary>

@@ -26,7 +26,7 @@ public sealed record WalkEntry
     /// <summary>The file to load, for <see cref="WalkEntryKind.File"/>.</summary>
     public DocumentFile? File { get; }
 
-    /// <summary>One line saying why, for <see cref="WalkEntryKind.Problem"/> and <see cref="WalkEntryKind.Unsupported"/>.</summary>
+    /// <summary>One line saying why, for every kind but <see cref="WalkEntryKind.File"/>.</summary>
     public string? Reason { get; }
 
     /// <summary>Whether this is a file to load (and <see cref="File"/> is set).</summary>
@@ -49,6 +49,9 @@ public sealed record WalkEntry
 
     /// <summary>A file inside a directory that no loader reads.</summary>
     public static WalkEntry ForUnsupported(string path) => new(WalkEntryKind.Unsupported, path, null, "unsupported extension");
+
+    /// <summary>A symbolic link leading out of the directory being walked, left alone.</summary>
+    public static WalkEntry ForLinkNotFollowed(string path) => new(WalkEntryKind.LinkNotFollowed, path, null, "symbolic link out of the folder being indexed");
 
     public override string ToString() => this.Kind == WalkEntryKind.File ? this.Path : $"{this.Path}: {this.Reason}";
 }

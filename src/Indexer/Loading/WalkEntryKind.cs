@@ -11,4 +11,7 @@ public enum WalkEntryKind
 
     /// <summary>A file inside a walked directory that no loader reads: not an error, only counted (or listed when verbose).</summary>
     Unsupported,
+
+    /// <summary>A symbolic link out of the directory being walked, not followed (<see cref="DirectoryWalkOptions.FollowLinksOutside"/>): only counted.</summary>
+    LinkNotFollowed,
 }

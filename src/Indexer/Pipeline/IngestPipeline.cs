@@ -83,31 +83,38 @@ public sealed class IngestPipeline
     }
 
     /// <summary>Indexes the files at these paths (files, or directories walked with <see cref="IngestOptions.Walk"/>).</summary>
-    public async Task<IngestSummary> IndexFilesAsync(IReadOnlyList<string> paths, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<IngestSummary> IndexFilesAsync(IReadOnlyList<string> paths, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        this.IndexFilesAsync(paths, roots: null, progress, cancellationToken);
+
+    /// <summary>
+    /// Indexes the files at these paths, reading nothing whose real path is outside <paramref name="roots"/> (each such
+    /// path is a failure that says only <see cref="AllowedFolders.Outside"/>); for paths that come from a model or an agent.
+    /// </summary>
+    public async Task<IngestSummary> IndexFilesAsync(IReadOnlyList<string> paths, AllowedFolders? roots, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(paths);
         var summary = new IngestSummary();
-        var skipped = new List<string>();
-        var entries = new DirectoryWalker(this._loaders, this._options.Walk).Walk(paths, cancellationToken).ToList();
+        var entries = new DirectoryWalker(this._loaders, this._options.Walk, roots).Walk(paths, cancellationToken).ToList();
         var files = entries.Where(e => e.IsFile).Select(e => e.File!).ToList();
         summary.FilesFound = files.Count;
         summary.UnsupportedFiles = entries.Count(e => e.Kind == WalkEntryKind.Unsupported);
+        summary.LinksNotFollowed = entries.Count(e => e.Kind == WalkEntryKind.LinkNotFollowed);
         foreach (var problem in entries.Where(e => e.IsProblem))
         {
             summary.Failures.Add((problem.Path, problem.Reason!));
         }
 
-        var failedSources = new HashSet<string>(summary.Failures.Select(f => Normalize(Path.GetFullPath(f.Path))), StringComparer.Ordinal);
+        var failedSources = new HashSet<string>(summary.Failures.Select(f => PassageIds.ForFile(Path.GetFullPath(f.Path))), StringComparer.Ordinal);
         var run = new Run(this, summary, progress, files.Count);
         await run.ExecuteAsync(ct => this.LoadFilesAsync(files, run, failedSources, ct), cancellationToken).ConfigureAwait(false);
 
         if (this._options.Prune)
         {
-            var roots = paths.Select(p => Normalize(Path.GetFullPath(p))).ToList();
+            var indexed = paths.Select(p => PassageIds.ForFile(Path.GetFullPath(p))).ToList();
             var documents = await this._collection.GetDocumentsAsync(cancellationToken).ConfigureAwait(false);
             var gone = documents.Values
-                .Where(d => !run.Seen.Contains(d.DocumentId) && !failedSources.Contains(Normalize(d.Source))
-                    && roots.Any(r => Normalize(d.Source) == r || Normalize(d.Source).StartsWith(r.TrimEnd('/') + "/", StringComparison.Ordinal)))
+                .Where(d => !run.Seen.Contains(d.DocumentId) && !failedSources.Contains(PassageIds.ForFile(d.Source))
+                    && indexed.Any(r => PassageIds.ForFile(d.Source) == r || PassageIds.ForFile(d.Source).StartsWith(r.TrimEnd('/') + "/", StringComparison.Ordinal)))
                 .ToList();
             if (gone.Count > 0)
             {
@@ -148,7 +155,7 @@ public sealed class IngestPipeline
         foreach (var found in files)
         {
             // Document ids come from full paths: stable whatever directory t5rag runs in, and unique across roots.
-            var file = new DocumentFile(found.FullPath, Normalize(found.FullPath));
+            var file = found with { RelativePath = PassageIds.ForFile(found.FullPath) };
             var loader = this._loaders.ForFile(file.FullPath);
             var started = Stopwatch.GetTimestamp();
             try
@@ -170,20 +177,18 @@ public sealed class IngestPipeline
             catch (DocumentLoadException ex)
             {
                 run.Fail(file.FullPath, ex.Reason);
-                failedSources.Add(Normalize(file.FullPath));
+                failedSources.Add(PassageIds.ForFile(file.FullPath));
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not StoreException)
             {
                 run.Fail(file.FullPath, $"cannot be read ({ex.GetType().Name}: {ex.Message.Split('\n')[0]})");
-                failedSources.Add(Normalize(file.FullPath));
+                failedSources.Add(PassageIds.ForFile(file.FullPath));
             }
 
             summary.FilesRead++;
             run.Report();
         }
     }
-
-    private static string Normalize(string path) => path.Replace('\\', '/');
 
     private string DocumentHash(LoadedDocument document)
     {

@@ -16,6 +16,9 @@ public sealed class IngestSummary
     /// <summary>Files inside walked directories that no loader reads.</summary>
     public int UnsupportedFiles { get; set; }
 
+    /// <summary>Symbolic links out of the indexed folders that were not followed (<see cref="Loading.DirectoryWalkOptions.FollowLinksOutside"/>).</summary>
+    public int LinksNotFollowed { get; set; }
+
     public int DocumentsNew { get; set; }
 
     public int DocumentsChanged { get; set; }

@@ -9,7 +9,7 @@ namespace T5Gemma2.Rag.Packing;
 /// Packs a question and retrieved passages into T5Gemma 2's long-context encoder input within a token budget:
 /// numbered passage markers with title and source, the question before or after them, passages in score or document
 /// order, the last one cut at a token boundary when the budget ends inside it. All text — template, question and
-/// documents — is encoded as plain text (<see cref="GemmaTokenizer.EncodeToIdsAsPlainText"/>), so document text that
+/// documents — is encoded as plain text (<see cref="GemmaTokenizer.EncodeToIdsAsPlainText(ReadOnlySpan{char})"/>), so document text that
 /// looks like <c>&lt;eos&gt;</c> or <c>&lt;start_of_image&gt;</c> can never become a special token; only the bos is added.
 /// </summary>
 public sealed class ContextPacker

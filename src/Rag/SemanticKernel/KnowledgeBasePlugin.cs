@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Microsoft.SemanticKernel;
 using T5Gemma2.Rag.Answering;
 using T5Gemma2.Rag.Indexer.Documents;
+using T5Gemma2.Rag.Indexer.Loading;
 using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Retrieval;
@@ -31,6 +32,8 @@ public sealed class KnowledgeBasePlugin
     private readonly IngestPipeline _pipeline;
     private readonly RagAnswerer? _answerer;
     private readonly KnowledgeBaseOptions _options;
+    private readonly HostScope _scope;
+    private readonly AllowedFolders? _roots;
     private readonly SemaphoreSlim _writes = new(1, 1);
 
     /// <param name="retriever">Searches the collection.</param>
@@ -45,6 +48,8 @@ public sealed class KnowledgeBasePlugin
         this._pipeline = pipeline;
         this._answerer = answerer;
         this._options = options ?? new KnowledgeBaseOptions();
+        this._scope = new HostScope(this._options.Retrieval.Filter);
+        this._roots = this._options.FileRoots is { } roots ? AllowedFolders.Create(roots) : null;
     }
 
     /// <summary>Whether ask can answer (an answering model is configured).</summary>
@@ -64,14 +69,20 @@ public sealed class KnowledgeBasePlugin
             return SearchResults.Failed("the query is empty; give a question or keywords to search for.");
         }
 
-        if (this.Retrieval(top, source, documentId) is not { } retrieval)
+        if (this.OutOfRange(top) is { } wrongTop)
         {
-            return SearchResults.Failed(this.TopOutOfRange(top));
+            return SearchResults.Failed(wrongTop);
+        }
+
+        var asked = CallerFilter(source, documentId);
+        if (this._options.Retrieval.Narrowed(top ?? this._options.Retrieval.Top, asked) is not { } retrieval)
+        {
+            return SearchResults.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken).ConfigureAwait(false));
         }
 
         var passages = await this._retriever.RetrieveAsync(query, retrieval, cancellationToken).ConfigureAwait(false);
         return passages.Count == 0
-            ? SearchResults.Failed(await this.ExplainNothingFoundAsync(retrieval, cancellationToken).ConfigureAwait(false))
+            ? SearchResults.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken, retrieval.ScoreThreshold).ConfigureAwait(false))
             : new SearchResults([.. passages.Select((p, i) => SearchResultItem.From(p, i + 1))]);
     }
 
@@ -94,9 +105,15 @@ public sealed class KnowledgeBasePlugin
             return AnswerResult.Failed("the question is empty; ask a question in words.");
         }
 
-        if (this.Retrieval(top, source, documentId) is not { } retrieval)
+        if (this.OutOfRange(top) is { } wrongTop)
         {
-            return AnswerResult.Failed(this.TopOutOfRange(top));
+            return AnswerResult.Failed(wrongTop);
+        }
+
+        var asked = CallerFilter(source, documentId);
+        if (this._options.Retrieval.Narrowed(top ?? this._options.Retrieval.Top, asked) is not { } retrieval)
+        {
+            return AnswerResult.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken).ConfigureAwait(false));
         }
 
         var options = new AskOptions { Retrieval = retrieval, Packing = this._options.Packing, Generation = this._options.Generation, Timeout = this._options.AnswerTimeout };
@@ -107,7 +124,7 @@ public sealed class KnowledgeBasePlugin
         }
         catch (NoPassagesException)
         {
-            return AnswerResult.Failed(await this.ExplainNothingFoundAsync(retrieval, cancellationToken).ConfigureAwait(false));
+            return AnswerResult.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken, retrieval.ScoreThreshold).ConfigureAwait(false));
         }
         catch (ArgumentException ex) when (ex.ParamName == "question")
         {
@@ -135,13 +152,29 @@ public sealed class KnowledgeBasePlugin
         var document = new LoadedDocument
         {
             DocumentId = id,
-            Source = string.IsNullOrWhiteSpace(source) ? id : source.Trim(),
+            Source = string.IsNullOrWhiteSpace(source) ? this._scope.DefaultSource(id) : source.Trim(),
             Title = string.IsNullOrWhiteSpace(title) ? null : title.Trim(),
             Text = normalized,
         };
 
-        var summary = await this.WriteAsync(ct => this._pipeline.IndexDocumentsAsync(new[] { document }.ToAsyncEnumerable(), cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-        return IndexResult.From(summary, id);
+        if (this._scope.RefuseWrite(id, document.Source) is { } refused)
+        {
+            return IndexResult.Failed(refused);
+        }
+
+        return await this.WriteAsync(
+            async ct =>
+            {
+                // Checked under the write lock, so no other call can put a document under this id in between.
+                if (await this._scope.RefuseExistingAsync(this._retriever.Collection, id, ct).ConfigureAwait(false) is { } outside)
+                {
+                    return IndexResult.Failed(outside);
+                }
+
+                var summary = await this._pipeline.IndexDocumentsAsync(new[] { document }.ToAsyncEnumerable(), cancellationToken: ct).ConfigureAwait(false);
+                return IndexResult.From(summary, id);
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     [KernelFunction("index_file")]
@@ -155,18 +188,37 @@ public sealed class KnowledgeBasePlugin
             return IndexResult.Failed("the path is empty; give the path of a file or folder to index.");
         }
 
-        string full = Path.GetFullPath(path.Trim());
-        if (this._options.FileRoots is { } roots && !roots.Any(root => IsUnder(full, Path.GetFullPath(root))))
+        string given = path.Trim();
+        string full;
+        try
         {
-            return IndexResult.Failed($"'{full}' is outside the folders this knowledge base may read ({string.Join(", ", roots)}).");
+            full = Path.GetFullPath(given);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return IndexResult.Failed($"'{given}' is not a valid path.");
+        }
+
+        // Containment first, existence after: a path outside the roots gets the same answer whether or not it exists.
+        if (this._roots is { } roots && !roots.Contains(full))
+        {
+            return IndexResult.Failed($"'{given}' is {AllowedFolders.Outside} ({string.Join(", ", roots.Roots)}).");
+        }
+
+        // Files become documents under their own paths: under a host's source prefix, only paths inside it may be
+        // written (a folder's path with its separator, so "tenantA" passes the prefix "tenantA/").
+        string source = PassageIds.ForFile(full) + (Directory.Exists(full) && !Path.EndsInDirectorySeparator(full) ? "/" : string.Empty);
+        if (this._scope.RefuseWrite(source, source) is { } refused)
+        {
+            return IndexResult.Failed(refused);
         }
 
         if (!File.Exists(full) && !Directory.Exists(full))
         {
-            return IndexResult.Failed($"no file or folder at '{full}'.");
+            return IndexResult.Failed($"no file or folder at '{given}'.");
         }
 
-        var summary = await this.WriteAsync(ct => this._pipeline.IndexFilesAsync([full], cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        var summary = await this.WriteAsync(ct => this._pipeline.IndexFilesAsync([full], this.ReadableFolders(), cancellationToken: ct), cancellationToken).ConfigureAwait(false);
         return IndexResult.From(summary, documentId: null);
     }
 
@@ -182,39 +234,49 @@ public sealed class KnowledgeBasePlugin
         }
 
         var collection = this._retriever.Collection;
-        int removed = await this.WriteAsync(ct => collection.DeleteDocumentsAsync([documentId], ct), cancellationToken).ConfigureAwait(false);
-        return removed > 0
-            ? new ForgetResult(documentId, true)
-            : new ForgetResult(documentId, false, $"no document '{documentId}' in collection '{collection.Name}'; search results show each passage's documentId.");
+        string missing = $"no document '{documentId}' in collection '{collection.Name}'{(this._scope.IsLimited ? " that this knowledge base may change" : string.Empty)}; search results show each passage's documentId.";
+        int removed = await this.WriteAsync(
+            async ct => await this._scope.RefuseExistingAsync(collection, documentId, ct).ConfigureAwait(false) is null
+                ? await collection.DeleteDocumentsAsync([documentId], ct).ConfigureAwait(false)
+                : 0,
+            cancellationToken).ConfigureAwait(false);
+
+        // One answer for "not there" and "not yours", so a limited caller cannot probe other tenants' ids.
+        return removed > 0 ? new ForgetResult(documentId, true) : new ForgetResult(documentId, false, missing);
     }
 
-    private static bool IsUnder(string path, string root)
+    /// <summary>The filter a call's arguments ask for, before the host's is applied.</summary>
+    private static PassageFilter CallerFilter(string? source, string? documentId) => new()
     {
-        var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        string prefix = Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar;
-        return string.Equals(path, root.TrimEnd(Path.DirectorySeparatorChar), comparison) || path.StartsWith(prefix, comparison);
-    }
+        SourcePrefix = string.IsNullOrWhiteSpace(source) ? null : source.Trim(),
+        DocumentIds = string.IsNullOrWhiteSpace(documentId) ? null : [documentId.Trim()],
+    };
 
-    private RetrievalOptions? Retrieval(int? top, string? source, string? documentId)
+    /// <summary>
+    /// What index_file may read: the file roots, and under a host's source prefix only that prefix's folder too, so a
+    /// link inside one tenant's folder cannot pull another tenant's files in under the first tenant's paths.
+    /// </summary>
+    private AllowedFolders? ReadableFolders()
     {
-        int count = top ?? this._options.Retrieval.Top;
-        if (count < 1 || count > this._options.MaxTop)
+        if (this._scope.Filter.SourcePrefix is not { } prefix || !Path.IsPathFullyQualified(prefix))
         {
-            return null;
+            return this._roots;
         }
 
-        var filter = new PassageFilter
-        {
-            SourcePrefix = string.IsNullOrWhiteSpace(source) ? null : source.Trim(),
-            DocumentIds = string.IsNullOrWhiteSpace(documentId) ? null : [documentId.Trim()],
-        };
-        return this._options.Retrieval.With(count, filter.IsEmpty ? this._options.Retrieval.Filter : filter);
+        string folder = Path.EndsInDirectorySeparator(prefix) ? prefix : Path.GetDirectoryName(prefix) ?? prefix;
+        var tenant = AllowedFolders.Create([folder]);
+        return this._roots is null ? tenant : this._roots.And(tenant);
     }
 
-    private string TopOutOfRange(int? top) => $"top {top}: expected 1 to {this._options.MaxTop}.";
+    private string? OutOfRange(int? top) =>
+        top is { } count && (count < 1 || count > this._options.MaxTop) ? $"top {top}: expected 1 to {this._options.MaxTop}." : null;
 
-    /// <summary>Why a retrieval found nothing, in one sentence: the collection is empty, the filter excludes everything, or nothing matched well enough.</summary>
-    private async Task<string> ExplainNothingFoundAsync(RetrievalOptions retrieval, CancellationToken cancellationToken)
+    /// <summary>
+    /// Why a retrieval found nothing, in one sentence: the collection is empty, the caller's filter matches nothing the
+    /// knowledge base may show, or nothing matched well enough. The host's own filter is not described: it is the
+    /// host's configuration, and the caller sees only that its filter found nothing inside it.
+    /// </summary>
+    private async Task<string> ExplainNothingFoundAsync(PassageFilter asked, CancellationToken cancellationToken, double? scoreThreshold = null)
     {
         var collection = this._retriever.Collection;
         var info = await collection.GetInfoAsync(cancellationToken).ConfigureAwait(false);
@@ -223,13 +285,15 @@ public sealed class KnowledgeBasePlugin
             return $"collection '{collection.Name}' is empty: nothing has been indexed into it yet; add documents with index_text or index_file.";
         }
 
-        if (!retrieval.Filter.IsEmpty)
+        if (!asked.IsEmpty)
         {
-            return $"no passage of collection '{collection.Name}' matches the filter ({RetrievalOverrides.Describe(retrieval.Filter)}); check the source prefix or document id, or search without them.";
+            string within = this._scope.IsLimited ? " among the passages this knowledge base may show" : string.Empty;
+            return $"no passage of collection '{collection.Name}' matches the filter ({RetrievalOverrides.Describe(asked)}){within}; check the source prefix or document id, or search without them.";
         }
 
-        string threshold = retrieval.ScoreThreshold is { } t ? $" (score threshold {t})" : string.Empty;
-        return $"no passage of collection '{collection.Name}' ({info.Passages} passages) matches the query well enough{threshold}; try other words.";
+        string threshold = scoreThreshold is { } t ? $" (score threshold {t})" : string.Empty;
+        string limited = this._scope.IsLimited ? " among the passages this knowledge base may show" : string.Empty;
+        return $"no passage of collection '{collection.Name}'{limited} matches the query well enough{threshold}; try other words.";
     }
 
     private async Task<T> WriteAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken cancellationToken)

@@ -6,6 +6,14 @@ namespace T5Gemma2.Rag.SemanticKernel;
 /// <summary>A call's top and filter over configured retrieval defaults (<see cref="RetrievalOptions"/> is init-only and not a record).</summary>
 internal static class RetrievalOverrides
 {
+    /// <summary>
+    /// The host's retrieval with a caller's top, and the caller's filter ANDed with the host's: a model's arguments narrow
+    /// what the host allows (a tenant's folder, a tag), never replace it. Null when no passage can meet both.
+    /// </summary>
+    public static RetrievalOptions? Narrowed(this RetrievalOptions host, int top, PassageFilter caller) =>
+        host.Filter.Intersect(caller) is { } filter ? host.With(top, filter) : null;
+
+    /// <summary>Every setting of <paramref name="defaults"/> but top and filter.</summary>
     public static RetrievalOptions With(this RetrievalOptions defaults, int top, PassageFilter filter) => new()
     {
         Top = top,
@@ -16,6 +24,7 @@ internal static class RetrievalOverrides
         MaxPassagesPerDocument = defaults.MaxPassagesPerDocument,
         MergeAdjacent = defaults.MergeAdjacent,
         CandidateFactor = defaults.CandidateFactor,
+        Rerank = defaults.Rerank,
     };
 
     /// <summary>The filter in words, for messages: "source starting with '…', document '…'".</summary>

@@ -19,7 +19,8 @@ namespace T5Gemma2.Rag.SemanticKernel;
 /// <para>A <see cref="TextSearchResult"/> has the title (else the file name), section and page as Name, the passage as
 /// Value and the source path or URI as Link. Filters: LINQ on DocumentId (==, a list's Contains) and Source
 /// (StartsWith, ordinal), joined with &amp;&amp;; legacy equality clauses on DocumentId, Source (a prefix) and
-/// tag.&lt;name&gt;. Anything else throws <see cref="NotSupportedException"/> naming the filter, rather than being ignored.</para>
+/// tag.&lt;name&gt;. Anything else throws <see cref="NotSupportedException"/> naming the filter, rather than being ignored.
+/// A call's filter is ANDed with <c>defaults.Filter</c>: it narrows what the host allows and can never widen it.</para>
 /// </remarks>
 public sealed class T5Gemma2TextSearch : ITextSearch<SearchResultItem>, ITextSearch
 {
@@ -27,7 +28,7 @@ public sealed class T5Gemma2TextSearch : ITextSearch<SearchResultItem>, ITextSea
     private readonly RetrievalOptions _defaults;
 
     /// <param name="retriever">Searches the collection.</param>
-    /// <param name="defaults">Mode, fusion, threshold and caps; each call's Top, Skip and filter replace theirs.</param>
+    /// <param name="defaults">Mode, fusion, threshold, caps and the host's filter; each call's Top and Skip replace theirs, and its filter narrows the host's.</param>
     public T5Gemma2TextSearch(PassageRetriever retriever, RetrievalOptions? defaults = null)
     {
         ArgumentNullException.ThrowIfNull(retriever);
@@ -85,7 +86,7 @@ public sealed class T5Gemma2TextSearch : ITextSearch<SearchResultItem>, ITextSea
     private Task<(List<SearchResultItem> Items, long? Total)> FindAsync(string query, TextSearchOptions<SearchResultItem>? options, CancellationToken cancellationToken) =>
         this.FindAsync(query, options, TextSearchFilters.FromExpression(options?.Filter), cancellationToken);
 
-    /// <summary>Retrieves Skip + Top passages and returns the last Top; null filter: nothing can match.</summary>
+    /// <summary>Retrieves Skip + Top passages and returns the last Top; the filter narrows the configured one; null filter: nothing can match.</summary>
     private async Task<(List<SearchResultItem> Items, long? Total)> FindAsync(string query, TextSearchOptions<SearchResultItem>? options, PassageFilter? filter, CancellationToken cancellationToken)
     {
         int top = options?.Top ?? TextSearchOptions<SearchResultItem>.DefaultTop;
@@ -93,12 +94,12 @@ public sealed class T5Gemma2TextSearch : ITextSearch<SearchResultItem>, ITextSea
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1, "searchOptions.Top");
         ArgumentOutOfRangeException.ThrowIfNegative(skip, "searchOptions.Skip");
         ArgumentException.ThrowIfNullOrWhiteSpace(query);
-        if (filter is null)
+        if (filter is null || this._defaults.Narrowed(skip + top, filter) is not { } retrieval)
         {
             return ([], options?.IncludeTotalCount == true ? 0 : null);
         }
 
-        var passages = await this._retriever.RetrieveAsync(query, this._defaults.With(skip + top, filter.IsEmpty ? this._defaults.Filter : filter), cancellationToken).ConfigureAwait(false);
+        var passages = await this._retriever.RetrieveAsync(query, retrieval, cancellationToken).ConfigureAwait(false);
         var items = passages.Select((p, i) => SearchResultItem.From(p, i + 1)).Skip(skip).ToList();
         return (items, options?.IncludeTotalCount == true ? passages.Count : null);
     }

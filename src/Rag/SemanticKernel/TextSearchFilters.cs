@@ -166,56 +166,19 @@ internal static class TextSearchFilters
         }
     }
 
-    /// <summary>The conditions met so far; contradictions (two different document sets, prefixes or tag values) match nothing.</summary>
+    /// <summary>The conditions met so far, ANDed through <see cref="PassageFilter.Intersect"/>; a contradiction matches nothing.</summary>
     private sealed class Conditions
     {
-        private HashSet<string>? _documentIds;
-        private string? _sourcePrefix;
-        private Dictionary<string, string>? _tags;
-        private bool _nothing;
+        private PassageFilter? _filter = PassageFilter.None;
 
-        public void DocumentIdIn(IEnumerable<string> ids)
-        {
-            if (this._documentIds is null)
-            {
-                this._documentIds = new HashSet<string>(ids, StringComparer.Ordinal);
-            }
-            else
-            {
-                this._documentIds.IntersectWith(ids);
-            }
+        public void DocumentIdIn(IReadOnlyCollection<string> ids) =>
+            this._filter = ids.Count == 0 ? null : this._filter?.Intersect(new PassageFilter { DocumentIds = ids });
 
-            this._nothing |= this._documentIds.Count == 0;
-        }
+        public void SourceStartsWith(string prefix) => this._filter = this._filter?.Intersect(new PassageFilter { SourcePrefix = prefix });
 
-        public void SourceStartsWith(string prefix)
-        {
-            if (this._sourcePrefix is null || prefix.StartsWith(this._sourcePrefix, StringComparison.Ordinal))
-            {
-                this._sourcePrefix = prefix;
-            }
-            else if (!this._sourcePrefix.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                this._nothing = true;
-            }
-        }
+        public void Tag(string key, string value) =>
+            this._filter = this._filter?.Intersect(new PassageFilter { Tags = new Dictionary<string, string>(StringComparer.Ordinal) { [key] = value } });
 
-        public void Tag(string key, string value)
-        {
-            this._tags ??= new Dictionary<string, string>(StringComparer.Ordinal);
-            if (this._tags.TryGetValue(key, out var existing) && existing != value)
-            {
-                this._nothing = true;
-            }
-
-            this._tags[key] = value;
-        }
-
-        public PassageFilter? ToFilter() => this._nothing ? null : new PassageFilter
-        {
-            DocumentIds = this._documentIds,
-            SourcePrefix = this._sourcePrefix,
-            Tags = this._tags,
-        };
+        public PassageFilter? ToFilter() => this._filter;
     }
 }

@@ -161,15 +161,38 @@ public sealed class DirectoryWalkerTests
         File.CreateSymbolicLink(temp.Combine("root", "file-link.md"), temp.Combine("outside", "file.md"));
         File.CreateSymbolicLink(temp.Combine("root", "broken.md"), temp.Combine("outside", "gone.md"));
 
-        var followed = Walk(null, temp.Combine("root"));
+        var followed = Walk(new DirectoryWalkOptions { FollowLinksOutside = true }, temp.Combine("root"));
+        var byDefault = Walk(null, temp.Combine("root"));
         var notFollowed = Walk(new DirectoryWalkOptions { FollowSymlinks = false }, temp.Combine("root"));
 
         Assert.Equal(["alias/linked.md", "file-link.md", "own.md"], Files(followed)); // "same" is the same directory: once
         Assert.Equal(temp.Combine("root", "alias", "linked.md"), followed[0].File!.FullPath);
         var broken = Assert.Single(followed, e => e.IsProblem);
         Assert.StartsWith("broken symbolic link", broken.Reason, StringComparison.Ordinal);
+
+        // By default a walk reads only the folder it was given: the four links out of it are counted, not followed.
+        Assert.Equal(["own.md"], Files(byDefault));
+        Assert.Equal(4, byDefault.Count(e => e.Kind == WalkEntryKind.LinkNotFollowed));
+        Assert.DoesNotContain(byDefault, e => e.IsProblem);
         Assert.Equal(["own.md"], Files(notFollowed));
         Assert.DoesNotContain(notFollowed, e => e.IsProblem);
+    }
+
+    [Fact]
+    public void LinksInsideTheFolderAreFollowedByDefault()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "symbolic links need a privilege on Windows");
+        using var temp = new TempDirectory();
+        temp.Write("root/docs/guide.md", "x");
+        temp.Write("root/notes/a.md", "x");
+        Directory.CreateSymbolicLink(temp.Combine("root", "docs", "notes-link"), Path.Combine("..", "notes"));
+        File.CreateSymbolicLink(temp.Combine("root", "guide-link.md"), temp.Combine("root", "docs", "guide.md"));
+
+        var entries = Walk(null, temp.Combine("root"));
+
+        // Each file once, under the first path the walk reaches it by; nothing counted as leaving the folder.
+        Assert.Equal(["docs/guide.md", "docs/notes-link/a.md"], Files(entries));
+        Assert.DoesNotContain(entries, e => e.Kind == WalkEntryKind.LinkNotFollowed || e.IsProblem);
     }
 
     [Fact]

@@ -134,7 +134,7 @@ public sealed class KnowledgeBasePluginTests(SharedMiniLm miniLm, SharedTinyT5Ge
         string missing = this._directory.Combine("allowed", "missing");
         Assert.Equal($"no file or folder at '{missing}'.", (await sut.InvokeAsync<IndexResult>("index_file", new() { ["path"] = missing })).Error);
         string outside = this._directory.Write("elsewhere/secret.md", "# Secret\n\nnot for the index\n");
-        Assert.Contains("is outside the folders this knowledge base may read", (await sut.InvokeAsync<IndexResult>("index_file", new() { ["path"] = outside })).Error, StringComparison.Ordinal);
+        Assert.Contains("is outside the allowed folders", (await sut.InvokeAsync<IndexResult>("index_file", new() { ["path"] = outside })).Error, StringComparison.Ordinal);
 
         // A filter that matches nothing.
         await sut.InvokeAsync<IndexResult>("index_text", new() { ["text"] = Lighthouse, ["documentId"] = "note-1" });
