@@ -52,6 +52,30 @@ public sealed class IndexingCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task IndexingAFolderFollowsNoLinkOutOfItUnlessAsked()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "symbolic links need a privilege on Windows");
+        string docs = this._directory.Combine("docs");
+        this._directory.Write("docs/own.md", "# Own\n\nThe folder's own page about harbours.\n");
+        this._directory.Write("home/.ssh/notes.md", "# Private\n\nprivatekeyphrase outside the folder\n");
+        Directory.CreateSymbolicLink(Path.Combine(docs, "home"), this._directory.Combine("home", ".ssh"));
+        string store = this._directory.Combine("store");
+
+        var (code, output, _) = await CliRunner.RunAsync("index", docs, "--store", store, "--model", TestAssets.MiniLmDirectory);
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Contains("documents: 1 new", output, StringComparison.Ordinal);
+        Assert.Contains("not followed: 1 symbolic links out of the folders given (--follow-links follows them)", output, StringComparison.Ordinal);
+        var (_, hits, _) = await CliRunner.RunAsync("search", "privatekeyphrase", "--store", store, "--mode", "keyword");
+        Assert.DoesNotContain("notes.md", hits, StringComparison.Ordinal);
+
+        var (followed, again, _) = await CliRunner.RunAsync("index", docs, "--store", store, "--model", TestAssets.MiniLmDirectory, "--follow-links");
+        Assert.Equal(ExitCodes.Success, followed);
+        Assert.Contains("documents: 1 new, 0 changed, 1 unchanged", again, StringComparison.Ordinal);
+        var (_, found, _) = await CliRunner.RunAsync("search", "privatekeyphrase", "--store", store, "--mode", "keyword");
+        Assert.Contains("notes.md", found, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CollectionsListInfoDeleteAndBadArguments()
     {
         string docs = this._directory.Combine("docs");
