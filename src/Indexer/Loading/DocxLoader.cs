@@ -39,7 +39,7 @@ public sealed class DocxLoader : PackageDocumentLoader
             string? title = word.PackageProperties.Title?.Trim();
             return new LoadedDocument
             {
-                DocumentId = file.RelativePath,
+                DocumentId = file.DocumentId,
                 Source = file.FullPath,
                 Title = !string.IsNullOrEmpty(title) ? title : writer.TitleParagraph ?? writer.FirstTopHeading,
                 Text = text,

@@ -74,7 +74,7 @@ public sealed class HtmlLoader : IDocumentLoader
         string text = writer.ToString();
         return new LoadedDocument
         {
-            DocumentId = file.RelativePath,
+            DocumentId = file.DocumentId,
             Source = file.FullPath,
             Title = title ?? writer.FirstTopHeading,
             Text = text,

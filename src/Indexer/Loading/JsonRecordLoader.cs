@@ -264,7 +264,7 @@ public sealed class JsonRecordLoader : IDocumentLoader
             : null;
         document = new LoadedDocument
         {
-            DocumentId = this._options.QualifyIds ? $"{file.RelativePath}#{id}" : id,
+            DocumentId = this._options.QualifyIds ? $"{file.DocumentId}#{id}" : id,
             Source = file.FullPath,
             Title = string.IsNullOrWhiteSpace(title) ? null : title,
             Text = text,

@@ -90,7 +90,7 @@ public sealed class MarkdownLoader : IDocumentLoader
 
         return new LoadedDocument
         {
-            DocumentId = file.RelativePath,
+            DocumentId = file.DocumentId,
             Source = file.FullPath,
             Title = NullIfEmpty(frontMatterTitle) ?? firstTopHeading ?? firstHeading,
             Text = text,

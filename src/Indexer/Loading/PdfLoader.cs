@@ -54,7 +54,7 @@ public sealed class PdfLoader : PackageDocumentLoader
             string? title = pdf.Information.Title?.Trim();
             return new LoadedDocument
             {
-                DocumentId = file.RelativePath,
+                DocumentId = file.DocumentId,
                 Source = file.FullPath,
                 Title = string.IsNullOrEmpty(title) ? null : title,
                 Text = text.ToString(),

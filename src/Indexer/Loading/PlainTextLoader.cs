@@ -21,7 +21,7 @@ public sealed class PlainTextLoader : IDocumentLoader
         var decoded = await TextDecoder.ReadFileAsync(file, cancellationToken).ConfigureAwait(false);
         yield return new LoadedDocument
         {
-            DocumentId = file.RelativePath,
+            DocumentId = file.DocumentId,
             Source = file.FullPath,
             Text = decoded.Text,
             Sections = decoded.Text.Length == 0 ? [] : [new DocumentSection(0, decoded.Text.Length)],

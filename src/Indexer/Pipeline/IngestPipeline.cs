@@ -152,10 +152,8 @@ public sealed class IngestPipeline
     private async Task LoadFilesAsync(List<DocumentFile> files, Run run, HashSet<string> failedSources, CancellationToken cancellationToken)
     {
         var summary = run.Summary;
-        foreach (var found in files)
+        foreach (var file in files)
         {
-            // Document ids come from full paths: stable whatever directory t5rag runs in, and unique across roots.
-            var file = found with { RelativePath = PassageIds.ForFile(found.FullPath) };
             var loader = this._loaders.ForFile(file.FullPath);
             var started = Stopwatch.GetTimestamp();
             try

@@ -76,6 +76,41 @@ public sealed class IndexingCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task TheSameFolderIndexedFromTwoWorkingDirectoriesKeepsItsDocumentIds()
+    {
+        TestCorpus.WriteMarkdown(this._directory.Combine("kb", "docs"), TestCorpus.Records(3));
+        Directory.CreateDirectory(this._directory.Combine("elsewhere", "deeper"));
+        string store = this._directory.Combine("store");
+
+        // Child processes, because the working directory belongs to the whole process.
+        var first = await RunInAsync(this._directory.Combine("kb"), "index", "docs", "--store", store, "--model", TestAssets.MiniLmDirectory, "--json");
+        var second = await RunInAsync(this._directory.Combine("elsewhere", "deeper"), "index", Path.Combine("..", "..", "kb", "docs"), "--store", store, "--model", TestAssets.MiniLmDirectory, "--json");
+
+        Assert.Equal(3, JsonDocument.Parse(first).RootElement.GetProperty("documents_new").GetInt32());
+        var again = JsonDocument.Parse(second).RootElement;
+        Assert.Equal((0, 3, 0), (again.GetProperty("documents_new").GetInt32(), again.GetProperty("documents_unchanged").GetInt32(), again.GetProperty("documents_changed").GetInt32()));
+        var (_, hits, _) = await CliRunner.RunAsync("search", TestCorpus.Records(3)[1].Title, "--store", store, "--mode", "keyword", "--json", "--top", "1");
+        string expected = this._directory.Combine("kb", "docs").Replace('\\', '/') + "/";
+        Assert.StartsWith(expected, JsonDocument.Parse(hits).RootElement[0].GetProperty("document_id").GetString(), StringComparison.Ordinal);
+    }
+
+    private static async Task<string> RunInAsync(string workingDirectory, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "t5rag.dll"), .. args])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.True(process.ExitCode == ExitCodes.Success, await error);
+        return await output;
+    }
+
+    [Fact]
     public async Task CollectionsListInfoDeleteAndBadArguments()
     {
         string docs = this._directory.Combine("docs");

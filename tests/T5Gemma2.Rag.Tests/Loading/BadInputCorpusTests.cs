@@ -25,7 +25,7 @@ public sealed class BadInputCorpusTests
 
         Assert.Equal(string.Empty, document.Text);
         Assert.Empty(document.Sections);
-        Assert.Equal("empty" + extension, document.DocumentId);
+        Assert.Equal(path.Replace('\\', '/'), document.DocumentId); // a file's document id is its full path
     }
 
     [Theory]
@@ -101,7 +101,7 @@ public sealed class BadInputCorpusTests
 
         var document = Assert.Single(documents);
         Assert.Contains(text, document.Text, StringComparison.Ordinal);
-        Assert.StartsWith(relative, document.DocumentId, StringComparison.Ordinal);
+        Assert.StartsWith(path.Replace('\\', '/'), document.DocumentId, StringComparison.Ordinal);
         Assert.Equal(path, document.Source);
     }
 

@@ -23,8 +23,8 @@ public sealed class JsonRecordLoaderTests
         var qualified = await LoaderAssert.LoadAsync(new JsonRecordLoader(), path, "scifact/corpus.jsonl");
         var bare = await LoaderAssert.LoadAsync(new JsonRecordLoader(new JsonRecordLoaderOptions { QualifyIds = false }), path);
 
-        Assert.Equal(["scifact/corpus.jsonl#doc1", "scifact/corpus.jsonl#doc2", "scifact/corpus.jsonl#17"], qualified.Select(d => d.DocumentId));
-        Assert.Equal(["doc1", "doc2", "17"], bare.Select(d => d.DocumentId));
+        Assert.Equal(["scifact/corpus.jsonl#doc1", "scifact/corpus.jsonl#doc2", "scifact/corpus.jsonl#17"], qualified.Select(d => LoaderAssert.UnderTemp(temp, d.DocumentId)));
+        Assert.Equal(["doc1", "doc2", "17"], bare.Select(d => LoaderAssert.UnderTemp(temp, d.DocumentId)));
         Assert.Equal("Aspirin", qualified[0].Title);
         Assert.Null(qualified[1].Title);
         Assert.Equal("Aspirin is a medication.\nIt reduces pain.", qualified[0].Text);
@@ -51,7 +51,7 @@ public sealed class JsonRecordLoaderTests
 
         var documents = await LoaderAssert.LoadAsync(loader, path);
 
-        Assert.Equal(["mixed.jsonl#1", "mixed.jsonl#last"], documents.Select(d => d.DocumentId));
+        Assert.Equal(["mixed.jsonl#1", "mixed.jsonl#last"], documents.Select(d => LoaderAssert.UnderTemp(temp, d.DocumentId)));
         Assert.Equal(["line 2", "line 3", "line 5", "line 6", "line 7"], skipped.Select(s => s.Location));
         Assert.All(skipped, s => Assert.Equal(path, s.Path));
         Assert.StartsWith("invalid JSON (", skipped[0].Reason, StringComparison.Ordinal);
@@ -72,7 +72,7 @@ public sealed class JsonRecordLoaderTests
 
         await foreach (var document in loader.LoadAsync(new DocumentFile(path, "late.jsonl"), TestContext.Current.CancellationToken))
         {
-            events.Add(document.DocumentId);
+            events.Add(LoaderAssert.UnderTemp(temp, document.DocumentId));
         }
 
         Assert.Equal(["line 1", "line 2", "late.jsonl#a", "line 4"], events);
@@ -112,7 +112,7 @@ public sealed class JsonRecordLoaderTests
 
         var documents = await LoaderAssert.LoadAsync(new JsonRecordLoader(new JsonRecordLoaderOptions { QualifyIds = false }), path);
 
-        Assert.Equal(["doc1", "doc2", "17"], documents.Select(d => d.DocumentId));
+        Assert.Equal(["doc1", "doc2", "17"], documents.Select(d => LoaderAssert.UnderTemp(temp, d.DocumentId)));
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public sealed class JsonRecordLoaderTests
         var documents = await LoaderAssert.LoadAsync(new JsonRecordLoader(new JsonRecordLoaderOptions { RecordSkipped = skipped.Add }), path);
 
         Assert.InRange(documents.Count, 1000, 19_999);
-        Assert.Equal(Enumerable.Range(0, documents.Count).Select(i => $"damaged.jsonl.gz#{i}"), documents.Select(d => d.DocumentId));
+        Assert.Equal(Enumerable.Range(0, documents.Count).Select(i => $"damaged.jsonl.gz#{i}"), documents.Select(d => LoaderAssert.UnderTemp(temp, d.DocumentId)));
         var rest = skipped[^1];
         Assert.StartsWith("the rest of the file is unreadable: damaged or not gzip data", rest.Reason, StringComparison.Ordinal);
     }
@@ -161,7 +161,7 @@ public sealed class JsonRecordLoaderTests
 
         // .NET's GZipStream ends quietly at a cut; the cut line is the one bad record.
         Assert.InRange(documents.Count, 1000, 19_999);
-        Assert.Equal(Enumerable.Range(0, documents.Count).Select(i => $"cut.jsonl.gz#{i}"), documents.Select(d => d.DocumentId));
+        Assert.Equal(Enumerable.Range(0, documents.Count).Select(i => $"cut.jsonl.gz#{i}"), documents.Select(d => LoaderAssert.UnderTemp(temp, d.DocumentId)));
         var partial = Assert.Single(skipped);
         Assert.Equal($"line {documents.Count + 1}", partial.Location);
         Assert.StartsWith("invalid JSON", partial.Reason, StringComparison.Ordinal);
@@ -185,10 +185,10 @@ public sealed class JsonRecordLoaderTests
         var fromArray = await LoaderAssert.LoadAsync(loader, array);
         var fromSingle = await LoaderAssert.LoadSingleAsync(loader, single);
 
-        Assert.Equal(["records.json#a", "records.json#2"], fromArray.Select(d => d.DocumentId));
+        Assert.Equal(["records.json#a", "records.json#2"], fromArray.Select(d => LoaderAssert.UnderTemp(temp, d.DocumentId)));
         Assert.Equal(["First", "no id"], fromArray.Select(d => d.Title));
         Assert.Equal("index 1", Assert.Single(skipped).Location);
-        Assert.Equal(("one.json#0", "Solo", "the only record"), (fromSingle.DocumentId, fromSingle.Title, fromSingle.Text));
+        Assert.Equal(("one.json#0", "Solo", "the only record"), (LoaderAssert.UnderTemp(temp, fromSingle.DocumentId), fromSingle.Title, fromSingle.Text));
     }
 
     [Fact]
@@ -229,7 +229,7 @@ public sealed class JsonRecordLoaderTests
 
         var documents = await LoaderAssert.LoadAsync(loader, path);
 
-        Assert.Equal(["limits.jsonl#a", "limits.jsonl#b"], documents.Select(d => d.DocumentId));
+        Assert.Equal(["limits.jsonl#a", "limits.jsonl#b"], documents.Select(d => LoaderAssert.UnderTemp(temp, d.DocumentId)));
         Assert.Equal(("line 2", "longer than 1000 bytes; expected one JSON record per line"), (skipped.Single().Location, skipped.Single().Reason));
     }
 

@@ -1,5 +1,6 @@
 using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Indexer.Loading;
+using T5Gemma2.Rag.Tests.Infrastructure;
 
 namespace T5Gemma2.Rag.Tests.Loading;
 
@@ -42,6 +43,13 @@ internal static class LoaderAssert
 
         Assert.True(document.Sections.Count == 0 || position == document.Text.Length, $"{document.DocumentId}: sections end at {position}, the text at {document.Text.Length}");
         Assert.DoesNotContain('\r', document.Text);
+    }
+
+    /// <summary>A document id with the temporary directory's path and separator taken off the front (ids are full paths).</summary>
+    public static string UnderTemp(TempDirectory temp, string documentId)
+    {
+        string prefix = temp.Path.Replace('\\', '/') + "/";
+        return documentId.StartsWith(prefix, StringComparison.Ordinal) ? documentId[prefix.Length..] : documentId;
     }
 
     public static string TextOf(LoadedDocument document, DocumentSection section) => document.Text.Substring(section.Start, section.Length);

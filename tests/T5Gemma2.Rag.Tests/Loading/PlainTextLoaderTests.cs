@@ -17,7 +17,7 @@ public sealed class PlainTextLoaderTests
 
         var document = await LoaderAssert.LoadSingleAsync(this._sut, path, "notes ü/résumé ü.txt");
 
-        Assert.Equal("notes ü/résumé ü.txt", document.DocumentId);
+        Assert.Equal(path.Replace('\\', '/'), document.DocumentId);
         Assert.Equal(path, document.Source);
         Assert.Null(document.Title);
         Assert.Equal("Première ligne\nzweite Zeile\n", document.Text);
