@@ -36,7 +36,9 @@ public sealed class ConverterTests(SharedTinyT5Gemma2 tiny)
         Assert.Equal(16, generator.Dimensions);
         for (int i = 0; i < s_texts.Length; i++)
         {
-            long[] ids = [.. tokenizer.EncodeToIds(s_texts[i], addBeginningOfSentence: true, addEndOfSentence: false).Select(id => (long)id)];
+            // Passages are untrusted text: the literal "<end_of_image>" in text 3 is pieces of text, as Hugging Face's
+            // tokenizer encodes it with split_special_tokens=True, not the image marker.
+            long[] ids = [.. tokenizer.EncodeToIdsAsPlainText(s_texts[i], addBeginningOfSentence: true).Select(id => (long)id)];
             var states = reference.Run([ids], [[.. ids.Select(_ => 1L)]])[0];
             var mean = new double[16];
             foreach (var state in states)
