@@ -48,7 +48,7 @@ public static class CliApplication
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
         }
-        catch (Exception ex) when (ex is ModelFileException or InputFileException or ExecutionProviderUnavailableException)
+        catch (Exception ex) when (ex is ModelFileException or InputFileException or ExecutionProviderUnavailableException or ModelMismatchException)
         {
             await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
             return ExitCodes.InputError;

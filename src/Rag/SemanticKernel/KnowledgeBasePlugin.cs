@@ -17,12 +17,13 @@ namespace T5Gemma2.Rag.SemanticKernel;
 /// <para>Turned into a plugin by <c>KernelPluginFactory.CreateFromObject(plugin, "knowledge")</c>, which
 /// <c>IKernelBuilder.AddT5Gemma2Rag</c> does for you.</para>
 /// <para>Bad input that the caller can correct (an empty question or text, an empty collection, a filter that matches
-/// nothing, no answering model, a path that does not exist) is returned in the result's <c>Error</c>, not thrown:
+/// nothing, no answering model, a path that does not exist, a collection indexed with another embedding model) is
+/// returned in the result's <c>Error</c>, not thrown:
 /// function-calling hosts differ in what they pass on of an exception (Microsoft.Extensions.AI's
 /// FunctionInvokingChatClient sends the model only "Error: Function failed." unless IncludeDetailedErrors is set), while
-/// a returned object reaches the model word for word. Faults of configuration that no call can correct (a model
-/// directory that cannot be loaded, a collection indexed with another embedding model: <see cref="StoreException"/>)
-/// are thrown, for whoever runs the host.</para>
+/// a returned object reaches the model word for word, and a model told that the collection belongs to another model
+/// stops retrying. Faults that no call can correct and only the host's operator can see to (a model directory that
+/// cannot be loaded, a store that cannot be used: <see cref="StoreException"/>) are thrown.</para>
 /// <para>Writes (index_text, index_file, forget_document) run one at a time; searches run alongside them.</para>
 /// </remarks>
 public sealed class KnowledgeBasePlugin
@@ -69,7 +70,16 @@ public sealed class KnowledgeBasePlugin
             return SearchResults.Failed(this.TopOutOfRange(top));
         }
 
-        var passages = await this._retriever.RetrieveAsync(query, retrieval, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<RetrievedPassage> passages;
+        try
+        {
+            passages = await this._retriever.RetrieveAsync(query, retrieval, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModelMismatchException ex)
+        {
+            return SearchResults.Failed(ex.Message);
+        }
+
         return passages.Count == 0
             ? SearchResults.Failed(await this.ExplainNothingFoundAsync(retrieval, cancellationToken).ConfigureAwait(false))
             : new SearchResults([.. passages.Select((p, i) => SearchResultItem.From(p, i + 1))]);
@@ -104,6 +114,10 @@ public sealed class KnowledgeBasePlugin
         {
             var answer = await this._answerer.AskAsync(question, options, cancellationToken).ConfigureAwait(false);
             return new AnswerResult(answer.Text, answer.Citations, answer.TimedOut);
+        }
+        catch (ModelMismatchException ex)
+        {
+            return AnswerResult.Failed(ex.Message);
         }
         catch (NoPassagesException)
         {
@@ -140,8 +154,15 @@ public sealed class KnowledgeBasePlugin
             Text = normalized,
         };
 
-        var summary = await this.WriteAsync(ct => this._pipeline.IndexDocumentsAsync(new[] { document }.ToAsyncEnumerable(), cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-        return IndexResult.From(summary, id);
+        try
+        {
+            var summary = await this.WriteAsync(ct => this._pipeline.IndexDocumentsAsync(new[] { document }.ToAsyncEnumerable(), cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+            return IndexResult.From(summary, id);
+        }
+        catch (ModelMismatchException ex)
+        {
+            return IndexResult.Failed(ex.Message);
+        }
     }
 
     [KernelFunction("index_file")]
@@ -166,8 +187,15 @@ public sealed class KnowledgeBasePlugin
             return IndexResult.Failed($"no file or folder at '{full}'.");
         }
 
-        var summary = await this.WriteAsync(ct => this._pipeline.IndexFilesAsync([full], cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-        return IndexResult.From(summary, documentId: null);
+        try
+        {
+            var summary = await this.WriteAsync(ct => this._pipeline.IndexFilesAsync([full], cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+            return IndexResult.From(summary, documentId: null);
+        }
+        catch (ModelMismatchException ex)
+        {
+            return IndexResult.Failed(ex.Message);
+        }
     }
 
     [KernelFunction("forget_document")]
@@ -182,7 +210,16 @@ public sealed class KnowledgeBasePlugin
         }
 
         var collection = this._retriever.Collection;
-        int removed = await this.WriteAsync(ct => collection.DeleteDocumentsAsync([documentId], ct), cancellationToken).ConfigureAwait(false);
+        int removed;
+        try
+        {
+            removed = await this.WriteAsync(ct => collection.DeleteDocumentsAsync([documentId], ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModelMismatchException ex)
+        {
+            return new ForgetResult(documentId, false, ex.Message);
+        }
+
         return removed > 0
             ? new ForgetResult(documentId, true)
             : new ForgetResult(documentId, false, $"no document '{documentId}' in collection '{collection.Name}'; search results show each passage's documentId.");

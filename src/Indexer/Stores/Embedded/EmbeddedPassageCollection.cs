@@ -154,10 +154,9 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             settings = ReadSettings(connection, path);
         }
 
-        if (create is not null && settings != create)
+        if (create is not null)
         {
-            throw new InvalidOperationException(
-                $"collection '{name}' holds {settings.Dimensions}-dimension vectors of model '{settings.ModelId}'; the model given makes {create.Dimensions}-dimension vectors as '{create.ModelId}'. Use another collection or the same model.");
+            ModelMismatchException.ThrowIfDiffers(name, settings, create);
         }
 
         return new EmbeddedPassageCollection(name, path, settings, connectionString, readOnly, options);

@@ -72,12 +72,7 @@ public sealed partial class EmbeddedPassageStore : IPassageStore
         {
             if (this._open.TryGetValue(name, out var open))
             {
-                if (open.Settings != settings)
-                {
-                    throw new InvalidOperationException(
-                        $"collection '{name}' holds {open.Settings.Dimensions}-dimension vectors of model '{open.Settings.ModelId}'; the model given makes {settings.Dimensions}-dimension vectors as '{settings.ModelId}'. Use another collection or the same model.");
-                }
-
+                ModelMismatchException.ThrowIfDiffers(name, open.Settings, settings);
                 return Task.FromResult<IPassageCollection>(open);
             }
 
