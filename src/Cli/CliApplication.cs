@@ -64,6 +64,11 @@ public static class CliApplication
             await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
             return ex.InnerException is Grpc.Core.RpcException ? ExitCodes.Unavailable : ExitCodes.InputError;
         }
+        catch (StoreWriteException ex)
+        {
+            await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
+            return ExitCodes.StoreWriteFailed;
+        }
         catch (HubException ex)
         {
             await console.Error.WriteLineAsync($"t5rag: {ex.Message}");

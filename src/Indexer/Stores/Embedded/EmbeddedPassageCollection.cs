@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Indexer.Documents;
 
 namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
@@ -42,6 +43,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly VectorMatrix _matrix;
     private readonly EmbeddedStoreOptions _options;
+    private readonly ILogger _logger;
 
     /// <summary>One thread saves the graph at a time; others skip rather than wait.</summary>
     private readonly Lock _saveGate = new();
@@ -59,8 +61,9 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     private long _graphSaveTicks;
     private bool _disposed;
 
-    private EmbeddedPassageCollection(string name, string path, CollectionSettings settings, string connectionString, bool readOnly, EmbeddedStoreOptions options)
+    private EmbeddedPassageCollection(string name, string path, CollectionSettings settings, string connectionString, bool readOnly, EmbeddedStoreOptions options, ILogger logger)
     {
+        this._logger = logger;
         this.Name = name;
         this.Settings = settings;
         this._path = path;
@@ -110,7 +113,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
     /// <summary>Opens the collection in <paramref name="directory"/>, creating it when <paramref name="create"/> is given and no file exists.</summary>
     /// <exception cref="StoreException">The directory is not writable, the file is not a collection, or its schema is newer.</exception>
-    internal static EmbeddedPassageCollection Open(string name, string directory, CollectionSettings? create, EmbeddedStoreOptions options)
+    internal static EmbeddedPassageCollection Open(string name, string directory, CollectionSettings? create, EmbeddedStoreOptions options, ILogger logger)
     {
         string path = Path.Combine(directory, EmbeddedSchema.FileName);
         bool exists = File.Exists(path);
@@ -147,11 +150,16 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
         string connectionString = ConnectionString(path, readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWrite);
         CollectionSettings settings;
-        using (var connection = new SqliteConnection(connectionString))
+        try
         {
-            connection.Open();
-            CheckVersion(connection, path);
-            settings = ReadSettings(connection, path);
+            settings = ReadSettings(connectionString, path);
+        }
+        catch (SqliteException ex) when (readOnly && ex.SqliteErrorCode == 14)
+        {
+            // A WAL file in a directory that cannot be written (a read-only mount) and without its -shm file: SQLite
+            // reads it only as immutable, which it is here, since no one can write it through this path.
+            connectionString = ConnectionString(new Uri(path).AbsoluteUri + "?immutable=1", SqliteOpenMode.ReadOnly);
+            settings = ReadSettings(connectionString, path);
         }
 
         if (create is not null)
@@ -159,7 +167,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             ModelMismatchException.ThrowIfDiffers(name, settings, create);
         }
 
-        return new EmbeddedPassageCollection(name, path, settings, connectionString, readOnly, options);
+        return new EmbeddedPassageCollection(name, path, settings, connectionString, readOnly, options, logger);
     }
 
     /// <inheritdoc />
@@ -501,7 +509,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         try
         {
             using var connection = this.OpenConnection();
-            using var transaction = connection.BeginTransaction(deferred: false);
+            using var transaction = this.BeginWrite(connection);
             long before = ReadGeneration(connection, transaction);
             var removed = new List<long>();
             var added = new List<(long, float[])>();
@@ -527,6 +535,11 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         {
             throw new StoreException($"{this._path}: cannot write the collection ({FirstLine(ex.Message)}); expected a writable store.", ex);
         }
+        catch (SqliteException ex) when (IsDiskFull(ex))
+        {
+            // The transaction rolled back: the file holds every earlier write whole and nothing of this one.
+            throw new StoreWriteException(StoreWriteFault.DiskFull, $"{this._path}: the disk is full ({FirstLine(ex.Message)}); nothing of this write was stored, everything before it was. Free space and run again.", ex);
+        }
         finally
         {
             this._lock.ExitWriteLock();
@@ -534,6 +547,34 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
         this.SaveGraphAfterBuild();
         return result;
+    }
+
+    /// <summary>
+    /// Begins the write transaction (BEGIN IMMEDIATE takes the file's write lock). Another process's write makes it wait:
+    /// briefly first, then, with a warning, up to <see cref="EmbeddedStoreOptions.WriteWait"/>.
+    /// </summary>
+    private SqliteTransaction BeginWrite(SqliteConnection connection)
+    {
+        // SQLite's busy timeout is the connection's DefaultTimeout, in whole seconds.
+        connection.DefaultTimeout = 1;
+        try
+        {
+            return connection.BeginTransaction(deferred: false);
+        }
+        catch (SqliteException ex) when (IsBusy(ex))
+        {
+            this._logger.WaitingForWriter(this._path, this._options.WriteWait.TotalSeconds);
+        }
+
+        connection.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(this._options.WriteWait.TotalSeconds) - 1);
+        try
+        {
+            return connection.BeginTransaction(deferred: false);
+        }
+        catch (SqliteException ex) when (IsBusy(ex))
+        {
+            throw new StoreWriteException(StoreWriteFault.Busy, $"{this._path}: another process held the collection's write lock for {this._options.WriteWait.TotalSeconds:F0} s; nothing of this write was stored. Run again when it has finished.", ex);
+        }
     }
 
     private void ReloadVectors()
@@ -850,7 +891,14 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
         if (version == 0 && create is not null)
         {
-            using var transaction = connection.BeginTransaction();
+            // Under the write lock, and looked at again: two processes creating the collection at once create it once
+            // (the second would otherwise reset the first's generation to 0 after its first write).
+            using var transaction = connection.BeginTransaction(deferred: false);
+            if (Scalar(connection, transaction, "PRAGMA user_version") != 0)
+            {
+                return;
+            }
+
             using (var schema = Command(connection, transaction, EmbeddedSchema.Create))
             {
                 schema.ExecuteNonQuery();
@@ -887,6 +935,14 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
                 ? $"{path}: collection schema version {version} is newer than this t5rag reads ({EmbeddedSchema.Version}); upgrade t5rag or index into a new store."
                 : $"{path}: not a t5rag collection (schema version {version}); expected version {EmbeddedSchema.Version}.");
         }
+    }
+
+    private static CollectionSettings ReadSettings(string connectionString, string path)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        CheckVersion(connection, path);
+        return ReadSettings(connection, path);
     }
 
     private static CollectionSettings ReadSettings(SqliteConnection connection, string path)
@@ -977,6 +1033,10 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         ex is UnauthorizedAccessException
         || (ex is IOException && ex is not FileNotFoundException)
         || (ex is SqliteException s && s.SqliteErrorCode is 8 or 14); // SQLITE_READONLY, SQLITE_CANTOPEN
+
+    private static bool IsBusy(SqliteException ex) => ex.SqliteErrorCode is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
+
+    private static bool IsDiskFull(SqliteException ex) => ex.SqliteErrorCode == 13; // SQLITE_FULL
 
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 
