@@ -155,6 +155,171 @@ public sealed partial class EmbeddedPassageStoreTests
         Assert.Contains("the disk is full", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ADamagedDatabaseIsOneLineNamingTheFileAndWhatToDo()
+    {
+        string original = this._directory.Combine("damaged-original");
+        var random = new Random(3);
+        using (var store = EmbeddedPassageStore.Open(original))
+        {
+            var collection = await store.OpenOrCreateCollectionAsync("kb", s_settings, TestContext.Current.CancellationToken);
+            var documents = Enumerable.Range(0, 300).Select(i => Update($"doc{i}", ($"doc{i} " + string.Join(' ', Enumerable.Range(0, 300).Select(_ => random.Next(10_000))), Axis(i % Dimensions)))).ToList();
+            await collection.UpsertDocumentsAsync(documents, TestContext.Current.CancellationToken);
+        }
+
+        SqliteConnection.ClearAllPools();
+        (string Name, Action<string> Damage)[] damages =
+        [
+            ("truncated", file => { using var stream = File.OpenWrite(file); stream.SetLength(stream.Length / 2); }),
+            ("header overwritten", file => Overwrite(file, 0, 4096)),
+            ("pages overwritten", file => Overwrite(file, new FileInfo(file).Length / 3, 256 * 1024)),
+        ];
+        foreach (var (name, damage) in damages)
+        {
+            string path = this._directory.Combine("damaged-" + name.Replace(' ', '-'));
+            Directory.CreateDirectory(Path.Combine(path, "kb"));
+            string database = Path.Combine(path, "kb", "collection.db");
+            File.Copy(Path.Combine(original, "kb", "collection.db"), database);
+            damage(database);
+            using var store = EmbeddedPassageStore.Open(path);
+            var ex = await Assert.ThrowsAsync<StoreException>(async () =>
+            {
+                var collection = (await store.OpenCollectionAsync("kb", TestContext.Current.CancellationToken))!;
+                await collection.SearchAsync(Query(SearchMode.Hybrid, Axis(1), "doc7", 5), TestContext.Current.CancellationToken);
+                await collection.UpsertDocumentsAsync([Update("doc7", ("replaced", Axis(2)))], TestContext.Current.CancellationToken);
+            });
+            Assert.StartsWith($"{database}: not a readable collection database", ex.Message, StringComparison.Ordinal);
+            Assert.EndsWith("restore it from a backup, or delete the collection (t5rag collections delete kb) and index again.", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', ex.Message);
+            SqliteConnection.ClearAllPools();
+        }
+
+        static void Overwrite(string file, long offset, int length)
+        {
+            using var stream = File.OpenWrite(file);
+            stream.Position = offset;
+            stream.Write([.. Enumerable.Repeat((byte)0xAB, length)]);
+        }
+    }
+
+    [Fact]
+    public async Task AMissingOrForeignHnswGraphIsRebuiltFromTheVectors()
+    {
+        var options = new EmbeddedStoreOptions { ExactSearchThreshold = 50 };
+        var random = new Random(5);
+        string[] paths = [this._directory.Combine("graph-a"), this._directory.Combine("graph-b")];
+        var documents = new List<List<Indexer.Stores.DocumentUpdate>>();
+        foreach (string path in paths)
+        {
+            // Two collections of the same size written the same way: the same rowids and generation, other vectors.
+            var updates = Enumerable.Range(0, 120).Select(i => Update($"doc{i}", ($"text {i}", RandomVector(random, Dimensions)))).ToList();
+            documents.Add(updates);
+            using var store = EmbeddedPassageStore.Open(path, options);
+            var collection = (EmbeddedPassageCollection)await store.OpenOrCreateCollectionAsync("kb", s_settings, TestContext.Current.CancellationToken);
+            await collection.UpsertDocumentsAsync(updates, TestContext.Current.CancellationToken);
+            await collection.PrepareSearchAsync(TestContext.Current.CancellationToken);
+            Assert.True(collection.VectorIndexReady);
+        }
+
+        string graphB = Path.Combine(paths[1], "kb", "vectors.usearch");
+        foreach (string suffix in new[] { "", ".generation" })
+        {
+            string from = Path.Combine(paths[0], "kb", "vectors.usearch") + suffix;
+            File.Copy(from, graphB + suffix, overwrite: true);
+            File.SetLastWriteTimeUtc(graphB + suffix, File.GetLastWriteTimeUtc(from));
+        }
+
+        await AssertRebuiltAsync();
+        File.Delete(graphB);
+        await AssertRebuiltAsync();
+
+        async Task AssertRebuiltAsync()
+        {
+            using var store = EmbeddedPassageStore.Open(paths[1], options);
+            var collection = (EmbeddedPassageCollection)(await store.OpenCollectionAsync("kb", TestContext.Current.CancellationToken))!;
+            await collection.PrepareSearchAsync(TestContext.Current.CancellationToken);
+            Assert.Equal((1, 0), (collection.VectorIndexBuilds, collection.VectorIndexLoads));
+            Assert.True(collection.VectorIndexReady);
+            foreach (var update in documents[1].Take(20))
+            {
+                var probe = update.Passages[0];
+                var hits = await collection.SearchAsync(new SearchRequest(SearchMode.Dense, 1) { Vector = probe.Vector }, TestContext.Current.CancellationToken);
+                Assert.Equal(probe.Passage.Id, hits[0].Passage.Id);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ClosingWhileSearchesRunNeverFailsOnTheLock()
+    {
+        var options = new EmbeddedStoreOptions { ExactSearchThreshold = 50 };
+        var unexpected = new List<Exception>();
+        for (int round = 0; round < 40; round++)
+        {
+            using var store = EmbeddedPassageStore.Open(this._directory.Combine($"closing-{round}"), options);
+            var collection = await store.OpenOrCreateCollectionAsync("kb", s_settings, TestContext.Current.CancellationToken);
+            await collection.UpsertDocumentsAsync([.. Enumerable.Range(0, 60).Select(i => Update($"doc{i}", ($"text {i}", Axis(i % Dimensions))))], TestContext.Current.CancellationToken);
+            using var started = new CountdownEvent(4);
+            var searches = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+            {
+                started.Signal();
+                while (true)
+                {
+                    try
+                    {
+                        await collection.SearchAsync(Query(SearchMode.Dense, Axis(1), null, 3), TestContext.Current.CancellationToken);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        return;
+                    }
+                }
+            })).ToArray();
+            started.Wait(TestContext.Current.CancellationToken);
+            try
+            {
+                collection.Dispose();
+            }
+            catch (Exception ex)
+            {
+                unexpected.Add(ex);
+            }
+
+            foreach (var search in searches)
+            {
+                try
+                {
+                    await search.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+                }
+                catch (Exception ex)
+                {
+                    unexpected.Add(ex);
+                }
+            }
+        }
+
+        Assert.True(unexpected.Count == 0, string.Join("\n", unexpected.Select(e => $"{e.GetType().Name}: {e.Message}").Distinct()));
+    }
+
+    [Fact]
+    public async Task SavingTheGraphIntoADeletedDirectoryDoesNotThrowFromDispose()
+    {
+        // Another process deletes the collection (t5rag collections delete) while this one holds it with a graph to save.
+        string path = this._directory.Combine("deleted-under");
+        var store = EmbeddedPassageStore.Open(path, new EmbeddedStoreOptions { ExactSearchThreshold = 50 });
+        var collection = (EmbeddedPassageCollection)await store.OpenOrCreateCollectionAsync("kb", s_settings, TestContext.Current.CancellationToken);
+        await collection.UpsertDocumentsAsync([.. Enumerable.Range(0, 60).Select(i => Update($"doc{i}", ($"text {i}", Axis(i % Dimensions))))], TestContext.Current.CancellationToken);
+        await collection.PrepareSearchAsync(TestContext.Current.CancellationToken);
+        await collection.UpsertDocumentsAsync([Update("doc1", ("changed", Axis(3)))], TestContext.Current.CancellationToken);
+        Assert.True(collection.VectorIndexReady);
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(Path.Combine(path, "kb"), recursive: true);
+
+        var ex = Record.Exception(store.Dispose);
+        Assert.Null(ex);
+        Assert.False(Directory.Exists(Path.Combine(path, "kb")));
+    }
+
     private static Process StartIndex(string store, params string[] paths)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

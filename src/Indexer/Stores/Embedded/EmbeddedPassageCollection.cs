@@ -48,6 +48,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     /// <summary>One thread saves the graph at a time; others skip rather than wait.</summary>
     private readonly Lock _saveGate = new();
     private HnswVectorIndex? _graph;
+    private string _graphOwner = string.Empty;
 
     /// <summary>The graph being built off the lock, while searches scan (null when none); set and cleared under the write lock.</summary>
     private PendingGraph? _pending;
@@ -145,11 +146,11 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         }
         catch (SqliteException ex)
         {
-            throw new StoreException($"{path}: not a readable collection database ({FirstLine(ex.Message)}).", ex);
+            throw Damaged(path, ex);
         }
 
         string connectionString = ConnectionString(path, readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWrite);
-        CollectionSettings settings;
+        (CollectionSettings Settings, string Owner) settings;
         try
         {
             settings = ReadSettings(connectionString, path);
@@ -164,10 +165,10 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
         if (create is not null)
         {
-            ModelMismatchException.ThrowIfDiffers(name, settings, create);
+            ModelMismatchException.ThrowIfDiffers(name, settings.Settings, create);
         }
 
-        return new EmbeddedPassageCollection(name, path, settings, connectionString, readOnly, options, logger);
+        return new EmbeddedPassageCollection(name, path, settings.Settings, connectionString, readOnly, options, logger) { _graphOwner = settings.Owner };
     }
 
     /// <inheritdoc />
@@ -338,6 +339,10 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
                     return Task.FromResult(this.Search(connection, transaction, request, exact));
                 }
             }
+            catch (SqliteException ex) when (IsDamaged(ex))
+            {
+                throw Damaged(this._path, ex);
+            }
             finally
             {
                 this._lock.ExitReadLock();
@@ -390,7 +395,8 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             this._lock.ExitWriteLock();
         }
 
-        this._lock.Dispose();
+        // The lock is not disposed: a search that was waiting for it gets it now and must be able to release it (it
+        // then finds the collection closed and throws ObjectDisposedException). It holds no native resource.
     }
 
     private IReadOnlyList<SearchHit> Search(SqliteConnection connection, SqliteTransaction transaction, SearchRequest request, bool exact)
@@ -535,6 +541,10 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         {
             throw new StoreException($"{this._path}: cannot write the collection ({FirstLine(ex.Message)}); expected a writable store.", ex);
         }
+        catch (SqliteException ex) when (IsDamaged(ex))
+        {
+            throw Damaged(this._path, ex);
+        }
         catch (SqliteException ex) when (IsDiskFull(ex))
         {
             // The transaction rolled back: the file holds every earlier write whole and nothing of this one.
@@ -605,6 +615,10 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             this._matrix.Generation = generation;
             this.UpdateGraph(previous, removed, changed);
         }
+        catch (SqliteException ex) when (IsDamaged(ex))
+        {
+            throw Damaged(this._path, ex);
+        }
         finally
         {
             this._lock.ExitWriteLock();
@@ -647,7 +661,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
                 return;
             }
 
-            this._graph = HnswVectorIndex.TryLoad(this.GraphPath, this._matrix.Generation, this._matrix.RowIds, this._matrix.Dimensions, this._options);
+            this._graph = HnswVectorIndex.TryLoad(this.GraphPath, this._matrix.Generation, this._graphOwner, this._matrix.RowIds, this._matrix.Dimensions, this._options);
             if (this._graph is not null)
             {
                 this._savedGeneration = this._graph.Generation;
@@ -689,7 +703,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         HnswVectorIndex? graph = null;
         try
         {
-            graph = HnswVectorIndex.TryLoad(this.GraphPath, pending.Generation, pending.RowIds, this.Settings.Dimensions, this._options);
+            graph = HnswVectorIndex.TryLoad(this.GraphPath, pending.Generation, this._graphOwner, pending.RowIds, this.Settings.Dimensions, this._options);
             bool loaded = graph is not null;
             if (graph is null)
             {
@@ -831,7 +845,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             {
                 var stopwatch = Stopwatch.StartNew();
                 if (this._graph is { } graph && graph.Generation == this._matrix.Generation && graph.Generation != this._savedGeneration
-                    && graph.TrySave(this.GraphPath))
+                    && graph.TrySave(this.GraphPath, this._graphOwner))
                 {
                     this._savedGeneration = graph.Generation;
                     Interlocked.Exchange(ref this._graphSaveTicks, stopwatch.Elapsed.Ticks);
@@ -937,12 +951,14 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         }
     }
 
-    private static CollectionSettings ReadSettings(string connectionString, string path)
+    /// <summary>The collection's settings, and the identity its saved HNSW graph is stamped with (its name and creation time), so a graph copied from another collection is not adopted.</summary>
+    private static (CollectionSettings Settings, string Owner) ReadSettings(string connectionString, string path)
     {
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
         CheckVersion(connection, path);
-        return ReadSettings(connection, path);
+        string owner = $"{Path.GetFileName(Path.GetDirectoryName(path))}@{ReadMeta(connection, "created_at") ?? "0"}";
+        return (ReadSettings(connection, path), owner);
     }
 
     private static CollectionSettings ReadSettings(SqliteConnection connection, string path)
@@ -1035,6 +1051,12 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         || (ex is SqliteException s && s.SqliteErrorCode is 8 or 14); // SQLITE_READONLY, SQLITE_CANTOPEN
 
     private static bool IsBusy(SqliteException ex) => ex.SqliteErrorCode is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
+
+    private static bool IsDamaged(SqliteException ex) => ex.SqliteErrorCode is 11 or 26; // SQLITE_CORRUPT, SQLITE_NOTADB
+
+    /// <summary>One line naming the file and what to do: the vectors and text live only in it, so it is restored or rebuilt.</summary>
+    private static StoreException Damaged(string path, SqliteException ex) => new(
+        $"{path}: not a readable collection database, damaged or overwritten ({FirstLine(ex.Message)}); restore it from a backup, or delete the collection (t5rag collections delete {Path.GetFileName(Path.GetDirectoryName(path))}) and index again.", ex);
 
     private static bool IsDiskFull(SqliteException ex) => ex.SqliteErrorCode == 13; // SQLITE_FULL
 
