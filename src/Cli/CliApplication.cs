@@ -48,7 +48,7 @@ public static class CliApplication
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
         }
-        catch (Exception ex) when (ex is ModelFileException or InputFileException or ExecutionProviderUnavailableException)
+        catch (Exception ex) when (ex is ModelFileException or InputFileException or ExecutionProviderUnavailableException or ModelMismatchException)
         {
             await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
             return ExitCodes.InputError;
@@ -63,6 +63,11 @@ public static class CliApplication
             // A server that cannot be reached or refuses access is a remote problem (5), not a bad input (3).
             await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
             return ex.InnerException is Grpc.Core.RpcException ? ExitCodes.Unavailable : ExitCodes.InputError;
+        }
+        catch (StoreWriteException ex)
+        {
+            await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
+            return ExitCodes.StoreWriteFailed;
         }
         catch (HubException ex)
         {

@@ -21,6 +21,9 @@ public static class ExitCodes
     /// <summary>A remote service (the Hugging Face Hub, a Qdrant server) could not be reached, refused access, or sent a file that failed its check.</summary>
     public const int Unavailable = 5;
 
+    /// <summary>The store could not be written: its disk is full, or another process held its write lock past the wait. Nothing was half-written; what was acknowledged before is kept.</summary>
+    public const int StoreWriteFailed = 6;
+
     /// <summary>Cancelled by the user (Ctrl+C).</summary>
     public const int Cancelled = 130;
 }

@@ -58,10 +58,7 @@ internal static class AskCommand
             string name = shared.CollectionName(parse, settings);
             var collection = await store.OpenCollectionAsync(name, cancellationToken)
                 ?? throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}; index into it first (t5rag index <paths> --collection {name}).");
-            if (embedder.Model.ModelId != collection.Settings.ModelId || embedder.Dimensions != collection.Settings.Dimensions)
-            {
-                throw new UsageException($"collection '{name}' was indexed with model '{collection.Settings.ModelId}' ({collection.Settings.Dimensions} dimensions); --model gives '{embedder.Model.ModelId}' ({embedder.Dimensions}). Ask with the same embedding model.");
-            }
+            ModelMismatchException.ThrowIfDiffers(name, collection.Settings, new CollectionSettings(embedder.Dimensions, embedder.Model.ModelId));
 
             var options = new AskOptions
             {

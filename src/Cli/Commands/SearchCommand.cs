@@ -48,10 +48,7 @@ internal static class SearchCommand
             if (searchMode != SearchMode.Keyword)
             {
                 using var generator = OnnxEmbeddingGenerator.Create(shared.ModelPath(parse, settings), new OnnxEmbeddingGeneratorOptions { Session = shared.Session(parse, settings) });
-                if (generator.Model.ModelId != collection.Settings.ModelId || generator.Dimensions != collection.Settings.Dimensions)
-                {
-                    throw new UsageException($"collection '{name}' was indexed with model '{collection.Settings.ModelId}' ({collection.Settings.Dimensions} dimensions); --model gives '{generator.Model.ModelId}' ({generator.Dimensions}). Search with the same model.");
-                }
+                ModelMismatchException.ThrowIfDiffers(name, collection.Settings, new CollectionSettings(generator.Dimensions, generator.Model.ModelId));
 
                 var embedding = await generator.GenerateAsync([text], new EmbeddingGenerationOptions().WithInputKind(EmbeddingInputKind.Query), cancellationToken);
                 vector = embedding[0].Vector;

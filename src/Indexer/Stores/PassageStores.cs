@@ -19,7 +19,7 @@ public static class PassageStores
     public static string? CollectionOf(string location) => IsServer(location) ? ParseServer(location, environment: null).Collection : null;
 
     /// <summary>The store at <paramref name="location"/>.</summary>
-    /// <param name="loggerFactory">For the Qdrant store's retries and the gRPC channel.</param>
+    /// <param name="loggerFactory">For the Qdrant store's retries and the gRPC channel, and the embedded store's waits for another writer.</param>
     /// <param name="configureQdrant">Adjusts the Qdrant options parsed from the location (API key from settings, shards, replicas…).</param>
     /// <exception cref="StoreException">The location looks like a Qdrant URL but is malformed.</exception>
     public static IPassageStore Open(string location, ILoggerFactory? loggerFactory = null, Func<QdrantStoreOptions, QdrantStoreOptions>? configureQdrant = null)
@@ -27,7 +27,7 @@ public static class PassageStores
         ArgumentException.ThrowIfNullOrWhiteSpace(location);
         if (!IsServer(location))
         {
-            return EmbeddedPassageStore.Open(location);
+            return EmbeddedPassageStore.Open(location, loggerFactory: loggerFactory);
         }
 
         var options = ParseServer(location, environment: null).ToOptions();

@@ -47,7 +47,8 @@ internal sealed class LazyPassageCollection : IPassageCollection
         await (await this.OpenAsync(cancellationToken).ConfigureAwait(false)).SearchAsync(request, cancellationToken).ConfigureAwait(false);
 
     /// <summary>The store's collection, opened once.</summary>
-    /// <exception cref="StoreException">The collection was indexed with another model or dimension count, or the store cannot be used.</exception>
+    /// <exception cref="ModelMismatchException">The collection was indexed with another model or dimension count.</exception>
+    /// <exception cref="StoreException">The store cannot be used.</exception>
     public async Task<IPassageCollection> OpenAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref this._collection) is { } open)
@@ -60,15 +61,7 @@ internal sealed class LazyPassageCollection : IPassageCollection
         {
             if (this._collection is null)
             {
-                try
-                {
-                    this._collection = await this._store.OpenOrCreateCollectionAsync(this.Name, this.Settings, cancellationToken).ConfigureAwait(false);
-                }
-                catch (InvalidOperationException ex)
-                {
-                    // IPassageStore's contract: another model or dimension count, with both named.
-                    throw new StoreException(ex.Message, ex);
-                }
+                this._collection = await this._store.OpenOrCreateCollectionAsync(this.Name, this.Settings, cancellationToken).ConfigureAwait(false);
             }
 
             return this._collection;

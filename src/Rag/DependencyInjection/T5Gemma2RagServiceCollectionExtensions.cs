@@ -24,7 +24,7 @@ public static class T5Gemma2RagServiceCollectionExtensions
     /// Registers, as singletons built on first use: the <see cref="KnowledgeBaseOptions"/>; the
     /// <see cref="OnnxEmbeddingGenerator"/> (also as <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/>); the
     /// <see cref="IPassageStore"/> its location names (a directory or a Qdrant URL); the <see cref="IPassageCollection"/>,
-    /// opened or created on first use and refused with a <see cref="StoreException"/> when it was indexed with another
+    /// opened or created on first use and refused with a <see cref="ModelMismatchException"/> when it was indexed with another
     /// model; <see cref="PassageRetriever"/>, <see cref="IngestPipeline"/>, <see cref="KnowledgeBasePlugin"/>,
     /// <see cref="T5Gemma2TextSearch"/> (also as ITextSearch and ITextSearch&lt;SearchResultItem&gt;); and, when
     /// <see cref="KnowledgeBaseOptions.GeneratorModelDirectory"/> is set, the <see cref="Seq2SeqGenerator"/> and

@@ -18,12 +18,13 @@ namespace T5Gemma2.Rag.SemanticKernel;
 /// <para>Turned into a plugin by <c>KernelPluginFactory.CreateFromObject(plugin, "knowledge")</c>, which
 /// <c>IKernelBuilder.AddT5Gemma2Rag</c> does for you.</para>
 /// <para>Bad input that the caller can correct (an empty question or text, an empty collection, a filter that matches
-/// nothing, no answering model, a path that does not exist) is returned in the result's <c>Error</c>, not thrown:
+/// nothing, no answering model, a path that does not exist, a collection indexed with another embedding model) is
+/// returned in the result's <c>Error</c>, not thrown:
 /// function-calling hosts differ in what they pass on of an exception (Microsoft.Extensions.AI's
 /// FunctionInvokingChatClient sends the model only "Error: Function failed." unless IncludeDetailedErrors is set), while
-/// a returned object reaches the model word for word. Faults of configuration that no call can correct (a model
-/// directory that cannot be loaded, a collection indexed with another embedding model: <see cref="StoreException"/>)
-/// are thrown, for whoever runs the host.</para>
+/// a returned object reaches the model word for word, and a model told that the collection belongs to another model
+/// stops retrying. Faults that no call can correct and only the host's operator can see to (a model directory that
+/// cannot be loaded, a store that cannot be used: <see cref="StoreException"/>) are thrown.</para>
 /// <para>Writes (index_text, index_file, forget_document) run one at a time; searches run alongside them.</para>
 /// </remarks>
 public sealed class KnowledgeBasePlugin
@@ -80,7 +81,16 @@ public sealed class KnowledgeBasePlugin
             return SearchResults.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken).ConfigureAwait(false));
         }
 
-        var passages = await this._retriever.RetrieveAsync(query, retrieval, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<RetrievedPassage> passages;
+        try
+        {
+            passages = await this._retriever.RetrieveAsync(query, retrieval, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModelMismatchException ex)
+        {
+            return SearchResults.Failed(ex.Message);
+        }
+
         return passages.Count == 0
             ? SearchResults.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken, retrieval.ScoreThreshold).ConfigureAwait(false))
             : new SearchResults([.. passages.Select((p, i) => SearchResultItem.From(p, i + 1))]);
@@ -122,6 +132,10 @@ public sealed class KnowledgeBasePlugin
             var answer = await this._answerer.AskAsync(question, options, cancellationToken).ConfigureAwait(false);
             return new AnswerResult(answer.Text, answer.Citations, answer.TimedOut);
         }
+        catch (ModelMismatchException ex)
+        {
+            return AnswerResult.Failed(ex.Message);
+        }
         catch (NoPassagesException)
         {
             return AnswerResult.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken, retrieval.ScoreThreshold).ConfigureAwait(false));
@@ -162,19 +176,26 @@ public sealed class KnowledgeBasePlugin
             return IndexResult.Failed(refused);
         }
 
-        return await this.WriteAsync(
-            async ct =>
-            {
-                // Checked under the write lock, so no other call can put a document under this id in between.
-                if (await this._scope.RefuseExistingAsync(this._retriever.Collection, id, ct).ConfigureAwait(false) is { } outside)
+        try
+        {
+            return await this.WriteAsync(
+                async ct =>
                 {
-                    return IndexResult.Failed(outside);
-                }
+                    // Checked under the write lock, so no other call can put a document under this id in between.
+                    if (await this._scope.RefuseExistingAsync(this._retriever.Collection, id, ct).ConfigureAwait(false) is { } outside)
+                    {
+                        return IndexResult.Failed(outside);
+                    }
 
-                var summary = await this._pipeline.IndexDocumentsAsync(new[] { document }.ToAsyncEnumerable(), cancellationToken: ct).ConfigureAwait(false);
-                return IndexResult.From(summary, id);
-            },
-            cancellationToken).ConfigureAwait(false);
+                    var summary = await this._pipeline.IndexDocumentsAsync(new[] { document }.ToAsyncEnumerable(), cancellationToken: ct).ConfigureAwait(false);
+                    return IndexResult.From(summary, id);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModelMismatchException ex)
+        {
+            return IndexResult.Failed(ex.Message);
+        }
     }
 
     [KernelFunction("index_file")]
@@ -218,8 +239,15 @@ public sealed class KnowledgeBasePlugin
             return IndexResult.Failed($"no file or folder at '{given}'.");
         }
 
-        var summary = await this.WriteAsync(ct => this._pipeline.IndexFilesAsync([full], this.ReadableFolders(), cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-        return IndexResult.From(summary, documentId: null);
+        try
+        {
+            var summary = await this.WriteAsync(ct => this._pipeline.IndexFilesAsync([full], this.ReadableFolders(), cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+            return IndexResult.From(summary, documentId: null);
+        }
+        catch (ModelMismatchException ex)
+        {
+            return IndexResult.Failed(ex.Message);
+        }
     }
 
     [KernelFunction("forget_document")]
@@ -235,11 +263,19 @@ public sealed class KnowledgeBasePlugin
 
         var collection = this._retriever.Collection;
         string missing = $"no document '{documentId}' in collection '{collection.Name}'{(this._scope.IsLimited ? " that this knowledge base may change" : string.Empty)}; search results show each passage's documentId.";
-        int removed = await this.WriteAsync(
-            async ct => await this._scope.RefuseExistingAsync(collection, documentId, ct).ConfigureAwait(false) is null
-                ? await collection.DeleteDocumentsAsync([documentId], ct).ConfigureAwait(false)
-                : 0,
-            cancellationToken).ConfigureAwait(false);
+        int removed;
+        try
+        {
+            removed = await this.WriteAsync(
+                async ct => await this._scope.RefuseExistingAsync(collection, documentId, ct).ConfigureAwait(false) is null
+                    ? await collection.DeleteDocumentsAsync([documentId], ct).ConfigureAwait(false)
+                    : 0,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModelMismatchException ex)
+        {
+            return new ForgetResult(documentId, false, ex.Message);
+        }
 
         // One answer for "not there" and "not yours", so a limited caller cannot probe other tenants' ids.
         return removed > 0 ? new ForgetResult(documentId, true) : new ForgetResult(documentId, false, missing);

@@ -165,7 +165,7 @@ public sealed class KnowledgeBasePluginTests(SharedMiniLm miniLm, SharedTinyT5Ge
     }
 
     [Fact]
-    public async Task ACollectionIndexedWithAnotherModelIsRefusedNamingBoth()
+    public async Task ACollectionIndexedWithAnotherModelIsRefusedAsDataNamingBoth()
     {
         string store = this._directory.Combine("store");
         using (var other = EmbeddedPassageStore.Open(store))
@@ -173,10 +173,21 @@ public sealed class KnowledgeBasePluginTests(SharedMiniLm miniLm, SharedTinyT5Ge
             await other.OpenOrCreateCollectionAsync("kb", new CollectionSettings(768, "google/t5gemma-2-270m-270m"), TestContext.Current.CancellationToken);
         }
 
+        // Each function returns the refusal to the model word for word instead of throwing out of the kernel.
+        string expected = $"collection 'kb' holds 768-dimension vectors of model 'google/t5gemma-2-270m-270m'; the model given makes 384-dimension vectors as '{miniLm.Generator.Model.ModelId}'. Use another collection or the same model.";
         await using var sut = KnowledgeKernel.Create(miniLm.Generator, store);
-        var error = await Assert.ThrowsAsync<StoreException>(() => sut.InvokeAsync<SearchResults>("search", new() { ["query"] = "ships" }));
-        Assert.Contains("768-dimension vectors of model 'google/t5gemma-2-270m-270m'", error.Message, StringComparison.Ordinal);
-        Assert.Contains($"384-dimension vectors as '{miniLm.Generator.Model.ModelId}'", error.Message, StringComparison.Ordinal);
+        var search = await sut.InvokeAsync<SearchResults>("search", new() { ["query"] = "ships" });
+        Assert.Equal(expected, search.Error);
+        Assert.Empty(search.Passages);
+        var indexed = await sut.InvokeAsync<IndexResult>("index_text", new() { ["text"] = "Ships sail the sea." });
+        Assert.Equal(expected, indexed.Error);
+        var forgot = await sut.InvokeAsync<ForgetResult>("forget_document", new() { ["documentId"] = "doc" });
+        Assert.Equal(expected, forgot.Error);
+        Assert.False(forgot.Removed);
+
+        using var check = EmbeddedPassageStore.Open(store);
+        var info = await (await check.OpenCollectionAsync("kb", TestContext.Current.CancellationToken))!.GetInfoAsync(TestContext.Current.CancellationToken);
+        Assert.Equal((0L, 768), (info.Passages, info.Settings.Dimensions));
     }
 
     [Fact]

@@ -6,7 +6,7 @@ using T5Gemma2.Rag.Tests.Infrastructure;
 namespace T5Gemma2.Rag.Tests.Stores;
 
 /// <summary>The embedded SQLite store: the contract, plus what only a file on disk can show.</summary>
-public sealed class EmbeddedPassageStoreTests : PassageCollectionContract, IDisposable
+public sealed partial class EmbeddedPassageStoreTests : PassageCollectionContract, IDisposable
 {
     private static readonly CollectionSettings s_settings = new(Dimensions, "contract-model");
     private readonly TempDirectory _directory = new();
@@ -80,11 +80,6 @@ public sealed class EmbeddedPassageStoreTests : PassageCollectionContract, IDisp
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task AReadOnlyStoreDirectoryIsReportedAndStillSearchable()
     {
-        if (Environment.UserName == "root")
-        {
-            Assert.Skip("running as root: file permissions do not stop root's writes, so a read-only store directory cannot be made here");
-        }
-
         string path = this._directory.Combine("readonly");
         using (var store = EmbeddedPassageStore.Open(path))
         {
@@ -93,25 +88,51 @@ public sealed class EmbeddedPassageStoreTests : PassageCollectionContract, IDisp
         }
 
         SqliteConnection.ClearAllPools();
-        var readOnly = UnixFileMode.UserRead | UnixFileMode.UserExecute;
-        File.SetUnixFileMode(Path.Combine(path, "kb"), readOnly);
+
+        // Root writes through file permissions, so as root (CI) the store is seen through a read-only bind mount instead.
+        Mount? view = null;
+        string readOnlyPath = path;
+        if (Environment.UserName == "root")
+        {
+            view = Mount.ReadOnlyBind(path, this._directory.Combine("readonly-view"), out string? reason);
+            if (view is null)
+            {
+                Assert.Skip($"running as root, where file permissions do not stop writes, and a read-only bind mount cannot be made: {reason}");
+            }
+
+            readOnlyPath = view.Path;
+        }
+        else
+        {
+            File.SetUnixFileMode(Path.Combine(path, "kb"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        }
+
         try
         {
-            var ex = await Assert.ThrowsAsync<StoreException>(async () =>
-            {
-                using var store = EmbeddedPassageStore.Open(path);
-                await store.OpenOrCreateCollectionAsync("new", s_settings, TestContext.Current.CancellationToken);
-                File.SetUnixFileMode(path, readOnly);
-                using var other = EmbeddedPassageStore.Open(path);
-                await other.OpenOrCreateCollectionAsync("another", s_settings, TestContext.Current.CancellationToken);
-            });
-            Assert.Contains("not writable", ex.Message, StringComparison.Ordinal);
+            using var store = EmbeddedPassageStore.Open(readOnlyPath);
+            var collection = (await store.OpenCollectionAsync("kb", TestContext.Current.CancellationToken))!;
+            var hit = Assert.Single(await collection.SearchAsync(Query(SearchMode.Hybrid, Axis(0), "kept", 5), TestContext.Current.CancellationToken));
+            Assert.Equal("one", hit.Passage.DocumentId);
+
+            var write = await Assert.ThrowsAsync<StoreException>(() => collection.UpsertDocumentsAsync([Update("two", ("new words", Axis(1)))], TestContext.Current.CancellationToken));
+            Assert.Contains("read-only", write.Message, StringComparison.Ordinal);
+            var create = await Assert.ThrowsAsync<StoreException>(() => store.OpenOrCreateCollectionAsync("another", s_settings, TestContext.Current.CancellationToken));
+            Assert.Contains("not writable", create.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', create.Message);
         }
         finally
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            File.SetUnixFileMode(Path.Combine(path, "kb"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            view?.Dispose();
+            if (view is null)
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                File.SetUnixFileMode(Path.Combine(path, "kb"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
+
+        using var writable = EmbeddedPassageStore.Open(path);
+        Assert.Equal(1, (await (await writable.OpenCollectionAsync("kb", TestContext.Current.CancellationToken))!.GetInfoAsync(TestContext.Current.CancellationToken)).Passages);
     }
 
     [Fact]

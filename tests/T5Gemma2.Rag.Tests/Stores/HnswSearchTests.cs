@@ -291,7 +291,16 @@ public sealed class HnswSearchTests : PassageCollectionContract, IDisposable
 
         // A stamp of the current format over a float32 file (hand-made, or a crash between the two renames): the file's own header decides.
         (generation, file) = WriteFloat32Graph(Path.Combine(path, "kb", "collection.db"), graphPath);
-        File.WriteAllText(graphPath + ".generation", string.Create(CultureInfo.InvariantCulture, $"{generation} i8 100 {file.Length} {file.LastWriteTimeUtc.Ticks}"));
+        string owner;
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(path, "kb", "collection.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT value FROM meta WHERE key = 'created_at'";
+            owner = "kb@" + (string)command.ExecuteScalar()!;
+        }
+
+        File.WriteAllText(graphPath + ".generation", string.Create(CultureInfo.InvariantCulture, $"{generation} i8 100 {file.Length} {file.LastWriteTimeUtc.Ticks} {owner}"));
         await AssertRebuiltAsync();
 
         async Task AssertRebuiltAsync()

@@ -172,7 +172,7 @@ public abstract class PassageCollectionContract
         var ex = await Assert.ThrowsAsync<ArgumentException>(() => collection.UpsertDocumentsAsync([wrong], TestContext.Current.CancellationToken));
         Assert.Contains("9-dimension", ex.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentException>(() => collection.SearchAsync(Query(SearchMode.Dense, new float[3], null, 1), TestContext.Current.CancellationToken));
-        var other = await Assert.ThrowsAsync<InvalidOperationException>(() => store.OpenOrCreateCollectionAsync("dims", new CollectionSettings(16, "another-model"), TestContext.Current.CancellationToken));
+        var other = await Assert.ThrowsAsync<ModelMismatchException>(() => store.OpenOrCreateCollectionAsync("dims", new CollectionSettings(16, "another-model"), TestContext.Current.CancellationToken));
         Assert.Contains("another-model", other.Message, StringComparison.Ordinal);
         Assert.Equal(0, (await collection.GetInfoAsync(TestContext.Current.CancellationToken)).Passages);
         Assert.True(await store.DeleteCollectionAsync("dims", TestContext.Current.CancellationToken));

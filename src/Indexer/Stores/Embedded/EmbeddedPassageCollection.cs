@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Indexer.Documents;
 
 namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
@@ -42,10 +43,12 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly VectorMatrix _matrix;
     private readonly EmbeddedStoreOptions _options;
+    private readonly ILogger _logger;
 
     /// <summary>One thread saves the graph at a time; others skip rather than wait.</summary>
     private readonly Lock _saveGate = new();
     private HnswVectorIndex? _graph;
+    private string _graphOwner = string.Empty;
 
     /// <summary>The graph being built off the lock, while searches scan (null when none); set and cleared under the write lock.</summary>
     private PendingGraph? _pending;
@@ -59,8 +62,9 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     private long _graphSaveTicks;
     private bool _disposed;
 
-    private EmbeddedPassageCollection(string name, string path, CollectionSettings settings, string connectionString, bool readOnly, EmbeddedStoreOptions options)
+    private EmbeddedPassageCollection(string name, string path, CollectionSettings settings, string connectionString, bool readOnly, EmbeddedStoreOptions options, ILogger logger)
     {
+        this._logger = logger;
         this.Name = name;
         this.Settings = settings;
         this._path = path;
@@ -110,7 +114,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
     /// <summary>Opens the collection in <paramref name="directory"/>, creating it when <paramref name="create"/> is given and no file exists.</summary>
     /// <exception cref="StoreException">The directory is not writable, the file is not a collection, or its schema is newer.</exception>
-    internal static EmbeddedPassageCollection Open(string name, string directory, CollectionSettings? create, EmbeddedStoreOptions options)
+    internal static EmbeddedPassageCollection Open(string name, string directory, CollectionSettings? create, EmbeddedStoreOptions options, ILogger logger)
     {
         string path = Path.Combine(directory, EmbeddedSchema.FileName);
         bool exists = File.Exists(path);
@@ -142,25 +146,29 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         }
         catch (SqliteException ex)
         {
-            throw new StoreException($"{path}: not a readable collection database ({FirstLine(ex.Message)}).", ex);
+            throw Damaged(path, ex);
         }
 
         string connectionString = ConnectionString(path, readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWrite);
-        CollectionSettings settings;
-        using (var connection = new SqliteConnection(connectionString))
+        (CollectionSettings Settings, string Owner) settings;
+        try
         {
-            connection.Open();
-            CheckVersion(connection, path);
-            settings = ReadSettings(connection, path);
+            settings = ReadSettings(connectionString, path);
+        }
+        catch (SqliteException ex) when (readOnly && ex.SqliteErrorCode == 14)
+        {
+            // A WAL file in a directory that cannot be written (a read-only mount) and without its -shm file: SQLite
+            // reads it only as immutable, which it is here, since no one can write it through this path.
+            connectionString = ConnectionString(new Uri(path).AbsoluteUri + "?immutable=1", SqliteOpenMode.ReadOnly);
+            settings = ReadSettings(connectionString, path);
         }
 
-        if (create is not null && settings != create)
+        if (create is not null)
         {
-            throw new InvalidOperationException(
-                $"collection '{name}' holds {settings.Dimensions}-dimension vectors of model '{settings.ModelId}'; the model given makes {create.Dimensions}-dimension vectors as '{create.ModelId}'. Use another collection or the same model.");
+            ModelMismatchException.ThrowIfDiffers(name, settings.Settings, create);
         }
 
-        return new EmbeddedPassageCollection(name, path, settings, connectionString, readOnly, options);
+        return new EmbeddedPassageCollection(name, path, settings.Settings, connectionString, readOnly, options, logger) { _graphOwner = settings.Owner };
     }
 
     /// <inheritdoc />
@@ -331,6 +339,10 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
                     return Task.FromResult(this.Search(connection, transaction, request, exact));
                 }
             }
+            catch (SqliteException ex) when (IsDamaged(ex))
+            {
+                throw Damaged(this._path, ex);
+            }
             finally
             {
                 this._lock.ExitReadLock();
@@ -383,7 +395,8 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             this._lock.ExitWriteLock();
         }
 
-        this._lock.Dispose();
+        // The lock is not disposed: a search that was waiting for it gets it now and must be able to release it (it
+        // then finds the collection closed and throws ObjectDisposedException). It holds no native resource.
     }
 
     private IReadOnlyList<SearchHit> Search(SqliteConnection connection, SqliteTransaction transaction, SearchRequest request, bool exact)
@@ -502,7 +515,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         try
         {
             using var connection = this.OpenConnection();
-            using var transaction = connection.BeginTransaction(deferred: false);
+            using var transaction = this.BeginWrite(connection);
             long before = ReadGeneration(connection, transaction);
             var removed = new List<long>();
             var added = new List<(long, float[])>();
@@ -528,6 +541,15 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         {
             throw new StoreException($"{this._path}: cannot write the collection ({FirstLine(ex.Message)}); expected a writable store.", ex);
         }
+        catch (SqliteException ex) when (IsDamaged(ex))
+        {
+            throw Damaged(this._path, ex);
+        }
+        catch (SqliteException ex) when (IsDiskFull(ex))
+        {
+            // The transaction rolled back: the file holds every earlier write whole and nothing of this one.
+            throw new StoreWriteException(StoreWriteFault.DiskFull, $"{this._path}: the disk is full ({FirstLine(ex.Message)}); nothing of this write was stored, everything before it was. Free space and run again.", ex);
+        }
         finally
         {
             this._lock.ExitWriteLock();
@@ -535,6 +557,34 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
         this.SaveGraphAfterBuild();
         return result;
+    }
+
+    /// <summary>
+    /// Begins the write transaction (BEGIN IMMEDIATE takes the file's write lock). Another process's write makes it wait:
+    /// briefly first, then, with a warning, up to <see cref="EmbeddedStoreOptions.WriteWait"/>.
+    /// </summary>
+    private SqliteTransaction BeginWrite(SqliteConnection connection)
+    {
+        // SQLite's busy timeout is the connection's DefaultTimeout, in whole seconds.
+        connection.DefaultTimeout = 1;
+        try
+        {
+            return connection.BeginTransaction(deferred: false);
+        }
+        catch (SqliteException ex) when (IsBusy(ex))
+        {
+            this._logger.WaitingForWriter(this._path, this._options.WriteWait.TotalSeconds);
+        }
+
+        connection.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(this._options.WriteWait.TotalSeconds) - 1);
+        try
+        {
+            return connection.BeginTransaction(deferred: false);
+        }
+        catch (SqliteException ex) when (IsBusy(ex))
+        {
+            throw new StoreWriteException(StoreWriteFault.Busy, $"{this._path}: another process held the collection's write lock for {this._options.WriteWait.TotalSeconds:F0} s; nothing of this write was stored. Run again when it has finished.", ex);
+        }
     }
 
     private void ReloadVectors()
@@ -564,6 +614,10 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             var (removed, changed) = this._matrix.Synchronize(ReadVectors(reader));
             this._matrix.Generation = generation;
             this.UpdateGraph(previous, removed, changed);
+        }
+        catch (SqliteException ex) when (IsDamaged(ex))
+        {
+            throw Damaged(this._path, ex);
         }
         finally
         {
@@ -607,7 +661,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
                 return;
             }
 
-            this._graph = HnswVectorIndex.TryLoad(this.GraphPath, this._matrix.Generation, this._matrix.RowIds, this._matrix.Dimensions, this._options);
+            this._graph = HnswVectorIndex.TryLoad(this.GraphPath, this._matrix.Generation, this._graphOwner, this._matrix.RowIds, this._matrix.Dimensions, this._options);
             if (this._graph is not null)
             {
                 this._savedGeneration = this._graph.Generation;
@@ -649,7 +703,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         HnswVectorIndex? graph = null;
         try
         {
-            graph = HnswVectorIndex.TryLoad(this.GraphPath, pending.Generation, pending.RowIds, this.Settings.Dimensions, this._options);
+            graph = HnswVectorIndex.TryLoad(this.GraphPath, pending.Generation, this._graphOwner, pending.RowIds, this.Settings.Dimensions, this._options);
             bool loaded = graph is not null;
             if (graph is null)
             {
@@ -791,7 +845,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
             {
                 var stopwatch = Stopwatch.StartNew();
                 if (this._graph is { } graph && graph.Generation == this._matrix.Generation && graph.Generation != this._savedGeneration
-                    && graph.TrySave(this.GraphPath))
+                    && graph.TrySave(this.GraphPath, this._graphOwner))
                 {
                     this._savedGeneration = graph.Generation;
                     Interlocked.Exchange(ref this._graphSaveTicks, stopwatch.Elapsed.Ticks);
@@ -851,7 +905,14 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
 
         if (version == 0 && create is not null)
         {
-            using var transaction = connection.BeginTransaction();
+            // Under the write lock, and looked at again: two processes creating the collection at once create it once
+            // (the second would otherwise reset the first's generation to 0 after its first write).
+            using var transaction = connection.BeginTransaction(deferred: false);
+            if (Scalar(connection, transaction, "PRAGMA user_version") != 0)
+            {
+                return;
+            }
+
             using (var schema = Command(connection, transaction, EmbeddedSchema.Create))
             {
                 schema.ExecuteNonQuery();
@@ -888,6 +949,16 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
                 ? $"{path}: collection schema version {version} is newer than this t5rag reads ({EmbeddedSchema.Version}); upgrade t5rag or index into a new store."
                 : $"{path}: not a t5rag collection (schema version {version}); expected version {EmbeddedSchema.Version}.");
         }
+    }
+
+    /// <summary>The collection's settings, and the identity its saved HNSW graph is stamped with (its name and creation time), so a graph copied from another collection is not adopted.</summary>
+    private static (CollectionSettings Settings, string Owner) ReadSettings(string connectionString, string path)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        CheckVersion(connection, path);
+        string owner = $"{Path.GetFileName(Path.GetDirectoryName(path))}@{ReadMeta(connection, "created_at") ?? "0"}";
+        return (ReadSettings(connection, path), owner);
     }
 
     private static CollectionSettings ReadSettings(SqliteConnection connection, string path)
@@ -978,6 +1049,16 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         ex is UnauthorizedAccessException
         || (ex is IOException && ex is not FileNotFoundException)
         || (ex is SqliteException s && s.SqliteErrorCode is 8 or 14); // SQLITE_READONLY, SQLITE_CANTOPEN
+
+    private static bool IsBusy(SqliteException ex) => ex.SqliteErrorCode is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
+
+    private static bool IsDamaged(SqliteException ex) => ex.SqliteErrorCode is 11 or 26; // SQLITE_CORRUPT, SQLITE_NOTADB
+
+    /// <summary>One line naming the file and what to do: the vectors and text live only in it, so it is restored or rebuilt.</summary>
+    private static StoreException Damaged(string path, SqliteException ex) => new(
+        $"{path}: not a readable collection database, damaged or overwritten ({FirstLine(ex.Message)}); restore it from a backup, or delete the collection (t5rag collections delete {Path.GetFileName(Path.GetDirectoryName(path))}) and index again.", ex);
+
+    private static bool IsDiskFull(SqliteException ex) => ex.SqliteErrorCode == 13; // SQLITE_FULL
 
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 
@@ -12,10 +14,13 @@ public sealed partial class EmbeddedPassageStore : IPassageStore
     private readonly ConcurrentDictionary<string, EmbeddedPassageCollection> _open = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    private EmbeddedPassageStore(string directory, EmbeddedStoreOptions options)
+    private readonly ILogger _logger;
+
+    private EmbeddedPassageStore(string directory, EmbeddedStoreOptions options, ILogger logger)
     {
         this.Directory = directory;
         this.Options = options;
+        this._logger = logger;
     }
 
     /// <summary>The store's directory.</summary>
@@ -26,12 +31,14 @@ public sealed partial class EmbeddedPassageStore : IPassageStore
 
     /// <summary>A store rooted at <paramref name="directory"/> (created when the first collection is).</summary>
     /// <param name="options">Dense search settings; null: <see cref="EmbeddedStoreOptions.Default"/>.</param>
-    public static EmbeddedPassageStore Open(string directory, EmbeddedStoreOptions? options = null)
+    /// <param name="loggerFactory">For the warning that a write waits for another process's.</param>
+    public static EmbeddedPassageStore Open(string directory, EmbeddedStoreOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         options ??= EmbeddedStoreOptions.Default;
         options.Validate();
-        return new EmbeddedPassageStore(Path.GetFullPath(directory), options);
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<EmbeddedPassageStore>();
+        return new EmbeddedPassageStore(Path.GetFullPath(directory), options, logger);
     }
 
     /// <inheritdoc />
@@ -58,7 +65,7 @@ public sealed partial class EmbeddedPassageStore : IPassageStore
 
         lock (this._gate)
         {
-            return Task.FromResult<IPassageCollection?>(this._open.GetOrAdd(name, n => EmbeddedPassageCollection.Open(n, directory, create: null, this.Options)));
+            return Task.FromResult<IPassageCollection?>(this._open.GetOrAdd(name, n => EmbeddedPassageCollection.Open(n, directory, create: null, this.Options, this._logger)));
         }
     }
 
@@ -72,16 +79,11 @@ public sealed partial class EmbeddedPassageStore : IPassageStore
         {
             if (this._open.TryGetValue(name, out var open))
             {
-                if (open.Settings != settings)
-                {
-                    throw new InvalidOperationException(
-                        $"collection '{name}' holds {open.Settings.Dimensions}-dimension vectors of model '{open.Settings.ModelId}'; the model given makes {settings.Dimensions}-dimension vectors as '{settings.ModelId}'. Use another collection or the same model.");
-                }
-
+                ModelMismatchException.ThrowIfDiffers(name, open.Settings, settings);
                 return Task.FromResult<IPassageCollection>(open);
             }
 
-            var collection = EmbeddedPassageCollection.Open(name, directory, settings, this.Options);
+            var collection = EmbeddedPassageCollection.Open(name, directory, settings, this.Options, this._logger);
             this._open[name] = collection;
             return Task.FromResult<IPassageCollection>(collection);
         }

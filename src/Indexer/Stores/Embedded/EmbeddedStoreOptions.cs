@@ -33,6 +33,13 @@ public sealed class EmbeddedStoreOptions
     /// </summary>
     public int BuildThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>
+    /// How long a write waits while another process writes the same collection (SQLite's busy timeout) before it fails
+    /// with a <see cref="StoreWriteException"/>; each process's writes are short transactions, so two `t5rag index` runs
+    /// on one store take turns well inside it.
+    /// </summary>
+    public TimeSpan WriteWait { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first value out of range.</summary>
     public void Validate()
     {
@@ -41,5 +48,6 @@ public sealed class EmbeddedStoreOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(this.HnswExpansionAdd, 1, nameof(this.HnswExpansionAdd));
         ArgumentOutOfRangeException.ThrowIfLessThan(this.HnswExpansionSearch, 1, nameof(this.HnswExpansionSearch));
         ArgumentOutOfRangeException.ThrowIfLessThan(this.BuildThreads, 1, nameof(this.BuildThreads));
+        ArgumentOutOfRangeException.ThrowIfLessThan(this.WriteWait, TimeSpan.FromSeconds(1), nameof(this.WriteWait));
     }
 }

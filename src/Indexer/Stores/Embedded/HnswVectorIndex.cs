@@ -106,10 +106,11 @@ internal sealed class HnswVectorIndex : IDisposable
     /// holds exactly <paramref name="rowIds"/>; null when there is none, it is stale, of another format (an older t5rag's
     /// float32 graph), made with another M or dimensions, or unreadable.
     /// </summary>
-    public static HnswVectorIndex? TryLoad(string path, long generation, IReadOnlyList<long> rowIds, int dimensions, EmbeddedStoreOptions options)
+    /// <param name="owner">Which collection the graph must have been saved by (see <see cref="TrySave"/>): a graph copied from another collection of as many rows is not adopted.</param>
+    public static HnswVectorIndex? TryLoad(string path, long generation, string owner, IReadOnlyList<long> rowIds, int dimensions, EmbeddedStoreOptions options)
     {
         var stamp = Stamp.Read(path);
-        if (stamp is null || stamp.Generation != generation || !stamp.Describes(path) || !HoldsBytes(path, dimensions))
+        if (stamp is null || stamp.Generation != generation || stamp.Owner != owner || !stamp.Describes(path) || !HoldsBytes(path, dimensions))
         {
             return null;
         }
@@ -245,23 +246,33 @@ internal sealed class HnswVectorIndex : IDisposable
     /// <summary>
     /// Writes the graph to <paramref name="path"/> with its generation and format in a stamp beside it, each through a
     /// temporary file and a rename, so a reader sees an old pair, a new pair, or a mismatch it rejects; false when it
-    /// could not (a read-only directory, a full disk): the graph is a cache that the next open rebuilds.
+    /// could not (a read-only directory, a full disk, a directory deleted meanwhile): the graph is a cache that the next
+    /// open rebuilds. Never throws: it runs from Dispose.
     /// </summary>
-    public bool TrySave(string path)
+    /// <param name="owner">The collection's identity, written into the stamp (no spaces).</param>
+    public bool TrySave(string path, string owner)
     {
         string temporary = $"{path}.{Guid.NewGuid():N}.tmp";
         try
         {
             Native.usearch_save(this._handle, temporary, out IntPtr error);
             ThrowIfFailed(error);
-            var stamp = Stamp.Of(temporary, this.Generation, this.Quantizer.Scale);
+            var stamp = Stamp.Of(temporary, this.Generation, this.Quantizer.Scale, owner);
             File.Move(temporary, path, overwrite: true);
             stamp.Write(path);
             return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or StoreException)
         {
-            File.Delete(temporary);
+            try
+            {
+                File.Delete(temporary);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                // The directory itself is gone or not writable: there is nothing left to clean.
+            }
+
             return false;
         }
     }
@@ -356,17 +367,17 @@ internal sealed class HnswVectorIndex : IDisposable
     /// write time), written beside it. A stamp of another format (an older t5rag's three fields for a float32 graph) does
     /// not parse, so that graph is rebuilt rather than read.
     /// </summary>
-    private sealed record Stamp(long Generation, float Scale, long Length, long WriteTicks)
+    private sealed record Stamp(long Generation, float Scale, long Length, long WriteTicks, string Owner)
     {
         private const string Suffix = ".generation";
 
         /// <summary>Int8 vectors, one scale; a different layout gets another name.</summary>
         private const string Format = "i8";
 
-        public static Stamp Of(string file, long generation, float scale)
+        public static Stamp Of(string file, long generation, float scale, string owner)
         {
             var info = new FileInfo(file);
-            return new Stamp(generation, scale, info.Length, info.LastWriteTimeUtc.Ticks);
+            return new Stamp(generation, scale, info.Length, info.LastWriteTimeUtc.Ticks, owner);
         }
 
         public static Stamp? Read(string indexPath)
@@ -374,13 +385,13 @@ internal sealed class HnswVectorIndex : IDisposable
             try
             {
                 string[] fields = File.ReadAllText(indexPath + Suffix).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                return fields.Length == 5
+                return fields.Length == 6
                     && long.TryParse(fields[0], CultureInfo.InvariantCulture, out long generation)
                     && fields[1] == Format
                     && float.TryParse(fields[2], CultureInfo.InvariantCulture, out float scale) && float.IsFinite(scale) && scale > 0
                     && long.TryParse(fields[3], CultureInfo.InvariantCulture, out long length)
                     && long.TryParse(fields[4], CultureInfo.InvariantCulture, out long ticks)
-                    ? new Stamp(generation, scale, length, ticks)
+                    ? new Stamp(generation, scale, length, ticks, fields[5])
                     : null;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -399,7 +410,7 @@ internal sealed class HnswVectorIndex : IDisposable
         public void Write(string indexPath)
         {
             string temporary = $"{indexPath}{Suffix}.{Guid.NewGuid():N}.tmp";
-            File.WriteAllText(temporary, string.Create(CultureInfo.InvariantCulture, $"{this.Generation} {Format} {this.Scale:R} {this.Length} {this.WriteTicks}"));
+            File.WriteAllText(temporary, string.Create(CultureInfo.InvariantCulture, $"{this.Generation} {Format} {this.Scale:R} {this.Length} {this.WriteTicks} {this.Owner}"));
             File.Move(temporary, indexPath + Suffix, overwrite: true);
         }
     }

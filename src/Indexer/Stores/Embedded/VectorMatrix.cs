@@ -3,24 +3,43 @@ using System.Numerics.Tensors;
 namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 
 /// <summary>
-/// The collection's vectors in one contiguous array, searched exactly with SIMD dot products: exact search at memory
-/// speed, and the source an approximate index is built from. Rows are keyed by the SQLite rowid of their passage.
+/// The collection's vectors in contiguous chunks of whole rows, searched exactly with SIMD dot products: exact search
+/// at memory speed, and the source an approximate index is built from. Rows are keyed by the SQLite rowid of their passage.
 /// </summary>
+/// <remarks>
+/// Chunks, because one .NET array holds at most 2^31 elements: one float[] capped a collection at 839k passages of
+/// 2,560 dimensions. A chunk holds <see cref="DefaultChunkFloats"/> floats at most (whole rows), so a row's place is a
+/// chunk and an offset inside it, each an int, and 10M × 640 (6.4 billion floats) is addressable. Only the last
+/// chunk grows by doubling; the others are full.
+/// </remarks>
 /// <remarks>Not thread-safe for writes; <see cref="EmbeddedPassageCollection"/> guards it with its lock (reads may run in parallel).</remarks>
 internal sealed class VectorMatrix
 {
-    private readonly int _dimensions;
-    private readonly Dictionary<long, int> _rowOf = [];
-    private float[] _data;
-    private long[] _rowIds;
+    /// <summary>64 Mi floats (256 MiB) per chunk: few enough chunks that the scan's per-chunk cost vanishes.</summary>
+    public const int DefaultChunkFloats = 1 << 26;
 
-    public VectorMatrix(int dimensions, int capacity = 1024)
+    private readonly int _dimensions;
+    private readonly int _rowsPerChunk;
+    private readonly Dictionary<long, int> _rowOf = [];
+    private readonly List<float[]> _chunks = [];
+    private long[] _rowIds = [];
+
+    /// <param name="dimensions">Floats per row.</param>
+    /// <param name="capacity">Rows to make room for now.</param>
+    /// <param name="chunkFloats">Floats per chunk at most (rounded down to whole rows, one row at least); tests set it small.</param>
+    public VectorMatrix(int dimensions, int capacity = 1024, int chunkFloats = DefaultChunkFloats)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
         this._dimensions = dimensions;
-        capacity = Math.Max(capacity, 16);
-        this._data = new float[(long)capacity * dimensions];
-        this._rowIds = new long[capacity];
+        this._rowsPerChunk = Math.Max(1, chunkFloats / dimensions);
+        this.EnsureCapacity(Math.Max(capacity, 16));
     }
+
+    /// <summary>Rows per chunk.</summary>
+    public int RowsPerChunk => this._rowsPerChunk;
+
+    /// <summary>Rows there is room for without growing.</summary>
+    public int Capacity => this._rowIds.Length;
 
     public int Count { get; private set; }
 
@@ -43,15 +62,35 @@ internal sealed class VectorMatrix
         return found;
     }
 
-    /// <summary>Grows the array once to hold <paramref name="rows"/> rows, sparing a load of known size the copies of doubling.</summary>
+    /// <summary>Grows once to hold <paramref name="rows"/> rows, sparing a load of known size the copies of doubling.</summary>
     public void EnsureCapacity(int rows)
     {
-        if (rows > this._rowIds.Length)
+        if (rows <= this._rowIds.Length)
         {
-            Array.Resize(ref this._rowIds, rows);
-            Array.Resize(ref this._data, checked(rows * this._dimensions));
+            return;
+        }
+
+        Array.Resize(ref this._rowIds, rows);
+        int remaining = rows;
+        for (int chunk = 0; remaining > 0; chunk++)
+        {
+            int chunkRows = Math.Min(remaining, this._rowsPerChunk);
+            remaining -= chunkRows;
+            if (chunk == this._chunks.Count)
+            {
+                this._chunks.Add(new float[chunkRows * this._dimensions]);
+            }
+            else if (this._chunks[chunk].Length < chunkRows * this._dimensions)
+            {
+                var grown = this._chunks[chunk];
+                Array.Resize(ref grown, chunkRows * this._dimensions);
+                this._chunks[chunk] = grown;
+            }
         }
     }
+
+    /// <summary>Where row <paramref name="row"/> lies: its chunk and the offset of its first float in it, both ints at any size.</summary>
+    public (int Chunk, int Offset) Locate(int row) => (row / this._rowsPerChunk, row % this._rowsPerChunk * this._dimensions);
 
     public void Add(long rowId, ReadOnlySpan<float> vector)
     {
@@ -62,7 +101,7 @@ internal sealed class VectorMatrix
 
         if (this.Count == this._rowIds.Length)
         {
-            this.EnsureCapacity(checked(this._rowIds.Length * 2));
+            this.EnsureCapacity((int)Math.Min(Array.MaxLength, this._rowIds.Length * 2L));
         }
 
         vector.CopyTo(this.RowSpan(this.Count));
@@ -149,12 +188,18 @@ internal sealed class VectorMatrix
         }
         else
         {
-            for (int row = 0; row < this.Count; row++)
+            // Chunk by chunk, each a plain run of rows, so the scan is as tight as over one array.
+            for (int chunk = 0, first = 0; first < this.Count; chunk++, first += this._rowsPerChunk)
             {
-                long rowId = this._rowIds[row];
-                if (allowed is null || allowed.Contains(rowId))
+                float[] data = this._chunks[chunk];
+                int rows = Math.Min(this._rowsPerChunk, this.Count - first);
+                for (int i = 0; i < rows; i++)
                 {
-                    Offer(heap, k, rowId, TensorPrimitives.Dot(query, this.Row(row)));
+                    long rowId = this._rowIds[first + i];
+                    if (allowed is null || allowed.Contains(rowId))
+                    {
+                        Offer(heap, k, rowId, TensorPrimitives.Dot(query, new ReadOnlySpan<float>(data, i * this._dimensions, this._dimensions)));
+                    }
                 }
             }
         }
@@ -181,7 +226,11 @@ internal sealed class VectorMatrix
         }
     }
 
-    private ReadOnlySpan<float> Row(int row) => this._data.AsSpan(row * this._dimensions, this._dimensions);
+    private ReadOnlySpan<float> Row(int row) => this.RowSpan(row);
 
-    private Span<float> RowSpan(int row) => this._data.AsSpan(row * this._dimensions, this._dimensions);
+    private Span<float> RowSpan(int row)
+    {
+        var (chunk, offset) = this.Locate(row);
+        return this._chunks[chunk].AsSpan(offset, this._dimensions);
+    }
 }

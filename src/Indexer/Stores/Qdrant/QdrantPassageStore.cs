@@ -151,8 +151,7 @@ public sealed partial class QdrantPassageStore : IPassageStore
         if (collection.Settings != settings)
         {
             collection.Dispose();
-            throw new InvalidOperationException(
-                $"collection '{name}' holds {collection.Settings.Dimensions}-dimension vectors of model '{collection.Settings.ModelId}'; the model given makes {settings.Dimensions}-dimension vectors as '{settings.ModelId}'. Use another collection or the same model.");
+            throw new ModelMismatchException(name, collection.Settings, settings);
         }
 
         return collection;

@@ -1,0 +1,41 @@
+namespace T5Gemma2.Rag.Indexer.Stores;
+
+/// <summary>
+/// A collection was opened, indexed or searched with an embedding model other than the one it was built with (its
+/// vectors would be meaningless to compare). Every store and every caller that checks the model throws this one type.
+/// </summary>
+/// <remarks>An <see cref="InvalidOperationException"/>, as <see cref="IPassageStore"/>'s contract has always said.</remarks>
+public sealed class ModelMismatchException : InvalidOperationException
+{
+    /// <param name="collection">The collection's name.</param>
+    /// <param name="stored">The model and dimensions the collection holds.</param>
+    /// <param name="given">The model and dimensions it was used with.</param>
+    public ModelMismatchException(string collection, CollectionSettings stored, CollectionSettings given)
+        : base($"collection '{collection}' holds {stored?.Dimensions}-dimension vectors of model '{stored?.ModelId}'; the model given makes {given?.Dimensions}-dimension vectors as '{given?.ModelId}'. Use another collection or the same model.")
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        ArgumentNullException.ThrowIfNull(given);
+        this.Collection = collection;
+        this.Stored = stored;
+        this.Given = given;
+    }
+
+    /// <summary>The collection's name.</summary>
+    public string Collection { get; }
+
+    /// <summary>The model and dimensions the collection holds.</summary>
+    public CollectionSettings Stored { get; }
+
+    /// <summary>The model and dimensions it was used with.</summary>
+    public CollectionSettings Given { get; }
+
+    /// <summary>Throws when <paramref name="given"/> is not the model and dimension count of <paramref name="stored"/>.</summary>
+    /// <exception cref="ModelMismatchException">They differ.</exception>
+    public static void ThrowIfDiffers(string collection, CollectionSettings stored, CollectionSettings given)
+    {
+        if (stored != given)
+        {
+            throw new ModelMismatchException(collection, stored, given);
+        }
+    }
+}
