@@ -33,6 +33,19 @@ public static class CliApplication
     {
         console.Arguments = args;
         var parse = CreateRootCommand(console).Parse(args);
+
+        // An unknown option explains every other error it causes (its value unmatched, a missing argument), so it alone is reported.
+        var unknown = UnknownOptions.Describe(parse);
+        if (unknown.Count > 0)
+        {
+            foreach (string line in unknown)
+            {
+                await console.Error.WriteLineAsync($"t5rag: {line}");
+            }
+
+            return ExitCodes.UsageError;
+        }
+
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)

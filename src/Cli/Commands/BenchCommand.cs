@@ -124,6 +124,14 @@ internal static class BenchCommand
         var cancelRuntime = Runtime(cancel);
         cancel.SetAction((parse, cancellationToken) => CancellationBenchmark.RunAsync(console, parse.GetValue(cancelModel)!, Math.Max(0, parse.GetValue(cancelWarmup)), Math.Max(1, parse.GetValue(cancelRuns)), Session(cancelRuntime, parse), cancellationToken));
         bench.Subcommands.Add(cancel);
+
+        var samplerVocabulary = new Option<int>("--vocabulary") { Description = "Logits per token (Gemma's vocabulary)", DefaultValueFactory = _ => 262_144 };
+        var samplerTokens = new Option<int>("--tokens") { Description = "Tokens sampled per setting", DefaultValueFactory = _ => 200 };
+        var samplerSpread = new Option<double>("--spread") { Description = "Standard deviation of the synthetic logits", DefaultValueFactory = _ => 3.0 };
+        var samplerSeed = new Option<int>("--seed") { Description = "Seed of the logits and of the draws", DefaultValueFactory = _ => 1 };
+        var sampler = new Command("sampler", "Time per sampled token (top-k, top-p, both) over a full vocabulary of synthetic logits") { samplerVocabulary, samplerTokens, samplerSpread, samplerSeed };
+        sampler.SetAction((parse, cancellationToken) => SamplerBenchmark.RunAsync(console, Math.Max(2, parse.GetValue(samplerVocabulary)), Math.Max(1, parse.GetValue(samplerTokens)), parse.GetValue(samplerSpread), parse.GetValue(samplerSeed), cancellationToken));
+        bench.Subcommands.Add(sampler);
         return bench;
     }
 

@@ -17,7 +17,7 @@ namespace T5Gemma2.Rag.Encoder.Generation;
 /// <remarks>
 /// The decoder starts from the config's bos (2 in the released models) and stops at its eos (1). Safe for concurrent
 /// callers: sessions are shared, everything else is per call. Every ONNX Runtime value a call creates is disposed
-/// when the call ends, cancelled or not.
+/// when the call ends, cancelled or not. Dispose during a call stops it and waits for it to end.
 /// </remarks>
 public sealed class Seq2SeqGenerator : IDisposable
 {
@@ -28,6 +28,12 @@ public sealed class Seq2SeqGenerator : IDisposable
     private readonly InferenceSession _crossCache;
     private readonly InferenceSession _step;
     private readonly string[] _crossOutputs;
+
+    // Dispose cancels the calls in flight and waits for them (guarded by _lifetime): releasing a session under a
+    // running step crashed the process (SIGSEGV).
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly object _lifetime = new(); // an object, not a Lock: Dispose waits on it with Monitor.Wait
+    private int _inFlight;
     private volatile bool _disposed;
 
     private Seq2SeqGenerator(ModelDirectory model, T5Gemma2Config config, GemmaTokenizer tokenizer, SharedSession encoder, InferenceSession crossCache, InferenceSession step)
@@ -237,17 +243,33 @@ public sealed class Seq2SeqGenerator : IDisposable
         }
     }
 
+    /// <summary>Stops the generations in flight (they end with <see cref="ObjectDisposedException"/>), waits for them, then releases the sessions.</summary>
     public void Dispose()
     {
-        if (this._disposed)
+        lock (this._lifetime)
         {
-            return;
+            if (this._disposed)
+            {
+                return;
+            }
+
+            this._disposed = true;
         }
 
-        this._disposed = true;
+        // Runs stop within an operator (RunOptions.Terminate) and the decoding loops at their next step.
+        this._disposing.Cancel();
+        lock (this._lifetime)
+        {
+            while (this._inFlight > 0)
+            {
+                Monitor.Wait(this._lifetime);
+            }
+        }
+
         this._crossCache.Dispose();
         this._step.Dispose();
         this._encoder.Release();
+        this._disposing.Dispose();
     }
 
     /// <summary>
@@ -338,21 +360,15 @@ public sealed class Seq2SeqGenerator : IDisposable
     }
 
     /// <summary>Logits of every decoder position for the given decoder ids, without a cache (one pass): for checks against a reference.</summary>
-    internal float[] Logits(int[] inputIds, int[] decoderIds, CancellationToken cancellationToken = default)
-    {
-        using var runOptions = CancellableRunOptions(cancellationToken, out var registration);
-        using (registration)
+    internal float[] Logits(int[] inputIds, int[] decoderIds, CancellationToken cancellationToken = default) =>
+        this.Run(cancellationToken, (runOptions, _) =>
         {
-            return Cancellable(cancellationToken, () =>
-            {
-                using var encoded = this.Encode([inputIds], runOptions);
-                using var cache = this.CrossCache(encoded, selfCapacity: 0, runOptions);
-                using var steps = new DecoderStepRunner(this._step, this.Config.Decoder!, cache, encoded.Mask, 1);
-                steps.Run([.. decoderIds.Select(i => (long)i)], decoderIds.Length, store: false, runOptions);
-                return steps.AllLogits();
-            });
-        }
-    }
+            using var encoded = this.Encode([inputIds], runOptions);
+            using var cache = this.CrossCache(encoded, selfCapacity: 0, runOptions);
+            using var steps = new DecoderStepRunner(this._step, this.Config.Decoder!, cache, encoded.Mask, 1);
+            steps.Run([.. decoderIds.Select(i => (long)i)], decoderIds.Length, store: false, runOptions);
+            return steps.AllLogits();
+        });
 
     private int[] EncodeInput(string input)
     {
@@ -369,14 +385,8 @@ public sealed class Seq2SeqGenerator : IDisposable
     }
 
     /// <summary>Greedy or sampled decoding of a batch in lockstep; finished rows are fed padding until all are done.</summary>
-    private List<GenerationResult> Decode(int[][] inputs, GenerationOptions options, Action<string>? onToken, CancellationToken cancellationToken)
-    {
-        using var runOptions = CancellableRunOptions(cancellationToken, out var registration);
-        using (registration)
-        {
-            return Cancellable(cancellationToken, () => this.Decode(inputs, options, onToken, runOptions, cancellationToken));
-        }
-    }
+    private List<GenerationResult> Decode(int[][] inputs, GenerationOptions options, Action<string>? onToken, CancellationToken cancellationToken) =>
+        this.Run(cancellationToken, (runOptions, stop) => this.Decode(inputs, options, onToken, runOptions, stop));
 
     private List<GenerationResult> Decode(int[][] inputs, GenerationOptions options, Action<string>? onToken, RunOptions runOptions, CancellationToken cancellationToken)
     {
@@ -443,14 +453,8 @@ public sealed class Seq2SeqGenerator : IDisposable
     }
 
     /// <summary>Beam search for one input: the batch holds the beams; hypotheses end at eos and are scored by log-probability ÷ length^penalty.</summary>
-    private GenerationResult BeamSearch(int[] input, GenerationOptions options, CancellationToken cancellationToken)
-    {
-        using var runOptions = CancellableRunOptions(cancellationToken, out var registration);
-        using (registration)
-        {
-            return Cancellable(cancellationToken, () => this.BeamSearch(input, options, runOptions, cancellationToken));
-        }
-    }
+    private GenerationResult BeamSearch(int[] input, GenerationOptions options, CancellationToken cancellationToken) =>
+        this.Run(cancellationToken, (runOptions, stop) => this.BeamSearch(input, options, runOptions, stop));
 
     private GenerationResult BeamSearch(int[] input, GenerationOptions options, RunOptions runOptions, CancellationToken cancellationToken)
     {
@@ -579,26 +583,44 @@ public sealed class Seq2SeqGenerator : IDisposable
     }
 
     /// <summary>
-    /// Run options that a cancellation stops mid-run: ONNX Runtime checks Terminate between operators, so an 8k-token
-    /// encode or the cross cache stops within an operator, not only between decoder steps.
+    /// Every call that runs the sessions goes through here: it counts as in flight until it ends, so Dispose can wait
+    /// for it, and it stops on the caller's cancellation or on Dispose. Its run options are terminated by either:
+    /// ONNX Runtime checks Terminate between operators, so an 8k-token encode or the cross cache stops within an
+    /// operator, not only between decoder steps.
     /// </summary>
-    private static RunOptions CancellableRunOptions(CancellationToken cancellationToken, out CancellationTokenRegistration registration)
+    private T Run<T>(CancellationToken cancellationToken, Func<RunOptions, CancellationToken, T> work)
     {
-        var runOptions = new RunOptions();
-        registration = cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions);
-        return runOptions;
-    }
+        lock (this._lifetime)
+        {
+            ObjectDisposedException.ThrowIf(this._disposed, this);
+            this._inFlight++;
+        }
 
-    /// <summary>A run that a cancellation terminated fails inside ONNX Runtime; it is reported as the cancellation it was.</summary>
-    private static T Cancellable<T>(CancellationToken cancellationToken, Func<T> work)
-    {
         try
         {
-            return work();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, this._disposing.Token);
+            using var runOptions = new RunOptions();
+            using var registration = stop.Token.Register(static state => ((RunOptions)state!).Terminate = true, runOptions);
+            try
+            {
+                return work(runOptions, stop.Token);
+            }
+            catch (Exception ex) when ((ex is OnnxRuntimeException or OperationCanceledException) && stop.IsCancellationRequested)
+            {
+                // A terminated run fails inside ONNX Runtime: it is reported as the cancellation or the disposal it was.
+                ObjectDisposedException.ThrowIf(!cancellationToken.IsCancellationRequested, this);
+                throw new OperationCanceledException(cancellationToken);
+            }
         }
-        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        finally
         {
-            throw new OperationCanceledException(cancellationToken);
+            lock (this._lifetime)
+            {
+                if (--this._inFlight == 0)
+                {
+                    Monitor.PulseAll(this._lifetime);
+                }
+            }
         }
     }
 

@@ -44,8 +44,17 @@ public sealed class ContextPacker
         }
 
         int[] instruction = this.Plain(options.Instruction.Length > 0 ? options.Instruction + "\n\n" : string.Empty);
+
+        // Before the passages the question is followed by a blank line; it is part of what the question costs.
+        bool questionFirst = options.QuestionPlacement == QuestionPlacement.BeforePassages;
         int[] questionIds = this.Plain(options.QuestionTemplate.Replace("{question}", question.Trim(), StringComparison.Ordinal) + "\n");
+        if (questionFirst)
+        {
+            questionIds = [.. questionIds, .. this.Plain("\n")];
+        }
+
         int[] answer = this.Plain(options.AnswerPrefix);
+        int[] separator = this.Plain("\n\n");
         int fixedCost = ids.Count + instruction.Length + questionIds.Length + answer.Length;
         if (fixedCost > budget)
         {
@@ -53,13 +62,12 @@ public sealed class ContextPacker
         }
 
         ids.AddRange(instruction);
-        if (options.QuestionPlacement == QuestionPlacement.BeforePassages)
+        if (questionFirst)
         {
             ids.AddRange(questionIds);
-            ids.AddRange(this.Plain("\n"));
         }
 
-        int reserved = answer.Length + (options.QuestionPlacement == QuestionPlacement.AfterPassages ? questionIds.Length : 0);
+        int reserved = answer.Length + (questionFirst ? 0 : questionIds.Length);
         var packed = new List<PackedPassage>();
         int leftOut = 0;
         foreach (var passage in Ordered(passages, options.Order))
@@ -74,10 +82,10 @@ public sealed class ContextPacker
                 ids.AddRange(body);
                 packed.Add(new PackedPassage(number, passage, header.Length + body.Length, Truncated: false));
             }
-            else if (room >= options.MinimumTruncatedPassageTokens)
+            else if (room >= Math.Max(options.MinimumTruncatedPassageTokens, separator.Length + 1))
             {
-                // Cut at a token boundary, ending the passage with a blank line like the others.
-                int[] separator = this.Plain("\n\n");
+                // Cut at a token boundary, ending the passage with a blank line like the others; at least one token
+                // of it, whatever the minimum says, or the cut would be negative.
                 int take = room - separator.Length;
                 ids.AddRange(header);
                 ids.AddRange(body.AsSpan(0, take));

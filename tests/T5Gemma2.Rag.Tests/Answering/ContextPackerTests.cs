@@ -30,6 +30,39 @@ public sealed class ContextPackerTests(SharedGemmaTokenizer gemma)
         }
     }
 
+    [Theory]
+    [InlineData(QuestionPlacement.BeforePassages)]
+    [InlineData(QuestionPlacement.AfterPassages)]
+    public void BudgetsOnTheBoundaryOfWhatTheQuestionNeedsAreNeverExceeded(QuestionPlacement placement)
+    {
+        // The smallest budget the packer accepts is where the template and question exactly fill it: each budget
+        // from there up must hold, with and without passages (the question-first separator once made it one over).
+        var packer = new ContextPacker(gemma.Tokenizer, maxPositions: 131_072);
+        var passages = Enumerable.Range(0, 3).Select(i => Passage($"doc-{i}", Paragraph(i), score: 1.0 - (i * 0.1))).ToList();
+        int accepted = 0;
+        for (int budget = 16; budget < 200; budget++)
+        {
+            var options = new PackingOptions { TokenBudget = budget, QuestionPlacement = placement, MinimumTruncatedPassageTokens = 0 };
+            PackedContext empty, full;
+            try
+            {
+                empty = packer.Pack("Which harbour did the ships leave from?", [], options);
+                full = packer.Pack("Which harbour did the ships leave from?", passages, options);
+            }
+            catch (ArgumentException ex) when (ex.ParamName == "question")
+            {
+                Assert.Equal(0, accepted); // refusals only below the boundary
+                continue;
+            }
+
+            accepted++;
+            Assert.True(empty.TokenCount <= budget, $"{empty.TokenCount} tokens without passages over a budget of {budget}");
+            Assert.True(full.TokenCount <= budget, $"{full.TokenCount} tokens with passages over a budget of {budget}");
+        }
+
+        Assert.True(accepted > 100, $"only {accepted} budgets were accepted");
+    }
+
     [Fact]
     public void TheLastPassageIsCutAtATokenBoundaryAndTheRestLeftOut()
     {

@@ -11,6 +11,8 @@ namespace T5Gemma2.Rag.Tests.Generation;
 /// </summary>
 public sealed class CancelledGenerationMemoryTests(SharedTinyT5Gemma2 tiny)
 {
+    private const double LeakThresholdMiB = 16;
+
     [Fact]
     public async Task ManyCancelledStreamsLeakNothing()
     {
@@ -30,6 +32,9 @@ public sealed class CancelledGenerationMemoryTests(SharedTinyT5Gemma2 tiny)
         string line = CliRunner.AfterBenchHeader(await output).Trim();
         Assert.StartsWith("private memory growth: ", line, StringComparison.Ordinal);
         double growth = double.Parse(line["private memory growth: ".Length..line.IndexOf(" MiB", StringComparison.Ordinal)], CultureInfo.InvariantCulture);
-        Assert.True(growth < 64, $"private memory grew by {growth:F1} MiB over 200 cancelled generations after 100 to warm up");
+        // Sized so one leaked tensor per step fails it: a scratch run that kept one logits-shaped tensor per decoder
+        // step (1 MiB at the Gemma vocabulary, ≈ 740 steps measured) grew by 708 MiB; without the leak the figure was
+        // −31 to −42 MiB on this machine (the warm-up's pools are given back). 16 MiB leaves room above that noise.
+        Assert.True(growth < LeakThresholdMiB, $"private memory grew by {growth:F1} MiB over 200 cancelled generations after 100 to warm up (limit {LeakThresholdMiB} MiB)");
     }
 }
