@@ -77,9 +77,10 @@ internal sealed class FakeQdrantServer : IAsyncDisposable
     /// <summary>
     /// The next <paramref name="times"/> calls of <paramref name="method"/> ("Points/Query", "Collections/Create" …)
     /// fail with <paramref name="status"/> and Qdrant's <paramref name="detail"/>; with <paramref name="hang"/> they
-    /// answer only once the client's deadline has passed.
+    /// answer only once the client's deadline has passed; with <paramref name="applied"/> the request takes effect
+    /// first, as when the server's reply is lost.
     /// </summary>
-    public void Fail(string method, StatusCode status, string detail, int times = 1, bool hang = false)
+    public void Fail(string method, StatusCode status, string detail, int times = 1, bool hang = false, bool applied = false)
     {
         lock (this.Lock)
         {
@@ -90,7 +91,7 @@ internal sealed class FakeQdrantServer : IAsyncDisposable
 
             for (int i = 0; i < times; i++)
             {
-                queue.Enqueue(new FakeQdrantFault(status, detail, hang));
+                queue.Enqueue(new FakeQdrantFault(status, detail, hang, applied));
             }
         }
     }
@@ -111,6 +112,24 @@ internal sealed class FakeQdrantServer : IAsyncDisposable
         lock (this.Lock)
         {
             return [.. this._calls.Select(c => c.Method)];
+        }
+    }
+
+    /// <summary>Adds a collection as another client would have made it (any layout, metadata included).</summary>
+    public void AddCollection(global::Qdrant.Client.Grpc.CreateCollection create)
+    {
+        lock (this.Lock)
+        {
+            this.Collections[create.CollectionName] = new FakeQdrantCollection(create);
+        }
+    }
+
+    /// <summary>Removes a collection behind the store's back, as another client would.</summary>
+    public void RemoveCollection(string name)
+    {
+        lock (this.Lock)
+        {
+            this.Collections.Remove(name);
         }
     }
 

@@ -16,7 +16,16 @@ internal sealed class FakeQdrantService(FakeQdrantServer server)
 
     public async Task<IMessage> HandleAsync(string method, IMessage request, ServerCallContext call)
     {
-        if (server.Record(method, request) is { } fault)
+        var fault = server.Record(method, request);
+        if (fault is { Applied: true })
+        {
+            lock (server.Lock)
+            {
+                this.Answer(method, request);
+            }
+        }
+
+        if (fault is not null)
         {
             if (fault.Hang)
             {
