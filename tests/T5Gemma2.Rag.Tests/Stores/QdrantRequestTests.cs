@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Qdrant.Client.Grpc;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Qdrant;
@@ -239,5 +240,65 @@ public sealed class QdrantRequestTests : IAsyncLifetime
         var pages = this._server.Requests<QueryPoints>();
         Assert.Equal([(0ul, 64ul), (64ul, 64ul), (128ul, 64ul)], pages.Select(p => (p.Offset, p.Limit)));
         Assert.All(pages, p => Assert.Equal(All(Keyword("source_dirs", "/kb/")), p.Filter));
+    }
+
+    [Fact]
+    public async Task TheApiKeyTravelsWithEveryCallAndABulkLoadTurnsIndexingOffAndBackOn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var store = this._server.Connect(o => o with { ApiKey = "secret-key", HnswM = 20 });
+        var collection = (QdrantPassageCollection)await store.OpenOrCreateCollectionAsync("kb", Settings, ct);
+        await using (var bulk = await collection.BeginBulkLoadAsync(ct))
+        {
+            await collection.UpsertDocumentsAsync([Document("docs/a.md", null, ("rockets", Axis(0)))], ct);
+        }
+
+        Assert.Equal([0ul, 20ul], this._server.Requests<UpdateCollection>().Select(u => u.HnswConfig.M));
+        Assert.False(await collection.EnsureIndexingOnAsync(ct));
+
+        // A run killed inside its bulk load left m = 0: the next one turns indexing back on.
+        await collection.BeginBulkLoadAsync(ct);
+        Assert.True(await collection.EnsureIndexingOnAsync(ct));
+        Assert.Equal(20ul, this._server.Requests<UpdateCollection>()[^1].HnswConfig.M);
+
+        var keys = this._server.ApiKeys();
+        Assert.NotEmpty(keys);
+        Assert.All(keys, k => Assert.Equal("secret-key", k));
+    }
+
+    [Fact]
+    public async Task ListingSkipsForeignCollectionsAndOnesDeletedWhileListing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var store = this._server.Connect(o => o with { CollectionPrefix = "team_" });
+        foreach (string name in new[] { "a", "b", "c" })
+        {
+            using (await store.OpenOrCreateCollectionAsync(name, Settings, ct))
+            {
+            }
+        }
+
+        // Not t5rag's (no metadata), outside the prefix, and one that vanishes between the listing and its description
+        // (the first described, in name order).
+        this._server.AddCollection(new CreateCollection { CollectionName = "team_foreign" });
+        this._server.AddCollection(new CreateCollection { CollectionName = "other_a", Metadata = { ["t5rag_schema"] = 1L } });
+        this._server.Fail("Collections/Get", StatusCode.NotFound, "Not found: Collection `team_a` doesn't exist!");
+
+        Assert.Equal(["b", "c"], await store.ListCollectionsAsync(ct));
+    }
+
+    [Fact]
+    public async Task CancellingASearchTheServerIsSlowToAnswerStopsIt()
+    {
+        using var store = this._server.Connect();
+        var collection = await store.OpenOrCreateCollectionAsync("kb", Settings, TestContext.Current.CancellationToken);
+        this._server.Fail("Points/Query", StatusCode.Unavailable, "never sent", hang: true);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => collection.SearchAsync(new SearchRequest(SearchMode.Dense, 3) { Vector = Axis(0) }, cancel.Token));
+
+        // Cancelled, not retried.
+        Assert.Single(this._server.Requests<QueryPoints>());
     }
 }

@@ -22,7 +22,7 @@ internal sealed class FakeQdrantServer : IAsyncDisposable
 {
     public const string Version = "1.19.0-fake";
 
-    private readonly List<(string Method, IMessage Request)> _calls = [];
+    private readonly List<(string Method, IMessage Request, string? ApiKey)> _calls = [];
     private readonly Dictionary<string, Queue<FakeQdrantFault>> _faults = new(StringComparer.Ordinal);
     private WebApplication? _app;
 
@@ -106,6 +106,15 @@ internal sealed class FakeQdrantServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The api-key header of each call, in order (null where none was sent).</summary>
+    public IReadOnlyList<string?> ApiKeys()
+    {
+        lock (this.Lock)
+        {
+            return [.. this._calls.Select(c => c.ApiKey)];
+        }
+    }
+
     /// <summary>The methods called, in order ("Points/Upsert" …).</summary>
     public IReadOnlyList<string> Methods()
     {
@@ -152,11 +161,11 @@ internal sealed class FakeQdrantServer : IAsyncDisposable
     }
 
     /// <summary>Logs a call; returns the fault queued for its method, if any.</summary>
-    internal FakeQdrantFault? Record(string method, IMessage request)
+    internal FakeQdrantFault? Record(string method, IMessage request, string? apiKey)
     {
         lock (this.Lock)
         {
-            this._calls.Add((method, request));
+            this._calls.Add((method, request, apiKey));
             return this._faults.TryGetValue(method, out var queue) && queue.Count > 0 ? queue.Dequeue() : null;
         }
     }

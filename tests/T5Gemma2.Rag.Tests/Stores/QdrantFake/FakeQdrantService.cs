@@ -16,7 +16,7 @@ internal sealed class FakeQdrantService(FakeQdrantServer server)
 
     public async Task<IMessage> HandleAsync(string method, IMessage request, ServerCallContext call)
     {
-        var fault = server.Record(method, request);
+        var fault = server.Record(method, request, call.RequestHeaders.GetValue("api-key"));
         if (fault is { Applied: true })
         {
             lock (server.Lock)
