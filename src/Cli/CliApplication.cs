@@ -73,9 +73,10 @@ public static class CliApplication
         }
         catch (StoreException ex)
         {
-            // A server that cannot be reached or refuses access is a remote problem (5), not a bad input (3).
+            // A server that cannot be reached, does not answer or refuses access is a remote problem (5); a store that
+            // refuses the request (a collection gone or of another layout) is like an input of another layout (3).
             await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
-            return ex.InnerException is Grpc.Core.RpcException ? ExitCodes.Unavailable : ExitCodes.InputError;
+            return ex.ServiceUnavailable ? ExitCodes.Unavailable : ExitCodes.InputError;
         }
         catch (StoreWriteException ex)
         {

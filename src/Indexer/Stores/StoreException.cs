@@ -7,4 +7,11 @@ public sealed class StoreException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// The store's server could not be reached, did not answer in time, or refused access: the same request may
+    /// succeed later (or with the right key). False when the store refused the request itself (a collection gone or
+    /// of another layout), which no retry mends.
+    /// </summary>
+    public bool ServiceUnavailable { get; init; }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,6 +21,7 @@ public sealed class QdrantRetryPolicy
 
     private readonly ResiliencePipeline _pipeline;
     private readonly ILogger _logger;
+    private readonly TimeSpan _requestTimeout;
 
     /// <param name="endpoint">Named in messages.</param>
     /// <param name="options">Attempts and delays (<see cref="QdrantStoreOptions.MaxRetryAttempts"/>, <see cref="QdrantStoreOptions.RetryBaseDelay"/>, <see cref="QdrantStoreOptions.RetryMaxDelay"/>).</param>
@@ -29,6 +31,7 @@ public sealed class QdrantRetryPolicy
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(options);
         this.Endpoint = endpoint;
+        this._requestTimeout = options.RequestTimeout;
         this._logger = logger ?? NullLogger.Instance;
         int maxAttempts = options.MaxRetryAttempts;
         var builder = new ResiliencePipelineBuilder();
@@ -108,21 +111,35 @@ public sealed class QdrantRetryPolicy
         }, cancellationToken);
     }
 
-    /// <summary>The one-line error for a call that failed for good.</summary>
+    /// <summary>
+    /// The one-line error for a call that failed for good. Only a server that is absent, slow, overloaded or refusing
+    /// the key is <see cref="StoreException.ServiceUnavailable"/>; Qdrant refusing the request (a collection gone, a
+    /// vector of the wrong size) is not, since asking again cannot help.
+    /// </summary>
     internal StoreException Translate(RpcException ex, string operation)
     {
         if (ex.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
         {
-            return new StoreException($"Qdrant at {this.Endpoint} refused the API key ({Detail(ex)}); set {QdrantStoreLocation.ApiKeyVariable} (or \"qdrant\": {{ \"apiKey\" }} in t5rag.json) to the server's key.", ex);
+            return new StoreException($"Qdrant at {this.Endpoint} refused the API key ({Detail(ex)}); set {QdrantStoreLocation.ApiKeyVariable} (or \"qdrant\": {{ \"apiKey\" }} in t5rag.json) to the server's key.", ex) { ServiceUnavailable = true };
+        }
+
+        if (ex.StatusCode == StatusCode.DeadlineExceeded)
+        {
+            // The server was reached (a refused or dropped connection is Unavailable): "is it running?" would mislead.
+            // A deadline the client enforced has no detail; Qdrant's own timeouts say what timed out.
+            string seconds = this._requestTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+            string detail = string.IsNullOrWhiteSpace(ex.Status.Detail) ? string.Empty : $": {Detail(ex)}";
+            return new StoreException($"Qdrant at {this.Endpoint} did not answer {operation} within {seconds} s ({ex.StatusCode}{detail}); it may be overloaded or optimizing: try again later.", ex) { ServiceUnavailable = true };
         }
 
         if (IsTransient(ex.StatusCode))
         {
             string hint = this.Endpoint.Port == 6333 ? " Port 6333 is Qdrant's REST port; t5rag speaks gRPC, on 6334." : string.Empty;
-            return new StoreException($"cannot reach Qdrant at {this.Endpoint} ({ex.StatusCode}: {Detail(ex)}); is it running? (compose/docker-compose.yml){hint}", ex);
+            return new StoreException($"cannot reach Qdrant at {this.Endpoint} ({ex.StatusCode}: {Detail(ex)}); is it running? (compose/docker-compose.yml){hint}", ex) { ServiceUnavailable = true };
         }
 
-        return new StoreException($"Qdrant at {this.Endpoint}: {operation} failed ({ex.StatusCode}: {Detail(ex)}).", ex);
+        bool refused = ex.StatusCode is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.AlreadyExists or StatusCode.FailedPrecondition or StatusCode.OutOfRange;
+        return new StoreException($"Qdrant at {this.Endpoint}: {operation} failed ({ex.StatusCode}: {Detail(ex)}).", ex) { ServiceUnavailable = !refused };
     }
 
     /// <summary>Qdrant's or gRPC's message, with the socket-level cause when there is one ("Connection refused").</summary>
