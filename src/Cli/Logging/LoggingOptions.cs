@@ -57,6 +57,8 @@ internal static class LoggingOptions
         return LoggerFactory.Create(builder => builder
             .SetMinimumLevel(minimum)
             .AddFilter((category, level) => level >= (category?.StartsWith(OwnCategories, StringComparison.Ordinal) == true ? minimum : others))
+            // Qdrant.Client logs every failed call as an error; the store's retry warnings and its one-line error say it once.
+            .AddFilter("Qdrant.Client", minimum < LogLevel.Information ? LogLevel.Information : LogLevel.None)
             .AddProvider(new CliLoggerProvider(error)));
     }
 }
