@@ -1,6 +1,7 @@
 using System.CommandLine;
 using T5Gemma2.Rag.Cli.Commands;
 using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Cli.Logging;
 using T5Gemma2.Rag.Encoder;
 using T5Gemma2.Rag.Encoder.Hub;
 using T5Gemma2.Rag.Encoder.Onnx;
@@ -25,6 +26,7 @@ public static class CliApplication
         root.Subcommands.Add(CollectionsCommand.Create(console));
         root.Subcommands.Add(EvalCommand.Create(console));
         root.Subcommands.Add(BenchCommand.Create(console));
+        LoggingOptions.AddTo(root);
         return root;
     }
 
@@ -57,6 +59,8 @@ public static class CliApplication
             return ExitCodes.UsageError;
         }
 
+        using var loggerFactory = LoggingOptions.CreateFactory(parse, console.Error);
+        console.LoggerFactory = loggerFactory;
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false }, cancellationToken);

@@ -31,8 +31,8 @@ internal static class AskBenchmark
 
         using var generator = Seq2SeqGenerator.Create(generatorPath, session);
         using var embedder = ModelDirectory.IsSameDirectory(embeddingPath, generatorPath)
-            ? generator.CreateEmbeddingGenerator()
-            : OnnxEmbeddingGenerator.Create(embeddingPath, new OnnxEmbeddingGeneratorOptions { Session = session });
+            ? generator.CreateEmbeddingGenerator(loggerFactory: console.LoggerFactory)
+            : OnnxEmbeddingGenerator.Create(embeddingPath, new OnnxEmbeddingGeneratorOptions { Session = session }, console.LoggerFactory);
         double gemm = await console.RunWithStatusAsync("measuring the GEMM limit", () => Task.FromResult(ComputeLimits.MeasureGemm(generator.Config.Encoder, session)));
         string store = storePath ?? Path.Combine(Path.GetTempPath(), "t5rag-bench-ask-" + Guid.NewGuid().ToString("N")[..12]);
         try
@@ -41,7 +41,7 @@ internal static class AskBenchmark
             var collection = await passages.OpenOrCreateCollectionAsync("bench-ask", new CollectionSettings(embedder.Dimensions, embedder.Model.ModelId), cancellationToken);
             string[] texts = BenchCorpus.Repeat(distinct, passageCount);
             var indexed = await console.RunWithStatusAsync($"indexing {passageCount:N0} passages (unchanged ones are skipped)", () =>
-                IngestPipeline.Create(embedder, collection, new IngestOptions { ChunkDocuments = false }).IndexDocumentsAsync(BenchCorpus.AsDocuments(texts, cancellationToken), cancellationToken: cancellationToken));
+                IngestPipeline.Create(embedder, collection, new IngestOptions { ChunkDocuments = false }, console.LoggerFactory).IndexDocumentsAsync(BenchCorpus.AsDocuments(texts, cancellationToken), cancellationToken: cancellationToken));
             await console.Error.WriteLineAsync($"collection: {(await collection.GetInfoAsync(cancellationToken)).Passages:N0} passages ({indexed.PassagesNew:N0} embedded now)");
 
             var retriever = new PassageRetriever(embedder, collection);

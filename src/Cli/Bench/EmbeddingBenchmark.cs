@@ -42,7 +42,7 @@ internal static class EmbeddingBenchmark
         var results = new List<(string Name, long Tokens, double Seconds, GeneratedEmbeddings<Embedding<float>> Embeddings)>();
         foreach (var strategy in strategies)
         {
-            using var generator = OnnxEmbeddingGenerator.Create(modelPath, strategy.Options);
+            using var generator = OnnxEmbeddingGenerator.Create(modelPath, strategy.Options, console.LoggerFactory);
             await generator.GenerateAsync(passages.Take(16), cancellationToken: cancellationToken); // warm-up, untimed
             var (embeddings, seconds) = await console.RunWithStatusAsync($"embedding {passages.Length:N0} passages: {strategy.Name}", async () =>
             {

@@ -81,7 +81,7 @@ internal static class EncoderBenchmark
         var vectors = new List<float[][]>();
         foreach (string model in models)
         {
-            using var generator = OnnxEmbeddingGenerator.Create(model, new OnnxEmbeddingGeneratorOptions { MaxLength = 512, Session = session });
+            using var generator = OnnxEmbeddingGenerator.Create(model, new OnnxEmbeddingGeneratorOptions { MaxLength = 512, Session = session }, console.LoggerFactory);
             var embeddings = await generator.GenerateAsync(passages, cancellationToken: cancellationToken);
             vectors.Add([.. embeddings.Select(e => e.Vector.ToArray())]);
         }

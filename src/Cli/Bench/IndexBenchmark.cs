@@ -28,7 +28,7 @@ internal static class IndexBenchmark
 
         // Past the corpus's size, passages repeat with a numbered suffix: still distinct, so all are embedded.
         string[] texts = BenchCorpus.Repeat(distinct, passageCount);
-        using var generator = OnnxEmbeddingGenerator.Create(modelPath, new OnnxEmbeddingGeneratorOptions { Session = session });
+        using var generator = OnnxEmbeddingGenerator.Create(modelPath, new OnnxEmbeddingGeneratorOptions { Session = session }, console.LoggerFactory);
         await generator.GenerateAsync(texts.Take(16), cancellationToken: cancellationToken); // warm-up, untimed
         double bestRaw = double.MaxValue, bestPipeline = double.MaxValue;
         long tokens = 0;
@@ -54,7 +54,7 @@ internal static class IndexBenchmark
             {
                 using var passages = EmbeddedPassageStore.Open(store);
                 var collection = await passages.OpenOrCreateCollectionAsync("bench", new CollectionSettings(generator.Dimensions, generator.Model.ModelId), cancellationToken);
-                var pipeline = IngestPipeline.Create(generator, collection, new IngestOptions { ChunkDocuments = false });
+                var pipeline = IngestPipeline.Create(generator, collection, new IngestOptions { ChunkDocuments = false }, console.LoggerFactory);
                 memory.Clear();
                 long nextSample = 0;
                 var progress = new Progress<IngestProgress>(p =>

@@ -42,7 +42,7 @@ internal static class QdrantBenchmark
 
         // Few retries: an absent server should be reported at once, not after a minute of backoff.
         var options = location.ToOptions() with { ApiKey = settings.QdrantApiKey ?? location.ApiKey, CollectionPrefix = "t5rag_bench_", MaxRetryAttempts = 1, ConnectTimeout = TimeSpan.FromSeconds(3) };
-        using var store = QdrantPassageStore.Connect(options);
+        using var store = QdrantPassageStore.Connect(options, console.LoggerFactory);
         string version;
         try
         {

@@ -45,7 +45,7 @@ internal static class RetrievalAgreementBenchmark
         var embedded = new List<Embedded>();
         foreach (string model in models)
         {
-            embedded.Add(await console.RunWithStatusAsync($"{model}: embedding", () => EmbedAsync(model, passages, [.. queries.Select(q => q.Text)], maxLength, cancellationToken)));
+            embedded.Add(await console.RunWithStatusAsync($"{model}: embedding", () => EmbedAsync(console, model, passages, [.. queries.Select(q => q.Text)], maxLength, cancellationToken)));
         }
 
         int[][] baseline = [.. embedded[0].Queries.Select(q => TopPassages(q, embedded[0].Passages))];
@@ -65,9 +65,9 @@ internal static class RetrievalAgreementBenchmark
         return ExitCodes.Success;
     }
 
-    private static async Task<Embedded> EmbedAsync(string model, string[] passages, string[] queries, int maxLength, CancellationToken cancellationToken)
+    private static async Task<Embedded> EmbedAsync(CliConsole console, string model, string[] passages, string[] queries, int maxLength, CancellationToken cancellationToken)
     {
-        using var generator = OnnxEmbeddingGenerator.Create(model, new OnnxEmbeddingGeneratorOptions { MaxLength = maxLength });
+        using var generator = OnnxEmbeddingGenerator.Create(model, new OnnxEmbeddingGeneratorOptions { MaxLength = maxLength }, console.LoggerFactory);
         var timer = Stopwatch.StartNew();
         var passageVectors = await generator.GenerateAsync(passages, new EmbeddingGenerationOptions().WithInputKind(EmbeddingInputKind.Passage), cancellationToken);
         double seconds = timer.Elapsed.TotalSeconds;

@@ -52,9 +52,9 @@ internal static class AskCommand
 
             // One model that embeds and answers: its encoder is loaded once.
             using var embedder = ModelDirectory.IsSameDirectory(embeddingModel, generatorModel)
-                ? generator.CreateEmbeddingGenerator()
-                : OnnxEmbeddingGenerator.Create(embeddingModel, new OnnxEmbeddingGeneratorOptions { Session = session });
-            using var store = shared.OpenStore(parse, settings);
+                ? generator.CreateEmbeddingGenerator(loggerFactory: console.LoggerFactory)
+                : OnnxEmbeddingGenerator.Create(embeddingModel, new OnnxEmbeddingGeneratorOptions { Session = session }, console.LoggerFactory);
+            using var store = shared.OpenStore(parse, settings, console.LoggerFactory);
             string name = shared.CollectionName(parse, settings);
             var collection = await store.OpenCollectionAsync(name, cancellationToken)
                 ?? throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}; index into it first (t5rag index <paths> --collection {name}).");
@@ -74,7 +74,7 @@ internal static class AskCommand
                 Timeout = parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             };
 
-            var answerer = RagAnswerer.Create(new PassageRetriever(embedder, collection, new DecoderReranker(generator)), generator);
+            var answerer = RagAnswerer.Create(new PassageRetriever(embedder, collection, new DecoderReranker(generator)), generator, console.LoggerFactory);
             Answer? answer = null;
             try
             {

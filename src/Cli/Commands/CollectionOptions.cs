@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Cli.Configuration;
 using T5Gemma2.Rag.Encoder.Onnx;
 using T5Gemma2.Rag.Indexer.Stores;
@@ -50,8 +51,8 @@ internal sealed class CollectionOptions
         parse.GetValue(this.Collection) ?? AsUsage(() => PassageStores.CollectionOf(this.StorePath(parse, settings))) ?? settings.Collection;
 
     /// <summary>The store the options name; <paramref name="configureQdrant"/> adjusts a Qdrant store's options (shards, replicas).</summary>
-    public IPassageStore OpenStore(ParseResult parse, T5RagSettings settings, Func<QdrantStoreOptions, QdrantStoreOptions>? configureQdrant = null) =>
-        Open(this.StorePath(parse, settings), settings, configureQdrant);
+    public IPassageStore OpenStore(ParseResult parse, T5RagSettings settings, ILoggerFactory loggerFactory, Func<QdrantStoreOptions, QdrantStoreOptions>? configureQdrant = null) =>
+        Open(this.StorePath(parse, settings), settings, loggerFactory, configureQdrant);
 
     /// <summary>The model directory, or a usage error naming the three ways to give one.</summary>
     public string ModelPath(ParseResult parse, T5RagSettings settings) =>
@@ -63,8 +64,8 @@ internal sealed class CollectionOptions
         location.Equals(QdrantStoreLocation.Keyword, StringComparison.OrdinalIgnoreCase) && settings.QdrantUrl is { } url ? url : location;
 
     /// <summary>Opens a store location with the settings' Qdrant API key (a key in the environment wins, as everywhere in the settings).</summary>
-    public static IPassageStore Open(string location, T5RagSettings settings, Func<QdrantStoreOptions, QdrantStoreOptions>? configureQdrant = null) =>
-        AsUsage(() => PassageStores.Open(ResolveLocation(location, settings), loggerFactory: null, options =>
+    public static IPassageStore Open(string location, T5RagSettings settings, ILoggerFactory loggerFactory, Func<QdrantStoreOptions, QdrantStoreOptions>? configureQdrant = null) =>
+        AsUsage(() => PassageStores.Open(ResolveLocation(location, settings), loggerFactory, options =>
         {
             var configured = options with { ApiKey = settings.QdrantApiKey ?? options.ApiKey };
             return configureQdrant is null ? configured : configureQdrant(configured);

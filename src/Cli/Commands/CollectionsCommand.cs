@@ -17,7 +17,7 @@ internal static class CollectionsCommand
         list.SetAction(async (parse, cancellationToken) =>
         {
             var settings = listShared.Settings(parse);
-            using var store = listShared.OpenStore(parse, settings);
+            using var store = listShared.OpenStore(parse, settings, console.LoggerFactory);
             var rows = new List<string[]>();
             foreach (string name in await store.ListCollectionsAsync(cancellationToken))
             {
@@ -36,7 +36,7 @@ internal static class CollectionsCommand
         info.SetAction(async (parse, cancellationToken) =>
         {
             var settings = infoShared.Settings(parse);
-            using var store = infoShared.OpenStore(parse, settings);
+            using var store = infoShared.OpenStore(parse, settings, console.LoggerFactory);
             string name = parse.GetValue(infoName) ?? infoShared.CollectionName(parse, settings);
             var collection = await store.OpenCollectionAsync(name, cancellationToken) ?? throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}.");
             var details = await collection.GetInfoAsync(cancellationToken);
@@ -55,7 +55,7 @@ internal static class CollectionsCommand
         delete.SetAction(async (parse, cancellationToken) =>
         {
             var settings = deleteShared.Settings(parse);
-            using var store = deleteShared.OpenStore(parse, settings);
+            using var store = deleteShared.OpenStore(parse, settings, console.LoggerFactory);
             string name = parse.GetValue(deleteName)!;
             if (!await store.DeleteCollectionAsync(name, cancellationToken))
             {

@@ -25,7 +25,7 @@ internal static class EmbedCommand
         {
             string[] texts = parse.GetValue(textsArgument)!;
             var options = new OnnxEmbeddingGeneratorOptions { Session = runtime.Session(parse, Configuration.T5RagSettings.Load()) };
-            using var generator = OnnxEmbeddingGenerator.Create(parse.GetValue(modelOption)!, options);
+            using var generator = OnnxEmbeddingGenerator.Create(parse.GetValue(modelOption)!, options, console.LoggerFactory);
             var generation = new EmbeddingGenerationOptions().WithInputKind(parse.GetValue(queryOption) ? EmbeddingInputKind.Query : EmbeddingInputKind.Passage);
             var embeddings = await generator.GenerateAsync(texts, generation, cancellationToken);
 
@@ -35,13 +35,8 @@ internal static class EmbedCommand
                 return ExitCodes.Success;
             }
 
+            // Truncated inputs are the generator's own warning (on stderr unless --quiet).
             await console.Out.WriteLineAsync($"dimensions: {generator.Dimensions}");
-            int truncated = embeddings.AdditionalProperties?[OnnxEmbeddingGenerator.TruncatedInputsKey] is int t ? t : 0;
-            if (truncated > 0)
-            {
-                await console.Error.WriteLineAsync($"{truncated} of {texts.Length} texts were longer than {generator.MaxLength} tokens and were truncated");
-            }
-
             if (texts.Length >= 2)
             {
                 string[] headers = ["", .. texts.Select((_, i) => $"[{i}]")];

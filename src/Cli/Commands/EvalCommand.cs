@@ -41,17 +41,17 @@ internal static class EvalCommand
                 var single => [(Enum.TryParse<SearchMode>(single, ignoreCase: true, out var m) && Enum.IsDefined(m) ? m : throw new UsageException($"--mode \"{single}\": expected dense, keyword, hybrid, hybrid-convex or all."), FusionMethod.ReciprocalRank)],
             };
             var loaded = parse.GetValue(datasets)!.Select(load).ToList();
-            using var generator = OnnxEmbeddingGenerator.Create(modelPath, new OnnxEmbeddingGeneratorOptions { Session = runtime.Session(parse, settings) });
+            using var generator = OnnxEmbeddingGenerator.Create(modelPath, new OnnxEmbeddingGeneratorOptions { Session = runtime.Session(parse, settings) }, console.LoggerFactory);
             string storePath = parse.GetValue(store) ?? Path.Combine(Path.GetTempPath(), "t5rag-eval-" + Guid.NewGuid().ToString("N")[..12]);
             var results = new List<(string Dataset, RetrievalScores Scores)>();
             try
             {
-                using var passages = CollectionOptions.Open(storePath, settings);
+                using var passages = CollectionOptions.Open(storePath, settings, console.LoggerFactory);
                 foreach (var dataset in loaded)
                 {
                     string collectionName = new([.. dataset.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')]);
                     var collection = await passages.OpenOrCreateCollectionAsync(collectionName, new CollectionSettings(generator.Dimensions, generator.Model.ModelId), cancellationToken);
-                    var pipeline = IngestPipeline.Create(generator, collection, new IngestOptions { ChunkDocuments = parse.GetValue(chunk) });
+                    var pipeline = IngestPipeline.Create(generator, collection, new IngestOptions { ChunkDocuments = parse.GetValue(chunk) }, console.LoggerFactory);
                     var summary = await console.RunWithProgressAsync($"indexing {dataset.Name}", progress =>
                         pipeline.IndexDocumentsAsync(dataset.Corpus(cancellationToken), new Progress<IngestProgress>(p => progress.Report((0, 0, $"{p.PassagesEmbedded:N0} passages"))), cancellationToken));
                     await console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

@@ -57,7 +57,7 @@ internal static class IndexCommand
                 throw new UsageException("--shards and --replicas lay out a Qdrant collection; give a Qdrant store (--store qdrant://host:6334).");
             }
 
-            using var generator = OnnxEmbeddingGenerator.Create(shared.ModelPath(parse, settings), new OnnxEmbeddingGeneratorOptions { Session = shared.Session(parse, settings) });
+            using var generator = OnnxEmbeddingGenerator.Create(shared.ModelPath(parse, settings), new OnnxEmbeddingGeneratorOptions { Session = shared.Session(parse, settings) }, console.LoggerFactory);
             var options = new IngestOptions
             {
                 Chunking = Chunking(parse.GetValue(chunkTokens) ?? settings.ChunkTokens, parse.GetValue(overlap) ?? settings.OverlapTokens, generator.MaxLength),
@@ -69,10 +69,10 @@ internal static class IndexCommand
                 EmbeddingBatchPassages = parse.GetValue(embedBatch),
             };
 
-            using var store = shared.OpenStore(parse, settings, o => o with { Shards = shardCount ?? o.Shards, Replicas = replicaCount ?? o.Replicas });
+            using var store = shared.OpenStore(parse, settings, console.LoggerFactory, o => o with { Shards = shardCount ?? o.Shards, Replicas = replicaCount ?? o.Replicas });
             string name = shared.CollectionName(parse, settings);
             var collection = await store.OpenOrCreateCollectionAsync(name, new CollectionSettings(generator.Dimensions, generator.Model.ModelId), cancellationToken);
-            var pipeline = IngestPipeline.Create(generator, collection, options);
+            var pipeline = IngestPipeline.Create(generator, collection, options, console.LoggerFactory);
 
             // A first load into an empty Qdrant collection builds its HNSW graph once at the end, not batch by batch; a
             // later run turns indexing back on if a killed run left it off.

@@ -36,8 +36,11 @@ internal static class McpCommand
                 : IndexCommand.Chunking(settings.ChunkTokens, settings.OverlapTokens, ModelDirectory.Open(model).MaxLength);
 
             var services = new ServiceCollection();
+
+            // The library objects (generator, store, pipeline, answerer, MCP server) log to stderr, never to stdout.
+            services.AddSingleton(console.LoggerFactory);
             // The CLI's own store resolution: the settings' Qdrant URL and API key, a malformed URL as a usage error.
-            services.AddSingleton(_ => shared.OpenStore(parse, settings));
+            services.AddSingleton(_ => shared.OpenStore(parse, settings, console.LoggerFactory));
             services.AddT5Gemma2Rag(options =>
             {
                 options.EmbeddingModelDirectory = model;
@@ -57,7 +60,7 @@ internal static class McpCommand
             var info = await provider.GetRequiredService<IPassageCollection>().GetInfoAsync(cancellationToken);
             await console.Error.WriteLineAsync(
                 $"t5rag mcp: serving collection '{info.Name}' ({info.Documents:N0} documents, {info.Passages:N0} passages) of {info.Location} over stdio; tools: search, {(plugin.CanAnswer ? "ask" : "ask (no --generator: it will say so)")}, index_text, index_file, forget_document. Close stdin or press Ctrl+C to stop.");
-            await KnowledgeBaseMcpServer.RunStdioAsync(plugin, loggerFactory: null, cancellationToken);
+            await KnowledgeBaseMcpServer.RunStdioAsync(plugin, console.LoggerFactory, cancellationToken);
             return ExitCodes.Success;
         });
         return command;

@@ -38,7 +38,7 @@ internal static class SearchCommand
             }
 
             var filter = ParseFilter(parse.GetValue(filters)!);
-            using var store = shared.OpenStore(parse, settings);
+            using var store = shared.OpenStore(parse, settings, console.LoggerFactory);
             string name = shared.CollectionName(parse, settings);
             var collection = await store.OpenCollectionAsync(name, cancellationToken)
                 ?? throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}; index into it first (t5rag index <paths> --collection {name}).");
@@ -47,7 +47,7 @@ internal static class SearchCommand
             ReadOnlyMemory<float>? vector = null;
             if (searchMode != SearchMode.Keyword)
             {
-                using var generator = OnnxEmbeddingGenerator.Create(shared.ModelPath(parse, settings), new OnnxEmbeddingGeneratorOptions { Session = shared.Session(parse, settings) });
+                using var generator = OnnxEmbeddingGenerator.Create(shared.ModelPath(parse, settings), new OnnxEmbeddingGeneratorOptions { Session = shared.Session(parse, settings) }, console.LoggerFactory);
                 ModelMismatchException.ThrowIfDiffers(name, collection.Settings, new CollectionSettings(generator.Dimensions, generator.Model.ModelId));
 
                 var embedding = await generator.GenerateAsync([text], new EmbeddingGenerationOptions().WithInputKind(EmbeddingInputKind.Query), cancellationToken);

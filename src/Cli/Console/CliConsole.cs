@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 
 namespace T5Gemma2.Rag.Cli.Console;
@@ -12,7 +14,8 @@ public sealed class CliConsole
     {
         this.In = input;
         this.Out = output;
-        this.Error = error;
+        // Log lines come from the libraries' worker threads while the command writes too: each write is made whole.
+        this.Error = TextWriter.Synchronized(error);
         this.IsInteractive = interactive;
     }
 
@@ -27,6 +30,12 @@ public sealed class CliConsole
 
     /// <summary>The command line being run (t5rag's own arguments), for benchmarks to print as they ran.</summary>
     public IReadOnlyList<string> Arguments { get; set; } = [];
+
+    /// <summary>
+    /// Where the libraries' log messages go (one line each on <see cref="Error"/>, at the level --verbose or --quiet
+    /// set); commands pass it to every library object that takes one. Set once the command line is parsed.
+    /// </summary>
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
     /// <summary>The process's own console streams.</summary>
     public static CliConsole FromProcess() => new(

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -190,6 +191,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             tokenCount += ids[i].Length;
         }
 
+        long started = Stopwatch.GetTimestamp();
         var vectors = new float[texts.Count][];
         var batches = TokenBudgetBatcher.Plan([.. ids.Select(x => x.Length)], this._options.EffectiveMaxBatchTokens, this._options.MaxBatchSize, this._options.SortByLength);
         foreach (int[] batch in batches)
@@ -202,6 +204,8 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         {
             this._logger.InputsTruncated(truncated, texts.Count, this._maxLength);
         }
+
+        this._logger.Embedded(texts.Count, tokenCount, batches.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
         var result = new GeneratedEmbeddings<Embedding<float>>(vectors.Select(v => new Embedding<float>(v) { ModelId = this.Model.ModelId, CreatedAt = DateTimeOffset.UtcNow }))
         {

@@ -11,4 +11,7 @@ internal static partial class OnnxEmbeddingGeneratorLog
 
     [LoggerMessage(1001, LogLevel.Warning, "{Truncated} of {Total} inputs were longer than {MaxLength} tokens and were truncated")]
     public static partial void InputsTruncated(this ILogger logger, int truncated, int total, int maxLength);
+
+    [LoggerMessage(1002, LogLevel.Debug, "Embedded {Count} inputs ({Tokens} tokens) in {Runs} runs in {Milliseconds:F1} ms")]
+    public static partial void Embedded(this ILogger logger, int count, long tokens, int runs, double milliseconds);
 }

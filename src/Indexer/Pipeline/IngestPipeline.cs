@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.Tokenizers;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Indexer.Chunking;
@@ -36,6 +38,7 @@ public sealed class IngestPipeline
     private readonly IngestOptions _options;
     private readonly DocumentLoaders _loaders;
     private readonly string _signature;
+    private readonly ILogger _logger;
     private volatile Run? _run;
 
     /// <param name="embedder">Embeds passages (asked for passage embeddings).</param>
@@ -43,13 +46,15 @@ public sealed class IngestPipeline
     /// <param name="maxInputTokens">The embedding model's input length, special tokens included.</param>
     /// <param name="collection">Where passages go.</param>
     /// <param name="options">Chunking, tags, walk and queue settings.</param>
-    public IngestPipeline(IEmbeddingGenerator<string, Embedding<float>> embedder, Tokenizer tokenizer, int maxInputTokens, IPassageCollection collection, IngestOptions? options = null)
+    /// <param name="loggerFactory">For a warning per file not indexed and one per run with skipped records (debug: unsupported files, each record).</param>
+    public IngestPipeline(IEmbeddingGenerator<string, Embedding<float>> embedder, Tokenizer tokenizer, int maxInputTokens, IPassageCollection collection, IngestOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(embedder);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(collection);
         this._embedder = embedder;
         this._collection = collection;
+        this._logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<IngestPipeline>();
         this._options = options ?? new IngestOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(this._options.EmbeddingBatchPassages, 1, "options.EmbeddingBatchPassages");
         ArgumentOutOfRangeException.ThrowIfLessThan(this._options.QueueDocuments, 1, "options.QueueDocuments");
@@ -76,10 +81,10 @@ public sealed class IngestPipeline
     public ChunkingOptions Chunking => this._chunker.Options;
 
     /// <summary>A pipeline for an ONNX embedding model, with its tokenizer and input length.</summary>
-    public static IngestPipeline Create(OnnxEmbeddingGenerator generator, IPassageCollection collection, IngestOptions? options = null)
+    public static IngestPipeline Create(OnnxEmbeddingGenerator generator, IPassageCollection collection, IngestOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(generator);
-        return new IngestPipeline(generator, generator.Tokenizer, generator.MaxLength, collection, options);
+        return new IngestPipeline(generator, generator.Tokenizer, generator.MaxLength, collection, options, loggerFactory);
     }
 
     /// <summary>Indexes the files at these paths (files, or directories walked with <see cref="IngestOptions.Walk"/>).</summary>
@@ -102,6 +107,12 @@ public sealed class IngestPipeline
         foreach (var problem in entries.Where(e => e.IsProblem))
         {
             summary.Failures.Add((problem.Path, problem.Reason!));
+            this._logger.NotIndexed(problem.Path, problem.Reason!);
+        }
+
+        foreach (var unsupported in entries.Where(e => e.Kind == WalkEntryKind.Unsupported))
+        {
+            this._logger.Unsupported(unsupported.Path);
         }
 
         var failedSources = new HashSet<string>(summary.Failures.Select(f => PassageIds.ForFile(Path.GetFullPath(f.Path))), StringComparer.Ordinal);
@@ -343,6 +354,13 @@ public sealed class IngestPipeline
             this._pipeline._run = null;
             this.Summary.Elapsed = this._clock.Elapsed;
             this.Report();
+            var logger = this._pipeline._logger;
+            if (this.Summary.SkippedRecords.Count > 0)
+            {
+                logger.RecordsSkipped(this.Summary.SkippedRecords.Count, this.Summary.SkippedRecords[0]);
+            }
+
+            logger.RunFinished(this.Summary.DocumentsNew, this.Summary.DocumentsChanged, this.Summary.DocumentsUnchanged, this.Summary.PassagesNew, this.Summary.PassagesReused, this.Summary.Failures.Count, this.Summary.Elapsed.TotalSeconds);
         }
 
         public void Skip(SkippedRecord record)
@@ -351,6 +369,8 @@ public sealed class IngestPipeline
             {
                 this.Summary.SkippedRecords.Add(record.ToString());
             }
+
+            this._pipeline._logger.RecordSkipped(record.ToString());
         }
 
         public void Fail(string path, string reason)
@@ -359,6 +379,8 @@ public sealed class IngestPipeline
             {
                 this.Summary.Failures.Add((path, reason));
             }
+
+            this._pipeline._logger.NotIndexed(path, reason);
         }
 
         public void Report() => this._progress?.Report(new IngestProgress(

@@ -3,6 +3,8 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using T5Gemma2.Rag.Encoder.Generation;
 using T5Gemma2.Rag.Packing;
 using T5Gemma2.Rag.Retrieval;
@@ -20,36 +22,38 @@ public sealed partial class RagAnswerer
     private readonly ContextPacker _packer;
     private readonly Seq2SeqGenerator? _generator;
     private readonly IChatClient? _chatClient;
+    private readonly ILogger _logger;
 
     /// <summary>Answers with the T5Gemma 2 decoder; the packer must use the same model's tokenizer.</summary>
-    public RagAnswerer(PassageRetriever retriever, ContextPacker packer, Seq2SeqGenerator generator)
-        : this(retriever, packer)
+    public RagAnswerer(PassageRetriever retriever, ContextPacker packer, Seq2SeqGenerator generator, ILoggerFactory? loggerFactory = null)
+        : this(retriever, packer, loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(generator);
         this._generator = generator;
     }
 
     /// <summary>Answers with any chat model; the packer only counts the budget.</summary>
-    public RagAnswerer(PassageRetriever retriever, ContextPacker packer, IChatClient chatClient)
-        : this(retriever, packer)
+    public RagAnswerer(PassageRetriever retriever, ContextPacker packer, IChatClient chatClient, ILoggerFactory? loggerFactory = null)
+        : this(retriever, packer, loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
         this._chatClient = chatClient;
     }
 
-    private RagAnswerer(PassageRetriever retriever, ContextPacker packer)
+    private RagAnswerer(PassageRetriever retriever, ContextPacker packer, ILoggerFactory? loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(retriever);
         ArgumentNullException.ThrowIfNull(packer);
         this._retriever = retriever;
         this._packer = packer;
+        this._logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RagAnswerer>();
     }
 
     /// <summary>A T5Gemma 2 answerer: the decoder's own tokenizer and maximum positions decide the packing.</summary>
-    public static RagAnswerer Create(PassageRetriever retriever, Seq2SeqGenerator generator)
+    public static RagAnswerer Create(PassageRetriever retriever, Seq2SeqGenerator generator, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(generator);
-        return new RagAnswerer(retriever, new ContextPacker(generator.Tokenizer, generator.Config.Encoder.MaxPositionEmbeddings), generator);
+        return new RagAnswerer(retriever, new ContextPacker(generator.Tokenizer, generator.Config.Encoder.MaxPositionEmbeddings), generator, loggerFactory);
     }
 
     public PassageRetriever Retriever => this._retriever;
@@ -85,6 +89,7 @@ public sealed partial class RagAnswerer
 
         var context = this._packer.Pack(question, passages, options.Packing);
         var pack = clock.Elapsed - retrieve;
+        this._logger.Packed(passages.Count, retrieve.TotalMilliseconds, context.Passages.Count, context.TokenCount, context.TokenBudget, context.LeftOut, context.Passages.Count(p => p.Truncated));
         yield return new AnswerUpdate(Context: context);
 
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -129,6 +134,12 @@ public sealed partial class RagAnswerer
             p.Number, p.Passage.PassageIds, p.Passage.DocumentId, p.Passage.Source, p.Passage.Title, p.Passage.SectionPath, p.Passage.Page, p.Passage.Score, cited.Contains(p.Number))).ToList();
         var total = clock.Elapsed;
         var timings = new AnswerTimings(retrieve, pack, firstToken ?? total, total - retrieve - pack, total);
+        if (timedOut)
+        {
+            this._logger.TimedOut(options.Timeout!.Value.TotalSeconds, answer.Length);
+        }
+
+        this._logger.Answered(total.TotalMilliseconds, timings.FirstToken.TotalMilliseconds, citations.Count(c => c.Cited), citations.Count);
         yield return new AnswerUpdate(Answer: new Answer(answer.Trim(), citations, context, timedOut, timings));
     }
 

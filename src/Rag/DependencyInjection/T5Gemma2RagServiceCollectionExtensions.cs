@@ -72,11 +72,11 @@ public static class T5Gemma2RagServiceCollectionExtensions
             return new LazyPassageCollection(sp.GetRequiredService<IPassageStore>(), collectionName, new CollectionSettings(embedder.Dimensions, embedder.Model.ModelId));
         });
         services.TryAddSingleton(sp => new PassageRetriever(sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(), sp.GetRequiredService<IPassageCollection>()));
-        services.TryAddSingleton(sp => IngestPipeline.Create(sp.GetRequiredService<OnnxEmbeddingGenerator>(), sp.GetRequiredService<IPassageCollection>(), options.Ingest));
+        services.TryAddSingleton(sp => IngestPipeline.Create(sp.GetRequiredService<OnnxEmbeddingGenerator>(), sp.GetRequiredService<IPassageCollection>(), options.Ingest, sp.GetService<ILoggerFactory>()));
         if (options.GeneratorModelDirectory is { } generator)
         {
             services.TryAddSingleton(_ => Seq2SeqGenerator.Create(generator, options.Session));
-            services.TryAddSingleton(sp => RagAnswerer.Create(sp.GetRequiredService<PassageRetriever>(), sp.GetRequiredService<Seq2SeqGenerator>()));
+            services.TryAddSingleton(sp => RagAnswerer.Create(sp.GetRequiredService<PassageRetriever>(), sp.GetRequiredService<Seq2SeqGenerator>(), sp.GetService<ILoggerFactory>()));
         }
 
         services.TryAddSingleton(sp => new KnowledgeBasePlugin(sp.GetRequiredService<PassageRetriever>(), sp.GetRequiredService<IngestPipeline>(), sp.GetService<RagAnswerer>(), options));

@@ -68,9 +68,10 @@ public sealed class QdrantCliTests : IDisposable
         var (code, output, error) = await CliRunner.RunAsync("bench", "qdrant", "--url", $"http://127.0.0.1:{port}", "--points", "10");
         Assert.Equal(ExitCodes.Unavailable, code);
         Assert.Empty(CliRunner.AfterBenchHeader(output).Trim());
-        string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => !l.StartsWith("t5rag: warning: ", StringComparison.Ordinal));
         Assert.StartsWith($"t5rag bench qdrant: cannot reach Qdrant at http://127.0.0.1:{port}/", line, StringComparison.Ordinal);
         Assert.Contains("compose/docker-compose.yml", line, StringComparison.Ordinal);
+        Assert.Contains($"t5rag: warning: Qdrant health check at http://127.0.0.1:{port}/ failed with Unavailable", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -81,9 +82,16 @@ public sealed class QdrantCliTests : IDisposable
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
 
+        // Each retry is a warning on stderr (the client's own error per call is not repeated); the failure is one line.
         var (code, _, error) = await CliRunner.RunAsync("search", "words", "--store", $"qdrant://127.0.0.1:{port}?collection=kb", "--mode", "keyword");
         Assert.Equal(ExitCodes.Unavailable, code);
-        string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        string[] lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string line = Assert.Single(lines, l => !l.StartsWith("t5rag: warning: ", StringComparison.Ordinal));
         Assert.Contains($"cannot reach Qdrant at http://127.0.0.1:{port}/", line, StringComparison.Ordinal);
+        Assert.Contains(lines, l => l.StartsWith($"t5rag: warning: Qdrant look up collection kb at http://127.0.0.1:{port}/ failed with Unavailable", StringComparison.Ordinal));
+
+        var (quiet, _, quietError) = await CliRunner.RunAsync("search", "words", "--store", $"qdrant://127.0.0.1:{port}?collection=kb", "--mode", "keyword", "--quiet");
+        Assert.Equal(ExitCodes.Unavailable, quiet);
+        Assert.Contains($"cannot reach Qdrant at http://127.0.0.1:{port}/", Assert.Single(quietError.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
     }
 }
