@@ -321,15 +321,14 @@ public sealed class KnowledgeBasePlugin
             return $"collection '{collection.Name}' is empty: nothing has been indexed into it yet; add documents with index_text or index_file.";
         }
 
+        string within = this._scope.IsLimited ? " among the passages this knowledge base may show" : string.Empty;
         if (!asked.IsEmpty)
         {
-            string within = this._scope.IsLimited ? " among the passages this knowledge base may show" : string.Empty;
             return $"no passage of collection '{collection.Name}' matches the filter ({RetrievalOverrides.Describe(asked)}){within}; check the source prefix or document id, or search without them.";
         }
 
         string threshold = scoreThreshold is { } t ? $" (score threshold {t})" : string.Empty;
-        string limited = this._scope.IsLimited ? " among the passages this knowledge base may show" : string.Empty;
-        return $"no passage of collection '{collection.Name}'{limited} matches the query well enough{threshold}; try other words.";
+        return $"no passage of collection '{collection.Name}'{within} matches the query well enough{threshold}; try other words.";
     }
 
     private async Task<T> WriteAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken cancellationToken)
