@@ -80,7 +80,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// Opens a model directory and creates its ONNX Runtime session.
     /// </summary>
     /// <exception cref="ModelFileException">A file of the directory is missing or corrupt, or the graph's inputs and outputs are not those of an encoder.</exception>
-    /// <exception cref="InvalidOperationException">CUDA was asked for and is not available.</exception>
+    /// <exception cref="ExecutionProviderUnavailableException">CUDA was asked for and is not available.</exception>
     public static OnnxEmbeddingGenerator Create(string modelDirectory, OnnxEmbeddingGeneratorOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         options = Checked(options);

@@ -1,7 +1,7 @@
 namespace T5Gemma2.Rag.Indexer.Documents;
 
 /// <summary>A file that cannot be read as a document: the message is one line naming the file and what was expected.</summary>
-public sealed class DocumentLoadException : Exception
+public sealed class DocumentLoadException : T5RagException
 {
     public DocumentLoadException(string path, string reason, Exception? innerException = null)
         : base($"{path}: {reason}", innerException)
@@ -15,4 +15,6 @@ public sealed class DocumentLoadException : Exception
 
     /// <summary>Why, without the path.</summary>
     public string Reason { get; }
+
+    public override FailureKind Kind => FailureKind.InputFile;
 }

@@ -10,7 +10,7 @@ public interface IPassageStore : IDisposable
 
     /// <summary>
     /// Opens the collection, creating it with these settings when it does not exist; an existing one made for another
-    /// model or dimension count is refused with a <see cref="ModelMismatchException"/> (an <see cref="InvalidOperationException"/>) that names both.
+    /// model or dimension count is refused with a <see cref="ModelMismatchException"/> that names both.
     /// </summary>
     Task<IPassageCollection> OpenOrCreateCollectionAsync(string name, CollectionSettings settings, CancellationToken cancellationToken = default);
 

@@ -4,8 +4,11 @@ namespace T5Gemma2.Rag.Indexer.Stores;
 /// A collection was opened, indexed or searched with an embedding model other than the one it was built with (its
 /// vectors would be meaningless to compare). Every store and every caller that checks the model throws this one type.
 /// </summary>
-/// <remarks>An <see cref="InvalidOperationException"/>, as <see cref="IPassageStore"/>'s contract has always said.</remarks>
-public sealed class ModelMismatchException : InvalidOperationException
+/// <remarks>
+/// Was an <see cref="InvalidOperationException"/>; no caller caught it as one (every catch of that type in the project
+/// surrounds JSON reading or a JSON string), so it joined the family, where front ends map it by its <see cref="Kind"/>.
+/// </remarks>
+public sealed class ModelMismatchException : T5RagException
 {
     /// <param name="collection">The collection's name.</param>
     /// <param name="stored">The model and dimensions the collection holds.</param>
@@ -28,6 +31,8 @@ public sealed class ModelMismatchException : InvalidOperationException
 
     /// <summary>The model and dimensions it was used with.</summary>
     public CollectionSettings Given { get; }
+
+    public override FailureKind Kind => FailureKind.ModelMismatch;
 
     /// <summary>Throws when <paramref name="given"/> is not the model and dimension count of <paramref name="stored"/>.</summary>
     /// <exception cref="ModelMismatchException">They differ.</exception>

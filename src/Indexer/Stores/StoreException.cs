@@ -1,7 +1,7 @@
 namespace T5Gemma2.Rag.Indexer.Stores;
 
 /// <summary>A store that cannot be used as asked (read-only directory, newer schema, wrong model): one line saying what was expected.</summary>
-public sealed class StoreException : Exception
+public sealed class StoreException : T5RagException
 {
     public StoreException(string message, Exception? innerException = null)
         : base(message, innerException)
@@ -14,4 +14,6 @@ public sealed class StoreException : Exception
     /// of another layout), which no retry mends.
     /// </summary>
     public bool ServiceUnavailable { get; init; }
+
+    public override FailureKind Kind => this.ServiceUnavailable ? FailureKind.StoreUnavailable : FailureKind.StoreUnusable;
 }

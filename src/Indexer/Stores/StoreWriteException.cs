@@ -14,7 +14,11 @@ public enum StoreWriteFault
 /// A write to the store was refused as a whole (its transaction rolled back, nothing half-written): the disk is full or
 /// another writer held the lock too long. What was written before stays; the same run can be repeated once the cause is gone.
 /// </summary>
-public sealed class StoreWriteException : IOException
+/// <remarks>
+/// Was an <see cref="IOException"/>; no caller caught it as one: the catches of IOException in the project surround file
+/// reads, HNSW graph files and directory cleanup, none of them around a store write, so it joined the family.
+/// </remarks>
+public sealed class StoreWriteException : T5RagException
 {
     public StoreWriteException(StoreWriteFault fault, string message, Exception? innerException = null)
         : base(message, innerException)
@@ -24,4 +28,6 @@ public sealed class StoreWriteException : IOException
 
     /// <summary>What stopped the write.</summary>
     public StoreWriteFault Fault { get; }
+
+    public override FailureKind Kind => FailureKind.StoreWriteFailed;
 }
