@@ -2,10 +2,6 @@ using System.CommandLine;
 using T5Gemma2.Rag.Cli.Commands;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Cli.Logging;
-using T5Gemma2.Rag.Encoder;
-using T5Gemma2.Rag.Encoder.Hub;
-using T5Gemma2.Rag.Encoder.Onnx;
-using T5Gemma2.Rag.Indexer.Stores;
 
 namespace T5Gemma2.Rag.Cli;
 
@@ -65,37 +61,11 @@ public static class CliApplication
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
         }
-        catch (Exception ex) when (ex is ModelFileException or InputFileException or ExecutionProviderUnavailableException or ModelMismatchException)
+        catch (Exception ex) when (ExitCodes.KindOf(ex, cancellationToken) is { } kind)
         {
-            await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
-            return ExitCodes.InputError;
-        }
-        catch (UsageException ex)
-        {
-            await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
-            return ExitCodes.UsageError;
-        }
-        catch (StoreException ex)
-        {
-            // A server that cannot be reached, does not answer or refuses access is a remote problem (5); a store that
-            // refuses the request (a collection gone or of another layout) is like an input of another layout (3).
-            await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
-            return ex.ServiceUnavailable ? ExitCodes.Unavailable : ExitCodes.InputError;
-        }
-        catch (StoreWriteException ex)
-        {
-            await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
-            return ExitCodes.StoreWriteFailed;
-        }
-        catch (HubException ex)
-        {
-            await console.Error.WriteLineAsync($"t5rag: {ex.Message}");
-            return ExitCodes.Unavailable;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            await console.Error.WriteLineAsync("t5rag: cancelled.");
-            return ExitCodes.Cancelled;
+            // The family's messages are one line fit for the user as they are.
+            await console.Error.WriteLineAsync(kind == FailureKind.Cancelled ? "t5rag: cancelled." : $"t5rag: {ex.Message}");
+            return ExitCodes.For(kind);
         }
         catch (Exception ex)
         {

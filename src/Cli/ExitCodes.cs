@@ -1,6 +1,6 @@
 namespace T5Gemma2.Rag.Cli;
 
-/// <summary>What t5rag's exit status says (documented in the README).</summary>
+/// <summary>What t5rag's exit status says (documented in the README), and the one place failures are mapped to it.</summary>
 public static class ExitCodes
 {
     /// <summary>Everything asked for was done.</summary>
@@ -26,4 +26,28 @@ public static class ExitCodes
 
     /// <summary>Cancelled by the user (Ctrl+C).</summary>
     public const int Cancelled = 130;
+
+    /// <summary>The exit code of each kind of failure; the README's exit-code paragraph says the same in words.</summary>
+    public static int For(FailureKind kind) => kind switch
+    {
+        FailureKind.Usage => UsageError,
+        FailureKind.InputFile or FailureKind.ModelMismatch or FailureKind.StoreUnusable or FailureKind.ExecutionProviderUnavailable or FailureKind.NoPassages => InputError,
+        FailureKind.StoreUnavailable or FailureKind.HubUnavailable => Unavailable,
+        FailureKind.StoreWriteFailed => StoreWriteFailed,
+        FailureKind.Cancelled => Cancelled,
+
+        // A kind added without an exit code is a bug, and is reported as one.
+        _ => InternalError,
+    };
+
+    /// <summary>
+    /// The kind of failure <paramref name="exception"/> is: its own for the family, <see cref="FailureKind.Cancelled"/>
+    /// for a cancellation the user asked for (<paramref name="cancellationToken"/>); null for anything else, a bug.
+    /// </summary>
+    public static FailureKind? KindOf(Exception exception, CancellationToken cancellationToken) => exception switch
+    {
+        T5RagException failure => failure.Kind,
+        OperationCanceledException when cancellationToken.IsCancellationRequested => FailureKind.Cancelled,
+        _ => null,
+    };
 }

@@ -51,7 +51,7 @@ internal static class QdrantBenchmark
         catch (StoreException ex)
         {
             await console.Error.WriteLineAsync($"t5rag bench qdrant: {ex.Message}");
-            return ExitCodes.Unavailable;
+            return ExitCodes.For(ex.Kind);
         }
 
         var culture = CultureInfo.InvariantCulture;

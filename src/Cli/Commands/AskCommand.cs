@@ -96,11 +96,6 @@ internal static class AskCommand
                     answer = update.Answer ?? answer;
                 }
             }
-            catch (NoPassagesException ex)
-            {
-                await console.Error.WriteLineAsync($"t5rag ask: {ex.Message}");
-                return ExitCodes.InputError;
-            }
             catch (ArgumentException ex) when (ex.ParamName == "question")
             {
                 throw new UsageException(ex.Message.Split(" (Parameter")[0]);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using T5Gemma2.Rag.Cli;
 using T5Gemma2.Rag.Cli.Console;
 
@@ -15,6 +16,18 @@ internal static class CliRunner
     }
 
     public static Task<(int ExitCode, string Out, string Error)> RunAsync(params string[] args) => RunWithInputAsync("", args);
+
+    /// <summary>Starts t5rag in a child process (its output streams redirected), for what needs a real process: a kill, a signal.</summary>
+    public static Process StartProcess(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "t5rag.dll"), .. args])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(start)!;
+    }
 
     /// <summary>A benchmark's output after the four lines that say where and how it ran (machine, threads, runtime, command).</summary>
     public static string AfterBenchHeader(string output)

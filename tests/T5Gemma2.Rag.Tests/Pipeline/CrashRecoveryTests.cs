@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using T5Gemma2.Rag.Tests.Cli;
 using T5Gemma2.Rag.Tests.Infrastructure;
 
 namespace T5Gemma2.Rag.Tests.Pipeline;
@@ -46,24 +47,13 @@ public sealed class CrashRecoveryTests : IDisposable
     /// <summary>Runs the CLI in a child process; kills it (SIGKILL) when the condition holds. Returns its exit code, or -1 when killed.</summary>
     private static async Task<int> RunAsync(string docs, string store, Func<TimeSpan, int, bool>? killWhen)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "t5rag.dll"), "index", docs, "--store", store, "--model", TestAssets.MiniLmDirectory, "--embed-batch", "8"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = CliRunner.StartProcess("index", docs, "--store", store, "--model", TestAssets.MiniLmDirectory, "--embed-batch", "8");
         var drainOut = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var drainError = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         var clock = Stopwatch.StartNew();
         while (!process.HasExited)
         {
-            if (killWhen is not null && killWhen(clock.Elapsed, CountPassages(store)))
+            if (killWhen is not null && killWhen(clock.Elapsed, (int)CollectionDatabase.Count(store, "SELECT count(*) FROM passages")))
             {
                 process.Kill(entireProcessTree: true);
                 await process.WaitForExitAsync(TestContext.Current.CancellationToken);
@@ -78,28 +68,6 @@ public sealed class CrashRecoveryTests : IDisposable
         await Task.WhenAll(drainOut, drainError);
         Assert.True(process.ExitCode == 0 || killWhen is not null, $"t5rag index exited {process.ExitCode}: {await drainError}");
         return killWhen is null ? process.ExitCode : throw new InvalidOperationException($"the run ended (exit {process.ExitCode}) before the kill condition held; output: {await drainOut}");
-    }
-
-    private static int CountPassages(string store)
-    {
-        string path = Path.Combine(store, "default", "collection.db");
-        if (!File.Exists(path))
-        {
-            return 0;
-        }
-
-        try
-        {
-            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT count(*) FROM passages";
-            return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (SqliteException)
-        {
-            return 0; // Not created yet, or busy creating its schema.
-        }
     }
 
     private static (SortedSet<string> Documents, SortedSet<string> Passages, long Rows) Snapshot(string store)

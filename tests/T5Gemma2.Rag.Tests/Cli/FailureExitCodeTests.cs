@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using T5Gemma2.Rag.Cli;
+using T5Gemma2.Rag.Tests.Infrastructure;
+using T5Gemma2.Rag.Tests.Pipeline;
+
+namespace T5Gemma2.Rag.Tests.Cli;
+
+/// <summary>
+/// Kinds of failure caused for real and seen through the CLI: one line and the documented exit code, never "internal
+/// error". (Model mismatch, a full disk, an unreachable Hub or Qdrant, usage errors: their own test classes.)
+/// </summary>
+public sealed class FailureExitCodeTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        this._directory.Dispose();
+    }
+
+    [Fact]
+    public async Task EvaluationSetsMissingOrOfAnotherLayoutAreInputErrors()
+    {
+        string folder = this._directory.Combine("not-beir");
+        Directory.CreateDirectory(folder);
+        var (beir, _, beirError) = await CliRunner.RunAsync("eval", "beir", folder, "--model", TestAssets.MiniLmDirectory);
+        Assert.True(beir == ExitCodes.InputError, $"exit {beir}: {beirError}");
+        Assert.Equal($"t5rag: {Path.Combine(folder, "corpus.jsonl")}: not found (nor corpus.jsonl.gz); expected a BEIR corpus.", Assert.Single(beirError.Trim().Split('\n')));
+
+        string squad = this._directory.Write("squad.json", "{\"data\": 5}");
+        var (code, _, error) = await CliRunner.RunAsync("eval", "squad", squad, "--model", TestAssets.MiniLmDirectory);
+        Assert.True(code == ExitCodes.InputError, $"exit {code}: {error}");
+        string line = Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith($"t5rag: {squad}: cannot be read as SQuAD", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CudaAskedForWhereItCannotLoadIsAnInputError()
+    {
+        var (code, _, error) = await CliRunner.RunAsync("embed", "--model", TestAssets.MiniLmDirectory, "--device", "Cuda", "ships at sea");
+        if (code == ExitCodes.Success)
+        {
+            Assert.Skip("CUDA loads in this process (a GPU build on a GPU machine), so its absence cannot be shown here");
+        }
+
+        Assert.True(code == ExitCodes.InputError, $"exit {code}: {error}");
+        string line = Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains("CUDA", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWriteLockHeldPastTheWaitIsExitSixWithAWarningFirstAndNothingWritten()
+    {
+        string store = this._directory.Combine("store");
+        string first = this._directory.Write("docs/first.md", "# First\n\nThe harbour master counts the boats at dawn.\n");
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("index", first, "--store", store, "--model", TestAssets.MiniLmDirectory)).ExitCode);
+
+        // Another process's write, for SQLite: a connection holding the database's write lock for longer than t5rag waits (2 minutes).
+        string database = Path.Combine(store, "default", "collection.db");
+        string second = this._directory.Write("docs/second.md", "# Second\n\nThe lighthouse keeper feeds the cats at noon.\n");
+        (int Code, string Out, string Error) run;
+        var clock = Stopwatch.StartNew();
+        using (var holder = new SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            holder.Open();
+            using var held = holder.BeginTransaction(deferred: false);
+            run = await CliRunner.RunAsync("index", second, "--store", store, "--model", TestAssets.MiniLmDirectory);
+            held.Rollback();
+        }
+
+        Assert.True(run.Code == ExitCodes.StoreWriteFailed, $"exit {run.Code}: {run.Error}");
+        Assert.InRange(clock.Elapsed.TotalSeconds, 100, 300);
+        string[] lines = run.Error.Trim().Split('\n');
+        Assert.Contains($"t5rag: warning: {database}: another process is writing the collection; waiting up to 120 s for it to finish", lines);
+        Assert.Equal($"t5rag: {database}: another process held the collection's write lock for 120 s; nothing of this write was stored. Run again when it has finished.", lines[^1]);
+        Assert.DoesNotContain(lines, l => l.Contains("internal error", StringComparison.Ordinal));
+
+        // Nothing of the refused run is in the store; the first run's document is, whole.
+        using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT source FROM documents";
+        using var reader = command.ExecuteReader();
+        var sources = new List<string>();
+        while (reader.Read())
+        {
+            sources.Add(reader.GetString(0));
+        }
+
+        Assert.EndsWith("first.md", Assert.Single(sources), StringComparison.Ordinal);
+    }
+}
