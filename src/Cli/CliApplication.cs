@@ -59,7 +59,10 @@ public static class CliApplication
         console.LoggerFactory = loggerFactory;
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
+            // ProcessTerminationTimeout null: System.CommandLine's own Ctrl+C handler would cancel a token of its own, not
+            // cancellationToken, and the cancelled command would then read as an internal error rather than exit 130.
+            var invocation = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+            return await parse.InvokeAsync(invocation, cancellationToken);
         }
         catch (Exception ex) when (ExitCodes.KindOf(ex, cancellationToken) is { } kind)
         {

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using T5Gemma2.Rag.Cli;
@@ -91,5 +92,54 @@ public sealed class FailureExitCodeTests : IDisposable
         }
 
         Assert.EndsWith("first.md", Assert.Single(sources), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CtrlCWhileIndexingIsExit130AndLeavesOnlyWholeDocuments()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "SIGINT is sent with kill(1), which Windows lacks");
+        string docs = this._directory.Combine("docs");
+        TestCorpus.WriteMarkdown(docs, TestCorpus.Records(600));
+        string store = this._directory.Combine("store");
+
+        using var process = CliRunner.StartProcess("index", docs, "--store", store, "--model", TestAssets.MiniLmDirectory, "--embed-batch", "8");
+        var drainOut = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var drainError = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var clock = Stopwatch.StartNew();
+
+        // Ctrl+C once the first passages are stored: mid-run, with the handler long installed.
+        while (CollectionDatabase.Count(store, "SELECT count(*) FROM passages") == 0 && !process.HasExited)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), "t5rag index stored nothing in 3 minutes");
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        if (process.HasExited)
+        {
+            Assert.Fail($"t5rag index ended (exit {process.ExitCode}) before it could be interrupted: {await drainError}");
+        }
+
+        try
+        {
+            using var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+        catch (Win32Exception ex)
+        {
+            process.Kill();
+            Assert.Skip($"kill(1) cannot be run here ({ex.Message}), so no SIGINT can be sent");
+        }
+
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
+        string error = await drainError;
+        await drainOut;
+
+        // 130 is also what a process killed by SIGINT reports; the line shows t5rag itself stopped.
+        Assert.True(process.ExitCode == ExitCodes.Cancelled, $"exit {process.ExitCode}: {error}");
+        Assert.Equal("t5rag: cancelled.", error.Trim().Split('\n')[^1]);
+        long documents = CollectionDatabase.Count(store, "SELECT count(*) FROM documents");
+        Assert.InRange(documents, 1, 599);
+        Assert.Equal(0, CollectionDatabase.Count(store, "SELECT count(*) FROM documents d WHERE d.passage_count != (SELECT count(*) FROM passages p WHERE p.document_id = d.id)"));
+        Assert.Equal(CollectionDatabase.Count(store, "SELECT count(*) FROM passages"), CollectionDatabase.Count(store, "SELECT count(*) FROM passages_fts"));
     }
 }
