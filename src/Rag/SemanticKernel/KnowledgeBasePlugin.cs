@@ -81,19 +81,16 @@ public sealed class KnowledgeBasePlugin
             return SearchResults.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken).ConfigureAwait(false));
         }
 
-        IReadOnlyList<RetrievedPassage> passages;
-        try
-        {
-            passages = await this._retriever.RetrieveAsync(query, retrieval, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ModelMismatchException ex)
-        {
-            return SearchResults.Failed(ex.Message);
-        }
-
-        return passages.Count == 0
-            ? SearchResults.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken, retrieval.ScoreThreshold).ConfigureAwait(false))
-            : new SearchResults([.. passages.Select((p, i) => SearchResultItem.From(p, i + 1))]);
+        return await this.FailuresAsDataAsync(
+            async () =>
+            {
+                var passages = await this._retriever.RetrieveAsync(query, retrieval, cancellationToken).ConfigureAwait(false);
+                return passages.Count == 0
+                    ? SearchResults.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken, retrieval.ScoreThreshold).ConfigureAwait(false))
+                    : new SearchResults([.. passages.Select((p, i) => SearchResultItem.From(p, i + 1))]);
+            },
+            SearchResults.Failed,
+            cancellationToken).ConfigureAwait(false);
     }
 
     [KernelFunction("ask")]
@@ -129,16 +126,16 @@ public sealed class KnowledgeBasePlugin
         var options = new AskOptions { Retrieval = retrieval, Packing = this._options.Packing, Generation = this._options.Generation, Timeout = this._options.AnswerTimeout };
         try
         {
-            var answer = await this._answerer.AskAsync(question, options, cancellationToken).ConfigureAwait(false);
-            return new AnswerResult(answer.Text, answer.Citations, answer.TimedOut);
-        }
-        catch (ModelMismatchException ex)
-        {
-            return AnswerResult.Failed(ex.Message);
-        }
-        catch (NoPassagesException)
-        {
-            return AnswerResult.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken, retrieval.ScoreThreshold).ConfigureAwait(false));
+            return await this.FailuresAsDataAsync(
+                async () =>
+                {
+                    var answer = await this._answerer.AskAsync(question, options, cancellationToken).ConfigureAwait(false);
+                    return new AnswerResult(answer.Text, answer.Citations, answer.TimedOut);
+                },
+                AnswerResult.Failed,
+                cancellationToken,
+                asked,
+                retrieval.ScoreThreshold).ConfigureAwait(false);
         }
         catch (ArgumentException ex) when (ex.ParamName == "question")
         {
@@ -176,9 +173,8 @@ public sealed class KnowledgeBasePlugin
             return IndexResult.Failed(refused);
         }
 
-        try
-        {
-            return await this.WriteAsync(
+        return await this.FailuresAsDataAsync(
+            () => this.WriteAsync(
                 async ct =>
                 {
                     // Checked under the write lock, so no other call can put a document under this id in between.
@@ -190,12 +186,9 @@ public sealed class KnowledgeBasePlugin
                     var summary = await this._pipeline.IndexDocumentsAsync(new[] { document }.ToAsyncEnumerable(), cancellationToken: ct).ConfigureAwait(false);
                     return IndexResult.From(summary, id);
                 },
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (ModelMismatchException ex)
-        {
-            return IndexResult.Failed(ex.Message);
-        }
+                cancellationToken),
+            IndexResult.Failed,
+            cancellationToken).ConfigureAwait(false);
     }
 
     [KernelFunction("index_file")]
@@ -239,15 +232,14 @@ public sealed class KnowledgeBasePlugin
             return IndexResult.Failed($"no file or folder at '{given}'.");
         }
 
-        try
-        {
-            var summary = await this.WriteAsync(ct => this._pipeline.IndexFilesAsync([full], this.ReadableFolders(), cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-            return IndexResult.From(summary, documentId: null);
-        }
-        catch (ModelMismatchException ex)
-        {
-            return IndexResult.Failed(ex.Message);
-        }
+        return await this.FailuresAsDataAsync(
+            async () =>
+            {
+                var summary = await this.WriteAsync(ct => this._pipeline.IndexFilesAsync([full], this.ReadableFolders(), cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+                return IndexResult.From(summary, documentId: null);
+            },
+            IndexResult.Failed,
+            cancellationToken).ConfigureAwait(false);
     }
 
     [KernelFunction("forget_document")]
@@ -263,22 +255,20 @@ public sealed class KnowledgeBasePlugin
 
         var collection = this._retriever.Collection;
         string missing = $"no document '{documentId}' in collection '{collection.Name}'{(this._scope.IsLimited ? " that this knowledge base may change" : string.Empty)}; search results show each passage's documentId.";
-        int removed;
-        try
-        {
-            removed = await this.WriteAsync(
-                async ct => await this._scope.RefuseExistingAsync(collection, documentId, ct).ConfigureAwait(false) is null
-                    ? await collection.DeleteDocumentsAsync([documentId], ct).ConfigureAwait(false)
-                    : 0,
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (ModelMismatchException ex)
-        {
-            return new ForgetResult(documentId, false, ex.Message);
-        }
+        return await this.FailuresAsDataAsync(
+            async () =>
+            {
+                int removed = await this.WriteAsync(
+                    async ct => await this._scope.RefuseExistingAsync(collection, documentId, ct).ConfigureAwait(false) is null
+                        ? await collection.DeleteDocumentsAsync([documentId], ct).ConfigureAwait(false)
+                        : 0,
+                    cancellationToken).ConfigureAwait(false);
 
-        // One answer for "not there" and "not yours", so a limited caller cannot probe other tenants' ids.
-        return removed > 0 ? new ForgetResult(documentId, true) : new ForgetResult(documentId, false, missing);
+                // One answer for "not there" and "not yours", so a limited caller cannot probe other tenants' ids.
+                return removed > 0 ? new ForgetResult(documentId, true) : new ForgetResult(documentId, false, missing);
+            },
+            error => new ForgetResult(documentId, false, error),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The filter a call's arguments ask for, before the host's is applied.</summary>
@@ -329,6 +319,26 @@ public sealed class KnowledgeBasePlugin
 
         string threshold = scoreThreshold is { } t ? $" (score threshold {t})" : string.Empty;
         return $"no passage of collection '{collection.Name}'{within} matches the query well enough{threshold}; try other words.";
+    }
+
+    /// <summary>
+    /// Runs a call and returns, as its result's error, the failures its caller can act on: the collection belongs to
+    /// another embedding model (the message as it is), or there was nothing to answer from (why, as for a search that
+    /// finds nothing, by <paramref name="asked"/>). The rest of the family (a store that cannot be used, a model that
+    /// cannot be loaded) only the host's operator can mend, so it is thrown.
+    /// </summary>
+    private async Task<T> FailuresAsDataAsync<T>(Func<Task<T>> call, Func<string, T> failed, CancellationToken cancellationToken, PassageFilter? asked = null, double? scoreThreshold = null)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (T5RagException ex) when (ex.Kind is FailureKind.ModelMismatch or FailureKind.NoPassages)
+        {
+            return failed(ex.Kind is FailureKind.NoPassages && asked is not null
+                ? await this.ExplainNothingFoundAsync(asked, cancellationToken, scoreThreshold).ConfigureAwait(false)
+                : ex.Message);
+        }
     }
 
     private async Task<T> WriteAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken cancellationToken)

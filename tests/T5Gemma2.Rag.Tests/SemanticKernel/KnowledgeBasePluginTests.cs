@@ -175,12 +175,17 @@ public sealed class KnowledgeBasePluginTests(SharedMiniLm miniLm, SharedTinyT5Ge
 
         // Each function returns the refusal to the model word for word instead of throwing out of the kernel.
         string expected = $"collection 'kb' holds 768-dimension vectors of model 'google/t5gemma-2-270m-270m'; the model given makes 384-dimension vectors as '{miniLm.Generator.Model.ModelId}'. Use another collection or the same model.";
-        await using var sut = KnowledgeKernel.Create(miniLm.Generator, store);
+        await using var sut = KnowledgeKernel.Create(miniLm.Generator, store, o => o.GeneratorModelDirectory = tiny.ConvertedDirectory);
         var search = await sut.InvokeAsync<SearchResults>("search", new() { ["query"] = "ships" });
         Assert.Equal(expected, search.Error);
         Assert.Empty(search.Passages);
+        var asked = await sut.InvokeAsync<AnswerResult>("ask", new() { ["question"] = "Where do ships sail?" });
+        Assert.Equal(expected, asked.Error);
         var indexed = await sut.InvokeAsync<IndexResult>("index_text", new() { ["text"] = "Ships sail the sea." });
         Assert.Equal(expected, indexed.Error);
+        string file = this._directory.Write("docs/ships.md", "# Ships\n\nShips sail the sea.\n");
+        var indexedFile = await sut.InvokeAsync<IndexResult>("index_file", new() { ["path"] = file });
+        Assert.Equal(expected, indexedFile.Error);
         var forgot = await sut.InvokeAsync<ForgetResult>("forget_document", new() { ["documentId"] = "doc" });
         Assert.Equal(expected, forgot.Error);
         Assert.False(forgot.Removed);
