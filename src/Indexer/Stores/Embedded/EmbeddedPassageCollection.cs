@@ -29,7 +29,11 @@ namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 /// </remarks>
 public sealed class EmbeddedPassageCollection : IPassageCollection
 {
+    /// <summary>The columns <see cref="ReadDocument"/> reads, in its order.</summary>
+    private const string DocumentColumns = "id, source, content_hash, passage_count, indexed_at";
+
     private readonly EmbeddedCollectionFile _file;
+    private readonly EmbeddedStoreOptions _options;
     private readonly EmbeddedVectorIndex _vectors;
     private readonly EmbeddedDocumentWriter _writer;
 
@@ -37,6 +41,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     {
         this.Name = name;
         this._file = file;
+        this._options = options;
         this._vectors = new EmbeddedVectorIndex(file.Settings.Dimensions, options, Path.Combine(Path.GetDirectoryName(file.Path)!, HnswVectorIndex.FileName), file.Owner, file.ReadOnly);
         this._writer = new EmbeddedDocumentWriter(file, this._vectors, options, logger, this.OpenConnection);
     }
@@ -82,18 +87,30 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     public Task<IReadOnlyDictionary<string, DocumentRecord>> GetDocumentsAsync(CancellationToken cancellationToken = default)
     {
         using var connection = this.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, source, content_hash, passage_count, indexed_at FROM documents";
+        using var command = Command(connection, null, $"SELECT {DocumentColumns} FROM documents");
         using var reader = command.ExecuteReader();
         var documents = new Dictionary<string, DocumentRecord>(StringComparer.Ordinal);
         while (reader.Read())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var record = new DocumentRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)));
+            var record = ReadDocument(reader);
             documents[record.DocumentId] = record;
         }
 
         return Task.FromResult<IReadOnlyDictionary<string, DocumentRecord>>(documents);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One query on the primary key, the id a bound parameter compared with <c>=</c> (no LIKE, so nothing in it is a wildcard).</remarks>
+    public Task<DocumentRecord?> GetDocumentAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = this.OpenConnection();
+        using var command = Command(connection, null, $"SELECT {DocumentColumns} FROM documents WHERE id = $id");
+        command.Parameters.AddWithValue("$id", documentId);
+        using var reader = command.ExecuteReader();
+        return Task.FromResult(reader.Read() ? ReadDocument(reader) : null);
     }
 
     /// <inheritdoc />
@@ -162,6 +179,23 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// Past <see cref="EmbeddedStoreOptions.ExactSearchThreshold"/> passages the HNSW graph is loaded (or built) now and
+    /// kept in step with the writes, then saved when the store closes, so the next search need not rebuild it (minutes at
+    /// a million passages). A smaller collection needs nothing. The session has nothing to end.
+    /// </remarks>
+    public async Task<BulkWriteSession> BeginBulkWriteAsync(Func<string, Func<Task>, Task>? slowStep = null, CancellationToken cancellationToken = default)
+    {
+        if ((await this.GetInfoAsync(cancellationToken).ConfigureAwait(false)).Passages >= this._options.ExactSearchThreshold)
+        {
+            Task Load() => this.PrepareSearchAsync(cancellationToken);
+            await (slowStep is null ? Load() : slowStep($"loading the vector index of '{this.Name}'", Load)).ConfigureAwait(false);
+        }
+
+        return BulkWriteSession.None;
+    }
+
     /// <summary>Saves the HNSW graph when it changed since it was saved or loaded (a cache: the next open then need not rebuild it).</summary>
     public void Dispose() => this.Close(saveVectorIndex: true);
 
@@ -215,6 +249,9 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
         this._vectors.Reload(this.OpenConnection, this._file.Path);
         this._vectors.Graphs.SaveAfterBuild();
     }
+
+    private static DocumentRecord ReadDocument(SqliteDataReader reader) =>
+        new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)));
 
     private SqliteConnection OpenConnection()
     {
