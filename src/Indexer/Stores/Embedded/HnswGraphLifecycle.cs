@@ -9,7 +9,11 @@ namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 /// scan exactly meanwhile, writes go on, and the rows they touch are re-placed before the graph is swapped in), and
 /// saved when it differs from the one on disk.
 /// </summary>
-/// <remarks>Every member but <see cref="SaveAfterBuild"/>, <see cref="Save"/> and <see cref="PendingBuild"/> runs under the owner's write lock or read lock, as each says.</remarks>
+/// <remarks>
+/// The lock is the owner's (<see cref="EmbeddedVectorIndex"/>): <see cref="Update"/>, <see cref="Release"/> and
+/// <see cref="IsMissing"/> run under its write lock, <see cref="Graph"/> is read under either; <see cref="Save"/>,
+/// <see cref="SaveAfterBuild"/> and <see cref="PendingBuild"/> take it themselves, so they run outside it.
+/// </remarks>
 internal sealed class HnswGraphLifecycle
 {
     /// <summary>A graph of at most this many vector components (1,600 × 640, 32,768 × 32) builds in milliseconds: inline, so the next search already uses it.</summary>
