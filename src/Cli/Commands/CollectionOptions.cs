@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Cli.Configuration;
 using T5Gemma2.Rag.Encoder.Onnx;
 using T5Gemma2.Rag.Indexer.Stores;
-using T5Gemma2.Rag.Indexer.Stores.Embedded;
 using T5Gemma2.Rag.Indexer.Stores.Qdrant;
 
 namespace T5Gemma2.Rag.Cli.Commands;
@@ -84,11 +83,6 @@ internal sealed class CollectionOptions
         }
     }
 
-    /// <summary>Where a store is, for messages: its directory, or its server.</summary>
-    public static string Describe(IPassageStore store) => store switch
-    {
-        EmbeddedPassageStore embedded => embedded.Directory,
-        QdrantPassageStore qdrant => qdrant.Location,
-        _ => store.GetType().Name,
-    };
+    /// <summary>Where a store is, for messages: its directory, or its server (<see cref="IPassageStore.Location"/>).</summary>
+    public static string Describe(IPassageStore store) => store.Location;
 }

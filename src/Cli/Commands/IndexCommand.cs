@@ -6,8 +6,6 @@ using T5Gemma2.Rag.Indexer.Chunking;
 using T5Gemma2.Rag.Indexer.Loading;
 using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
-using T5Gemma2.Rag.Indexer.Stores.Embedded;
-using T5Gemma2.Rag.Indexer.Stores.Qdrant;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
@@ -74,41 +72,26 @@ internal static class IndexCommand
             var collection = await store.OpenOrCreateCollectionAsync(name, new CollectionSettings(generator.Dimensions, generator.Model.ModelId), cancellationToken);
             var pipeline = IngestPipeline.Create(generator, collection, options, console.LoggerFactory);
 
-            // A first load into an empty Qdrant collection builds its HNSW graph once at the end, not batch by batch; a
-            // later run turns indexing back on if a killed run left it off.
-            QdrantBulkLoad? bulk = null;
-            if (collection is EmbeddedPassageCollection embedded && store is EmbeddedPassageStore local
-                && (await embedded.GetInfoAsync(cancellationToken)).Passages >= local.Options.ExactSearchThreshold)
-            {
-                // A large collection's HNSW graph is loaded first and kept in step with the writes, then saved when the
-                // store closes, so the next search need not rebuild it (minutes at a million passages).
-                await console.RunWithStatusAsync($"loading the vector index of '{name}'", async () =>
+            // Each store prepares for a run of writes its way (BeginBulkWriteAsync: the embedded store loads a large
+            // collection's HNSW graph, Qdrant defers indexing of an empty collection to the end or repairs indexing a
+            // killed run left off); the session ends after the run, or on the way out if the run fails.
+            await using var bulkWrite = await collection.BeginBulkWriteAsync(
+                (description, step) => console.RunWithStatusAsync(description, async () =>
                 {
-                    await embedded.PrepareSearchAsync(cancellationToken);
+                    await step();
                     return true;
-                });
-            }
-            else if (collection is QdrantPassageCollection qdrant)
+                }),
+                cancellationToken);
+            if (bulkWrite.Notice is { } notice)
             {
-                if ((await qdrant.GetInfoAsync(cancellationToken)).Passages == 0)
-                {
-                    bulk = await qdrant.BeginBulkLoadAsync(cancellationToken);
-                }
-                else if (await qdrant.EnsureIndexingOnAsync(cancellationToken))
-                {
-                    await console.Error.WriteLineAsync($"t5rag: HNSW indexing of '{name}' had been left off by an interrupted bulk load; turned it back on.");
-                }
+                await console.Error.WriteLineAsync($"t5rag: {notice}");
             }
 
-            await using var bulkLoad = bulk;
             var summary = await console.RunWithProgressAsync($"indexing into '{name}'", progress =>
                 pipeline.IndexFilesAsync(parse.GetValue(paths)!, new Progress<IngestProgress>(p => progress.Report((p.FilesRead, p.FilesTotal, Detail(p)))), cancellationToken));
-            if (bulkLoad is not null)
-            {
-                await bulkLoad.EndAsync(cancellationToken);
-            }
+            await bulkWrite.EndAsync(cancellationToken);
 
-            string where = CollectionOptions.Describe(store);
+            string where = store.Location;
             if (parse.GetValue(json))
             {
                 await console.Out.WriteLineAsync(CliJson.Serialize(SummaryJson(summary, name, where, pipeline.Chunking)));

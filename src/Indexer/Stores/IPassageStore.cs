@@ -3,6 +3,9 @@ namespace T5Gemma2.Rag.Indexer.Stores;
 /// <summary>A place that holds named collections: a directory for the embedded store, a server for Qdrant.</summary>
 public interface IPassageStore : IDisposable
 {
+    /// <summary>Where the store is, for messages: its directory, or its server as <c>--store</c> names it (without the API key).</summary>
+    string Location { get; }
+
     Task<IReadOnlyList<string>> ListCollectionsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Opens an existing collection, or returns null when there is none of that name.</summary>

@@ -34,6 +34,9 @@ internal sealed class LazyPassageCollection : IPassageCollection
     public async Task<IReadOnlyDictionary<string, DocumentRecord>> GetDocumentsAsync(CancellationToken cancellationToken = default) =>
         await (await this.OpenAsync(cancellationToken).ConfigureAwait(false)).GetDocumentsAsync(cancellationToken).ConfigureAwait(false);
 
+    public async Task<DocumentRecord?> GetDocumentAsync(string documentId, CancellationToken cancellationToken = default) =>
+        await (await this.OpenAsync(cancellationToken).ConfigureAwait(false)).GetDocumentAsync(documentId, cancellationToken).ConfigureAwait(false);
+
     public async Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> passageIds, CancellationToken cancellationToken = default) =>
         await (await this.OpenAsync(cancellationToken).ConfigureAwait(false)).GetVectorsAsync(passageIds, cancellationToken).ConfigureAwait(false);
 
@@ -45,6 +48,9 @@ internal sealed class LazyPassageCollection : IPassageCollection
 
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, CancellationToken cancellationToken = default) =>
         await (await this.OpenAsync(cancellationToken).ConfigureAwait(false)).SearchAsync(request, cancellationToken).ConfigureAwait(false);
+
+    public async Task<BulkWriteSession> BeginBulkWriteAsync(Func<string, Func<Task>, Task>? slowStep = null, CancellationToken cancellationToken = default) =>
+        await (await this.OpenAsync(cancellationToken).ConfigureAwait(false)).BeginBulkWriteAsync(slowStep, cancellationToken).ConfigureAwait(false);
 
     /// <summary>The store's collection, opened once.</summary>
     /// <exception cref="ModelMismatchException">The collection was indexed with another model or dimension count.</exception>

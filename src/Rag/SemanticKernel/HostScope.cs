@@ -44,8 +44,7 @@ internal sealed class HostScope(PassageFilter filter)
         }
 
         string outside = $"document '{documentId}' is outside what this knowledge base may change.";
-        var documents = await collection.GetDocumentsAsync(cancellationToken).ConfigureAwait(false);
-        if (!documents.TryGetValue(documentId, out var existing))
+        if (await collection.GetDocumentAsync(documentId, cancellationToken).ConfigureAwait(false) is not { } existing)
         {
             return null;
         }

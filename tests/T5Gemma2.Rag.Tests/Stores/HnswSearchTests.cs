@@ -146,6 +146,59 @@ public sealed class HnswSearchTests : PassageCollectionContract, IDisposable
     }
 
     [Fact]
+    public async Task ABulkWriteLoadsALargeCollectionsSavedGraphFirstAndKeepsItInStep()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string path = this._directory.Combine("bulk");
+        var random = new Random(21);
+        using (var store = EmbeddedPassageStore.Open(path, s_approximate))
+        {
+            var collection = (EmbeddedPassageCollection)await store.OpenOrCreateCollectionAsync("kb", s_wide, ct);
+            await collection.UpsertDocumentsAsync(Documents(random, 0, 60, 10), ct);
+            await collection.PrepareSearchAsync(ct);
+            Assert.Equal(1, collection.VectorIndexBuilds);
+        }
+
+        // Another run (process): before its first write, the session loads the saved graph (600 passages, past 500)
+        // rather than leaving the first search to rebuild it, as a step it lets the caller show, and the writes edit it in step.
+        var steps = new List<string>();
+        Task Shown(string description, Func<Task> step)
+        {
+            steps.Add(description);
+            return step();
+        }
+
+        using (var store = EmbeddedPassageStore.Open(path, s_approximate))
+        {
+            var collection = (EmbeddedPassageCollection)(await store.OpenCollectionAsync("kb", ct))!;
+            Assert.False(collection.VectorIndexReady);
+            await using (var session = await ((IPassageCollection)collection).BeginBulkWriteAsync(Shown, ct))
+            {
+                Assert.Equal(["loading the vector index of 'kb'"], steps);
+                Assert.Null(session.Notice);
+                Assert.True(collection.VectorIndexReady);
+                await collection.UpsertDocumentsAsync(Documents(random, 60, 5, 10), ct);
+                Assert.True(collection.VectorIndexReady);
+                await session.EndAsync(ct);
+            }
+
+            Assert.Equal((0, 1), (collection.VectorIndexBuilds, collection.VectorIndexLoads));
+        }
+
+        // A collection under the threshold needs nothing: no graph is loaded or built.
+        using var small = EmbeddedPassageStore.Open(this._directory.Combine("bulk-small"), s_approximate);
+        var few = (EmbeddedPassageCollection)await small.OpenOrCreateCollectionAsync("kb", s_wide, ct);
+        await few.UpsertDocumentsAsync(Documents(random, 0, 10, 10), ct);
+        steps.Clear();
+        await using (var session = await few.BeginBulkWriteAsync(Shown, ct))
+        {
+            Assert.Null(session.Notice);
+        }
+
+        Assert.Equal((false, 0, 0, 0), (few.VectorIndexReady, few.VectorIndexBuilds, few.VectorIndexLoads, steps.Count));
+    }
+
+    [Fact]
     public async Task FiltersHoldOnTheGraphAndOnTheScanOfANarrowSet()
     {
         using var store = EmbeddedPassageStore.Open(this._directory.Combine("filters"), s_approximate);

@@ -136,6 +136,38 @@ public abstract class PassageCollectionContract
     }
 
     [Fact]
+    public async Task OneDocumentIsFoundByItsExactIdAndNoCharacterOfAnIdIsAPattern()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var store = this.Store();
+        var collection = await store.OpenOrCreateCollectionAsync("lookup", s_settings, ct);
+        var indexedAt = DateTimeOffset.FromUnixTimeMilliseconds(1_767_225_600_000);
+        string[] ids = ["docs/a%b.md", "docs/a_b.md", "docs/it's \"quoted\".md", "docs/star*.md", "docs/q?.md"];
+        await collection.UpsertDocumentsAsync([.. ids.Select((id, i) => Update(id, indexedAt, null, [.. Enumerable.Range(0, i + 1).Select(p => ($"passage {p} of {id}", Axis(p)))]))], ct);
+
+        // Present: each id finds its own record (its passage count tells them apart).
+        for (int i = 0; i < ids.Length; i++)
+        {
+            var record = await collection.GetDocumentAsync(ids[i], ct);
+            Assert.NotNull(record);
+            Assert.Equal((ids[i], "/src/" + ids[i], i + 1, indexedAt), (record.DocumentId, record.Source, record.PassageCount, record.IndexedAt));
+            Assert.Equal((await collection.GetDocumentsAsync(ct))[ids[i]], record);
+        }
+
+        // Absent: ids that would match stored ones as a LIKE or glob pattern, in another case, as a prefix, or as SQL.
+        string[] absent = ["docs/a%", "%", "docs/a_b_md", "docs/star_.md", "docs/star?.md", "docs/*", "*", "docs/q_.md", "docs/it_s \"quoted\".md", "DOCS/A_B.MD", "docs/a%b.md ", "docs/it's", "' OR '1'='1", "docs/a_b.md' OR 'x'='x"];
+        foreach (string id in absent)
+        {
+            Assert.Null(await collection.GetDocumentAsync(id, ct));
+        }
+
+        // Deleted: gone, and only it.
+        Assert.Equal(1, await collection.DeleteDocumentsAsync(["docs/a_b.md"], ct));
+        Assert.Null(await collection.GetDocumentAsync("docs/a_b.md", ct));
+        Assert.Equal(1, (await collection.GetDocumentAsync("docs/a%b.md", ct))?.PassageCount);
+    }
+
+    [Fact]
     public async Task LargeBatchesRoundTripVectorsAndMetadata()
     {
         using var store = this.Store();

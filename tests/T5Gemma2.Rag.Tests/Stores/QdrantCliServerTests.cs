@@ -115,6 +115,28 @@ public sealed class QdrantCliServerTests : IAsyncLifetime
         Assert.Contains("384", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task IndexDefersIndexingOfANewCollectionToTheEndAndRepairsIndexingAKilledRunLeftOff()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await this.IndexAsync();
+        Assert.Equal([0ul, 16ul], this._server.Requests<global::Qdrant.Client.Grpc.UpdateCollection>().Select(u => u.HnswConfig.M));
+
+        // A run killed inside its bulk load leaves m = 0: here, a bulk load begun and never ended.
+        using (var store = this._server.Connect())
+        {
+            var collection = (global::T5Gemma2.Rag.Indexer.Stores.Qdrant.QdrantPassageCollection)(await store.OpenCollectionAsync("kb", ct))!;
+            await collection.BeginBulkLoadAsync(ct);
+        }
+
+        this._server.ClearCalls();
+        var (code, _, error) = await CliRunner.RunAsync("index", this._directory.Combine("docs"), "--store", this._server.Location, "--collection", "kb", "--model", TestAssets.MiniLmDirectory);
+
+        Assert.True(code == ExitCodes.Success, error);
+        Assert.Contains("t5rag: HNSW indexing of 'kb' had been left off by an interrupted bulk load; turned it back on.", error.Split('\n').Select(l => l.Trim()));
+        Assert.Equal([16ul], this._server.Requests<global::Qdrant.Client.Grpc.UpdateCollection>().Select(u => u.HnswConfig.M));
+    }
+
     private async Task IndexAsync()
     {
         string docs = this._directory.Write("docs/rockets.md", "# Rockets\n\nRockets carry their fuel and oxidizer; the engine burns both.");

@@ -218,6 +218,86 @@ public sealed class QdrantRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OneDocumentIsReadWithOneRequestAndAHostCheckScrollsNoRecords()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var store = this._server.Connect();
+        var collection = await store.OpenOrCreateCollectionAsync("kb", Settings, ct);
+        await collection.UpsertDocumentsAsync([.. Enumerable.Range(0, 600).Select(d => Document($"tenant-b/{d}.md", null, ($"text {d}", Axis(d % Dimensions))))], ct);
+        this._server.ClearCalls();
+
+        var record = await collection.GetDocumentAsync("tenant-b/7.md", ct);
+        Assert.Equal(("tenant-b/7.md", "/kb/tenant-b/7.md", "hash-of-tenant-b/7.md", 1), (record?.DocumentId, record?.Source, record?.ContentHash, record?.PassageCount));
+        var get = Assert.Single(this._server.Requests<GetPoints>());
+        Assert.Single(get.Ids);
+        Assert.Empty(this._server.Requests<ScrollPoints>());
+
+        // The plugin's check before replacing or forgetting a document: a host limited to tenant A refuses tenant B's
+        // document after reading that one record, not all 600 (which it did through GetDocumentsAsync).
+        this._server.ClearCalls();
+        var scope = new T5Gemma2.Rag.SemanticKernel.HostScope(new PassageFilter { SourcePrefix = "/kb/tenant-a/" });
+        Assert.Equal("document 'tenant-b/7.md' is outside what this knowledge base may change.", await scope.RefuseExistingAsync(collection, "tenant-b/7.md", ct));
+        Assert.Null(await scope.RefuseExistingAsync(collection, "tenant-a/new.md", ct));
+        Assert.Equal(2, this._server.Requests<GetPoints>().Count);
+        Assert.Empty(this._server.Requests<ScrollPoints>());
+    }
+
+    [Fact]
+    public async Task ABulkWriteDefersIndexingOfAnEmptyCollectionAndRepairsIndexingLeftOff()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var store = this._server.Connect(o => o with { HnswM = 20 });
+        IPassageCollection collection = await store.OpenOrCreateCollectionAsync("kb", Settings, ct);
+
+        // Empty: indexing off for the run, back on with the collection's m at its end; nothing to tell the user.
+        this._server.ClearCalls();
+        await using (var session = await collection.BeginBulkWriteAsync(cancellationToken: ct))
+        {
+            Assert.Equal([0ul], this._server.Requests<UpdateCollection>().Select(u => u.HnswConfig.M));
+            await collection.UpsertDocumentsAsync([Document("docs/a.md", null, ("rockets", Axis(0)))], ct);
+            await session.EndAsync(ct);
+            Assert.Null(session.Notice);
+        }
+
+        Assert.Equal([0ul, 20ul], this._server.Requests<UpdateCollection>().Select(u => u.HnswConfig.M));
+
+        // Not empty, indexing on: the collection is left as it is.
+        this._server.ClearCalls();
+        await using (var session = await collection.BeginBulkWriteAsync(cancellationToken: ct))
+        {
+            Assert.Null(session.Notice);
+        }
+
+        Assert.Empty(this._server.Requests<UpdateCollection>());
+
+        // A run killed inside its bulk load left m = 0: the next run's session turns indexing back on and says so.
+        await ((QdrantPassageCollection)collection).BeginBulkLoadAsync(ct);
+        this._server.ClearCalls();
+        await using (var session = await collection.BeginBulkWriteAsync(cancellationToken: ct))
+        {
+            Assert.Equal("HNSW indexing of 'kb' had been left off by an interrupted bulk load; turned it back on.", session.Notice);
+        }
+
+        Assert.Equal([20ul], this._server.Requests<UpdateCollection>().Select(u => u.HnswConfig.M));
+    }
+
+    [Fact]
+    public async Task ABulkWriteThatFailsStillTurnsIndexingBackOn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var store = this._server.Connect(o => o with { HnswM = 20 });
+        IPassageCollection collection = await store.OpenOrCreateCollectionAsync("kb", Settings, ct);
+        this._server.ClearCalls();
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await using var session = await collection.BeginBulkWriteAsync(cancellationToken: ct);
+            throw new InvalidOperationException("the run failed");
+        });
+
+        Assert.Equal([0ul, 20ul], this._server.Requests<UpdateCollection>().Select(u => u.HnswConfig.M));
+    }
+
+    [Fact]
     public async Task APrefixInsideADirectoryNamePagesThroughTheRankingUntilEnoughHitsPass()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -26,6 +26,9 @@ public sealed partial class EmbeddedPassageStore : IPassageStore
     /// <summary>The store's directory.</summary>
     public string Directory { get; }
 
+    /// <summary>The store's directory: where it is, for messages.</summary>
+    public string Location => this.Directory;
+
     /// <summary>How its collections serve dense search.</summary>
     public EmbeddedStoreOptions Options { get; }
 

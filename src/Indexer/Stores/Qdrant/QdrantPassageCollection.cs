@@ -87,6 +87,23 @@ public sealed class QdrantPassageCollection : IPassageCollection
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// One request: the record's point is read by its id (<see cref="QdrantSchema.DocumentPointId"/>, a hash of the
+    /// document id, so no character of it is a pattern), then checked to be that document's record.
+    /// </remarks>
+    public async Task<DocumentRecord?> GetDocumentAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documentId);
+        PointId[] id = [QdrantSchema.DocumentPointId(documentId)];
+        var found = await this.Call("read document record", token => this._store.Client.RetrieveAsync(
+            this.PhysicalName, id, withPayload: true, withVectors: false, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+        return found.Select(p => p.Payload)
+            .Where(p => String(p, QdrantSchema.Kind) == QdrantSchema.DocumentKind && String(p, QdrantSchema.DocumentId) == documentId)
+            .Select(ToRecord)
+            .FirstOrDefault();
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> passageIds, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(passageIds);
@@ -278,18 +295,36 @@ public sealed class QdrantPassageCollection : IPassageCollection
     /// load of many passages, where building the graph once at the end is far cheaper than growing it batch by batch.
     /// Searches keep working meanwhile (unindexed segments are scanned).
     /// </summary>
-    public async Task<QdrantBulkLoad> BeginBulkLoadAsync(CancellationToken cancellationToken = default)
+    public async Task<BulkWriteSession> BeginBulkLoadAsync(CancellationToken cancellationToken = default)
     {
         var info = await this._store.ReadInfoAsync(this.PhysicalName, cancellationToken).ConfigureAwait(false)
             ?? throw new StoreException($"Qdrant at {this._store.Endpoint}: collection '{this.PhysicalName}' no longer exists.");
         ulong m = info.Config.HnswConfig is { M: > 0 } hnsw ? hnsw.M : (ulong)this.Options.HnswM;
         await this.SetHnswMAsync(0, cancellationToken).ConfigureAwait(false);
         QdrantStoreLog.BulkLoad(this._store.Logger, this.PhysicalName, "deferred for a bulk load", 0);
-        return new QdrantBulkLoad(async token =>
+        return new BulkWriteSession(async token =>
         {
             await this.SetHnswMAsync(m, token).ConfigureAwait(false);
             QdrantStoreLog.BulkLoad(this._store.Logger, this.PhysicalName, "back on", (int)m);
         });
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// An empty collection: a bulk load (<see cref="BeginBulkLoadAsync"/>), indexing back on when the session ends.
+    /// Otherwise indexing that a killed bulk load left off is turned back on (<see cref="EnsureIndexingOnAsync"/>), and
+    /// the session's notice says so. Each is one or two quick requests: nothing goes through <paramref name="slowStep"/>.
+    /// </remarks>
+    public async Task<BulkWriteSession> BeginBulkWriteAsync(Func<string, Func<Task>, Task>? slowStep = null, CancellationToken cancellationToken = default)
+    {
+        if (await this.CountAsync(QdrantSchema.PassageKind, cancellationToken).ConfigureAwait(false) == 0)
+        {
+            return await this.BeginBulkLoadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await this.EnsureIndexingOnAsync(cancellationToken).ConfigureAwait(false)
+            ? new BulkWriteSession(notice: $"HNSW indexing of '{this.Name}' had been left off by an interrupted bulk load; turned it back on.")
+            : BulkWriteSession.None;
     }
 
     /// <summary>

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.ML.Tokenizers;
+using T5Gemma2.Rag.Indexer.Chunking;
+using T5Gemma2.Rag.Indexer.Documents;
+
+namespace T5Gemma2.Rag.Indexer.Pipeline;
+
+/// <summary>
+/// Turns a loaded document into what the pipeline stores: the hash that says whether it changed since the last run
+/// (its text, structure and the run's chunk settings and tags), its passages, and each passage's embedding input.
+/// </summary>
+internal sealed class PassageCutter
+{
+    private readonly DocumentChunker _chunker;
+    private readonly IngestOptions _options;
+    private readonly string _signature;
+
+    /// <param name="maxInputTokens">The embedding model's input length, special tokens included (the default chunk budget).</param>
+    public PassageCutter(Tokenizer tokenizer, int maxInputTokens, IngestOptions options)
+    {
+        this._options = options;
+        var chunking = options.Chunking ?? ChunkingOptions.ForModel(Math.Max(maxInputTokens - IngestOptions.HeadingReserveTokens, ChunkingOptions.MinMaxTokens + 2));
+        this._chunker = new DocumentChunker(tokenizer, chunking);
+        this._signature = string.Create(CultureInfo.InvariantCulture, $"v1;chunk={options.ChunkDocuments};max={chunking.MaxTokens};overlap={chunking.OverlapTokens};tags={JsonSerializer.Serialize(options.Tags.OrderBy(t => t.Key, StringComparer.Ordinal))}");
+    }
+
+    /// <summary>The chunk settings in use.</summary>
+    public ChunkingOptions Chunking => this._chunker.Options;
+
+    /// <summary>Equal for a document that would be cut into the same passages with the same tags: nothing to redo.</summary>
+    public string Hash(LoadedDocument document)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string? s) => hash.AppendData(Encoding.UTF8.GetBytes((s ?? "\u0000") + "\u001f"));
+        Add(this._signature);
+        Add(document.Source);
+        Add(document.Title);
+        foreach (var section in document.Sections)
+        {
+            Add(string.Create(CultureInfo.InvariantCulture, $"{section.Start},{section.Length},{section.Page},{section.HeadingPath}"));
+        }
+
+        Add(document.Text);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>The document's passages: token-aware chunks, or the whole text as one when chunking is off.</summary>
+    public List<Passage> Cut(LoadedDocument document, DateTimeOffset indexedAt)
+    {
+        IReadOnlyList<TextChunk> chunks;
+        if (this._options.ChunkDocuments)
+        {
+            chunks = this._chunker.Chunk(document);
+        }
+        else
+        {
+            string text = document.Text.Trim();
+            int start = document.Text.IndexOf(text, StringComparison.Ordinal);
+            chunks = text.Length == 0 ? [] : [new TextChunk(start, text.Length, null, document.Sections.Count > 0 ? document.Sections[0].Page : null, this._chunker.CountTokens(text), 0)];
+        }
+
+        return [.. chunks.Select(chunk =>
+        {
+            string text = chunk.GetText(document.Text);
+            string hash = PassageIds.ContentHash(text);
+            return new Passage
+            {
+                Id = PassageIds.Create(document.DocumentId, chunk.Index, hash),
+                DocumentId = document.DocumentId,
+                Source = document.Source,
+                Title = document.Title,
+                SectionPath = chunk.HeadingPath,
+                Page = chunk.Page,
+                Start = chunk.Start,
+                Length = chunk.Length,
+                ChunkIndex = chunk.Index,
+                Text = text,
+                ContentHash = hash,
+                TokenCount = chunk.TokenCount,
+                Tags = this._options.Tags,
+                IndexedAt = indexedAt,
+            };
+        })];
+    }
+
+    /// <summary>The embedding input: title and section path above the text, so a passage carries its context.</summary>
+    public static string EmbeddingInput(Passage passage)
+    {
+        var builder = new StringBuilder();
+        if (!string.IsNullOrWhiteSpace(passage.Title))
+        {
+            builder.Append(passage.Title).Append('\n');
+        }
+
+        if (!string.IsNullOrWhiteSpace(passage.SectionPath) && passage.SectionPath != passage.Title)
+        {
+            builder.Append(passage.SectionPath).Append('\n');
+        }
+
+        return builder.Append(passage.Text).ToString();
+    }
+}
