@@ -81,7 +81,7 @@ internal sealed class EmbeddingStage(IngestRun run, IEmbeddingGenerator<string, 
             run.CountEmbedded(toEmbed.Count, reused.Count, toEmbed.Sum(p => (long)p.TokenCount), Stopwatch.GetElapsedTime(started));
             await writer.WriteAsync((updates, batch), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not StoreException)
+        catch (Exception ex) when (ItemFaults.IsOfOneItem(ex))
         {
             // One bad batch must not end the run: its documents are reported and left as they were.
             foreach (var document in batch)

@@ -65,7 +65,7 @@ internal sealed class FileStage(DocumentLoaders loaders, DirectoryWalkOptions wa
                 run.Fail(file.FullPath, ex.Reason);
                 failedSources.Add(PassageIds.ForFile(file.FullPath));
             }
-            catch (Exception ex) when (ex is not OperationCanceledException and not StoreException)
+            catch (Exception ex) when (ItemFaults.IsOfOneItem(ex))
             {
                 run.Fail(file.FullPath, $"cannot be read ({ex.GetType().Name}: {ex.Message.Split('\n')[0]})");
                 failedSources.Add(PassageIds.ForFile(file.FullPath));

@@ -131,9 +131,58 @@ public sealed class IngestPipelineTests(SharedMiniLm miniLm) : IDisposable
         Assert.Equal("Alpha", comet[0].Passage.Title);
     }
 
+    [Fact]
+    public async Task AStoreFailureWhileReadingStoredVectorsEndsTheRunInsteadOfFailingEachDocument()
+    {
+        // A store that cannot serve fails every later batch the same way: reporting each document as "could not be
+        // embedded" would hide the cause behind a list of innocent files and a partial-failure exit.
+        string docs = this._directory.Combine("docs");
+        var files = TestCorpus.WriteMarkdown(docs, TestCorpus.Records(6));
+        using var store = EmbeddedPassageStore.Open(this._directory.Combine("store"));
+        var collection = await this.CollectionAsync(store);
+        var options = new IngestOptions { Chunking = new ChunkingOptions { MaxTokens = 32, OverlapTokens = 4 } };
+        await IngestPipeline.Create(miniLm.Generator, collection, options).IndexFilesAsync([docs], cancellationToken: TestContext.Current.CancellationToken);
+        File.AppendAllText(files[1], "\nA new paragraph about harbours.\n");
+        File.AppendAllText(files[4], "\nA new paragraph about bridges.\n");
+
+        var busy = new VectorReadsFail(collection, new StoreWriteException(StoreWriteFault.Busy, "store busy: another process held the write lock past 2 s"));
+        var failure = await Assert.ThrowsAsync<StoreWriteException>(() =>
+            IngestPipeline.Create(miniLm.Generator, busy, options).IndexFilesAsync([docs], cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal(FailureKind.StoreWriteFailed, failure.Kind);
+        Assert.Equal(6, (await collection.GetDocumentsAsync(TestContext.Current.CancellationToken)).Count);
+    }
+
     private async Task<IPassageCollection> CollectionAsync(EmbeddedPassageStore store) =>
         await store.OpenOrCreateCollectionAsync("kb", new CollectionSettings(miniLm.Generator.Dimensions, miniLm.Generator.Model.ModelId), TestContext.Current.CancellationToken);
 
     private async Task<float[]> QueryAsync(string text) =>
         (await miniLm.Generator.GenerateAsync([text], new Microsoft.Extensions.AI.EmbeddingGenerationOptions().WithInputKind(EmbeddingInputKind.Query), TestContext.Current.CancellationToken))[0].Vector.ToArray();
+}
+
+/// <summary>A real collection whose stored-vector reads fail as a store that cannot serve does.</summary>
+internal sealed class VectorReadsFail(IPassageCollection inner, Exception failure) : IPassageCollection
+{
+    public string Name => inner.Name;
+
+    public CollectionSettings Settings => inner.Settings;
+
+    public Task<CollectionInfo> GetInfoAsync(CancellationToken cancellationToken = default) => inner.GetInfoAsync(cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, DocumentRecord>> GetDocumentsAsync(CancellationToken cancellationToken = default) => inner.GetDocumentsAsync(cancellationToken);
+
+    public Task<DocumentRecord?> GetDocumentAsync(string documentId, CancellationToken cancellationToken = default) => inner.GetDocumentAsync(documentId, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> passageIds, CancellationToken cancellationToken = default) => Task.FromException<IReadOnlyDictionary<string, float[]>>(failure);
+
+    public Task UpsertDocumentsAsync(IReadOnlyList<DocumentUpdate> updates, CancellationToken cancellationToken = default) => inner.UpsertDocumentsAsync(updates, cancellationToken);
+
+    public Task<int> DeleteDocumentsAsync(IReadOnlyCollection<string> documentIds, CancellationToken cancellationToken = default) => inner.DeleteDocumentsAsync(documentIds, cancellationToken);
+
+    public Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, CancellationToken cancellationToken = default) => inner.SearchAsync(request, cancellationToken);
+
+    public Task<BulkWriteSession> BeginBulkWriteAsync(Func<string, Func<Task>, Task>? slowStep = null, CancellationToken cancellationToken = default) => inner.BeginBulkWriteAsync(slowStep, cancellationToken);
+
+    public void Dispose()
+    {
+    }
 }
