@@ -12,6 +12,7 @@ internal static class BenchCommand
     public static Command Create(CliConsole console)
     {
         var bench = new Command("bench", "Measure speed and memory against targets and peers");
+        OnnxSessionOptions Session(RuntimeOptions runtime, ParseResult parse) => runtime.Session(parse, Configuration.T5RagSettings.Load(console.LoggerFactory));
 
         var tokenizerOption = new Option<string>("--tokenizer", "-t") { Description = "A tokenizer.json, or a model directory", Required = true };
         var corpusOption = new Option<string[]>("--corpus") { Description = "Corpus files or directories (BEIR jsonl[.gz], SQuAD json, jsonl with \"text\", .txt/.md)", Required = true, AllowMultipleArgumentsPerToken = true };
@@ -141,6 +142,4 @@ internal static class BenchCommand
         runtime.AddTo(command);
         return runtime;
     }
-
-    private static OnnxSessionOptions Session(RuntimeOptions runtime, ParseResult parse) => runtime.Session(parse, Configuration.T5RagSettings.Load());
 }
