@@ -3,13 +3,15 @@ using System.Diagnostics;
 namespace T5Gemma2.Rag.Tests.Infrastructure;
 
 /// <summary>
-/// Runs t5rag in a child process with the environment and working directory a test chooses: what the settings read
-/// from the environment can only be tested this way, since the variables are the process's own and tests run in
-/// parallel.
+/// t5rag in a child process: for what one process cannot show of itself (two writers on one store) and for what the
+/// settings read from the environment, which is the process's own and shared by tests that run in parallel.
 /// </summary>
 internal static class T5ragProcess
 {
-    public static async Task<(int ExitCode, string Out, string Error)> RunAsync(IReadOnlyDictionary<string, string> environment, string? workingDirectory, params string[] args)
+    /// <summary>Starts <c>t5rag <paramref name="args"/></c> with stdout and stderr redirected.</summary>
+    /// <param name="environment">Variables to set; the settings variables of the shell that runs the tests are removed first, so they do not mix in.</param>
+    /// <param name="workingDirectory">Where it runs (where it looks for ./t5rag.json); null: this process's.</param>
+    public static Process Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -18,29 +20,31 @@ internal static class T5ragProcess
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "t5rag.dll"));
-        foreach (string argument in args)
+        foreach (string argument in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "t5rag.dll"), .. args])
         {
             start.ArgumentList.Add(argument);
         }
 
-        // Settings variables of the shell that runs the tests would mix with the ones the test sets.
         foreach (string name in start.Environment.Keys.Where(SettingsVariables.Is).ToList())
         {
             start.Environment.Remove(name);
         }
 
-        foreach (var (name, value) in environment)
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
         }
 
-        using var process = Process.Start(start)!;
+        return Process.Start(start)!;
+    }
+
+    /// <summary>Waits for the process and returns its exit code and output; kills it past <paramref name="limit"/>.</summary>
+    public static async Task<(int ExitCode, string Out, string Error)> FinishAsync(Process process, TimeSpan limit)
+    {
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        timeout.CancelAfter(limit);
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -48,9 +52,16 @@ internal static class T5ragProcess
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"t5rag {string.Join(' ', args)} did not finish in 2 minutes");
+            throw;
         }
 
         return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>Runs <c>t5rag <paramref name="args"/></c> to the end (two minutes at most).</summary>
+    public static async Task<(int ExitCode, string Out, string Error)> RunAsync(IReadOnlyDictionary<string, string> environment, string? workingDirectory, params string[] args)
+    {
+        using var process = Start(args, environment, workingDirectory);
+        return await FinishAsync(process, TimeSpan.FromMinutes(2));
     }
 }
