@@ -12,7 +12,6 @@ internal static class BenchCommand
     public static Command Create(CliConsole console)
     {
         var bench = new Command("bench", "Measure speed and memory against targets and peers");
-        OnnxSessionOptions Session(RuntimeOptions runtime, ParseResult parse) => runtime.Session(parse, Configuration.T5RagSettings.Load(console.LoggerFactory));
 
         var tokenizerOption = new Option<string>("--tokenizer", "-t") { Description = "A tokenizer.json, or a model directory", Required = true };
         var corpusOption = new Option<string[]>("--corpus") { Description = "Corpus files or directories (BEIR jsonl[.gz], SQuAD json, jsonl with \"text\", .txt/.md)", Required = true, AllowMultipleArgumentsPerToken = true };
@@ -134,6 +133,9 @@ internal static class BenchCommand
         sampler.SetAction((parse, cancellationToken) => SamplerBenchmark.RunAsync(console, Math.Max(2, parse.GetValue(samplerVocabulary)), Math.Max(1, parse.GetValue(samplerTokens)), parse.GetValue(samplerSpread), parse.GetValue(samplerSeed), cancellationToken));
         bench.Subcommands.Add(sampler);
         return bench;
+
+        // Read when a benchmark runs, with the run's logger factory (set after the commands are built).
+        OnnxSessionOptions Session(RuntimeOptions runtime, ParseResult parse) => runtime.Session(parse, Configuration.T5RagSettings.Load(console.LoggerFactory));
     }
 
     private static RuntimeOptions Runtime(Command command)

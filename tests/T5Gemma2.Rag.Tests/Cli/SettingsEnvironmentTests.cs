@@ -66,6 +66,7 @@ public sealed class SettingsEnvironmentTests : IDisposable
     [InlineData("T5RAG_CHUNK_TOKENS", "0", "is not a positive integer")]
     [InlineData("T5RAG_OVERLAP_TOKENS", "-3", "is not a whole number of 0 or more")]
     [InlineData("T5RAG_SEARCH_MODE", "fuzzy", "is not a search mode (dense, keyword or hybrid)")]
+    [InlineData("T5RAG_SEARCH_MODE", "dense, keyword", "is not a search mode (dense, keyword or hybrid)")]
     public async Task ABadVariableIsOneLineNamingItAndExitsAsBadInput(string variable, string value, string problem)
     {
         var (code, output, error) = await T5ragProcess.RunAsync(new Dictionary<string, string> { [variable] = value }, this._directory.Path, "collections", "list", "--store", this._directory.Combine("store"));

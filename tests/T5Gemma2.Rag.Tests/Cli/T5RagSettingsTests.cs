@@ -45,6 +45,7 @@ public sealed class T5RagSettingsTests : IDisposable
     [InlineData("{ \"search\": { \"top\": -1 } }", "\"search.top\" is -1; expected a positive integer.")]
     [InlineData("{ \"chunking\": { \"maxTokens\": 1.5 } }", "\"chunking.maxTokens\" is 1.5; expected a positive integer.")]
     [InlineData("{ \"search\": { \"mode\": \"fuzzy\" } }", "\"search.mode\" is \"fuzzy\"; expected a search mode (dense, keyword or hybrid).")]
+    [InlineData("{ \"search\": { \"mode\": \"1\" } }", "\"search.mode\" is \"1\"; expected a search mode (dense, keyword or hybrid).")]
     [InlineData("{ \"qdrant\": \"http://db:6334\" }", "\"qdrant\" is String; expected an object of \"url\", \"apiKey\".")]
     [InlineData("{ \"model\": \"a\", \"Model\": \"b\" }", "\"model\" is set twice; expected each setting once.")]
     [InlineData("[1, 2]", "is a JSON Array; expected a JSON object of settings.")]
@@ -85,6 +86,18 @@ public sealed class T5RagSettingsTests : IDisposable
             ],
             error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal((ExitCodes.Success, ""), (quiet, quietError));
+    }
+
+    [Fact]
+    public async Task ADirectoryGivenAsTheSettingsFileSaysSo()
+    {
+        SettingsVariables.SkipWhereSet();
+        string directory = this._directory.Combine("store");
+        Directory.CreateDirectory(directory);
+
+        var (code, _, error) = await CliRunner.RunAsync("collections", "list", "--config", directory, "--store", directory);
+
+        Assert.Equal((ExitCodes.InputError, $"t5rag: {directory}: is a directory; expected a JSON settings file."), (code, error.Trim()));
     }
 
     [Fact]
