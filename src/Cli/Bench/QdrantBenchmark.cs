@@ -28,7 +28,7 @@ internal static class QdrantBenchmark
         }
 
         await BenchEnvironment.WriteAsync(console, "the client's (the work runs on the Qdrant server)");
-        var settings = Configuration.T5RagSettings.Load();
+        var settings = Configuration.T5RagSettings.Load(console.LoggerFactory);
         QdrantStoreLocation location;
         try
         {

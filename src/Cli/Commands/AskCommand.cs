@@ -33,7 +33,7 @@ internal static class AskCommand
         shared.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = shared.Settings(parse);
+            var settings = shared.Settings(parse, console.LoggerFactory);
             string text = parse.GetValue(question)!;
             if (string.IsNullOrWhiteSpace(text))
             {

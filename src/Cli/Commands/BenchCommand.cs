@@ -133,6 +133,9 @@ internal static class BenchCommand
         sampler.SetAction((parse, cancellationToken) => SamplerBenchmark.RunAsync(console, Math.Max(2, parse.GetValue(samplerVocabulary)), Math.Max(1, parse.GetValue(samplerTokens)), parse.GetValue(samplerSpread), parse.GetValue(samplerSeed), cancellationToken));
         bench.Subcommands.Add(sampler);
         return bench;
+
+        // Read when a benchmark runs, with the run's logger factory (set after the commands are built).
+        OnnxSessionOptions Session(RuntimeOptions runtime, ParseResult parse) => runtime.Session(parse, Configuration.T5RagSettings.Load(console.LoggerFactory));
     }
 
     private static RuntimeOptions Runtime(Command command)
@@ -141,6 +144,4 @@ internal static class BenchCommand
         runtime.AddTo(command);
         return runtime;
     }
-
-    private static OnnxSessionOptions Session(RuntimeOptions runtime, ParseResult parse) => runtime.Session(parse, Configuration.T5RagSettings.Load());
 }

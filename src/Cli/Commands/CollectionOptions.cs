@@ -37,7 +37,8 @@ internal sealed class CollectionOptions
         command.Options.Add(this.Config);
     }
 
-    public T5RagSettings Settings(ParseResult parse) => T5RagSettings.Load(parse.GetValue(this.Config));
+    /// <summary>The settings: --config's file (else T5RAG_CONFIG's, else ./t5rag.json) under the environment; a warning about the file goes to <paramref name="loggerFactory"/>.</summary>
+    public T5RagSettings Settings(ParseResult parse, ILoggerFactory loggerFactory) => T5RagSettings.Load(loggerFactory, parse.GetValue(this.Config));
 
     /// <summary>How the command's models run: --threads (else the settings', else every core) and --device.</summary>
     public OnnxSessionOptions Session(ParseResult parse, T5RagSettings settings) => this.Runtime.Session(parse, settings);

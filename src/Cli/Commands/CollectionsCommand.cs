@@ -16,7 +16,7 @@ internal static class CollectionsCommand
         listShared.AddTo(list, withModel: false);
         list.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = listShared.Settings(parse);
+            var settings = listShared.Settings(parse, console.LoggerFactory);
             using var store = listShared.OpenStore(parse, settings, console.LoggerFactory);
             var rows = new List<string[]>();
             foreach (string name in await store.ListCollectionsAsync(cancellationToken))
@@ -35,7 +35,7 @@ internal static class CollectionsCommand
         infoShared.AddTo(info, withModel: false);
         info.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = infoShared.Settings(parse);
+            var settings = infoShared.Settings(parse, console.LoggerFactory);
             using var store = infoShared.OpenStore(parse, settings, console.LoggerFactory);
             string name = parse.GetValue(infoName) ?? infoShared.CollectionName(parse, settings);
             var collection = await store.OpenCollectionAsync(name, cancellationToken) ?? throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}.");
@@ -54,7 +54,7 @@ internal static class CollectionsCommand
         deleteShared.AddTo(delete, withModel: false);
         delete.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = deleteShared.Settings(parse);
+            var settings = deleteShared.Settings(parse, console.LoggerFactory);
             using var store = deleteShared.OpenStore(parse, settings, console.LoggerFactory);
             string name = parse.GetValue(deleteName)!;
             if (!await store.DeleteCollectionAsync(name, cancellationToken))

@@ -24,7 +24,7 @@ internal static class EmbedCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             string[] texts = parse.GetValue(textsArgument)!;
-            var options = new OnnxEmbeddingGeneratorOptions { Session = runtime.Session(parse, Configuration.T5RagSettings.Load()) };
+            var options = new OnnxEmbeddingGeneratorOptions { Session = runtime.Session(parse, Configuration.T5RagSettings.Load(console.LoggerFactory)) };
             using var generator = OnnxEmbeddingGenerator.Create(parse.GetValue(modelOption)!, options, console.LoggerFactory);
             var generation = new EmbeddingGenerationOptions().WithInputKind(parse.GetValue(queryOption) ? EmbeddingInputKind.Query : EmbeddingInputKind.Passage);
             var embeddings = await generator.GenerateAsync(texts, generation, cancellationToken);

@@ -32,7 +32,7 @@ internal static class EvalCommand
         runtime.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = Configuration.T5RagSettings.Load();
+            var settings = Configuration.T5RagSettings.Load(console.LoggerFactory);
             string modelPath = parse.GetValue(model) ?? settings.Model ?? throw new UsageException("no embedding model: give --model <dir>, set \"model\" in t5rag.json, or set T5RAG_MODEL.");
             (SearchMode, FusionMethod)[] modes = parse.GetValue(mode)!.ToLowerInvariant() switch
             {

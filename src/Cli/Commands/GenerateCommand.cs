@@ -48,7 +48,7 @@ internal static class GenerateCommand
                 return ExitCodes.UsageError;
             }
 
-            using var generator = Seq2SeqGenerator.Create(parse.GetValue(model)!, runtime.Session(parse, Configuration.T5RagSettings.Load()));
+            using var generator = Seq2SeqGenerator.Create(parse.GetValue(model)!, runtime.Session(parse, Configuration.T5RagSettings.Load(console.LoggerFactory)));
             if (options.NumBeams > 1)
             {
                 var result = await generator.GenerateAsync(parse.GetValue(input)!, options, cancellationToken);

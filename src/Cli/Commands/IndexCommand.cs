@@ -38,7 +38,7 @@ internal static class IndexCommand
         shared.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = shared.Settings(parse);
+            var settings = shared.Settings(parse, console.LoggerFactory);
             if (parse.GetValue(embedBatch) < 1)
             {
                 throw new UsageException($"--embed-batch {parse.GetValue(embedBatch)}: expected at least 1.");

@@ -27,7 +27,7 @@ internal static class McpCommand
         shared.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = shared.Settings(parse);
+            var settings = shared.Settings(parse, console.LoggerFactory);
             string model = shared.ModelPath(parse, settings);
             string location = shared.StorePath(parse, settings);
             string name = shared.CollectionName(parse, settings);

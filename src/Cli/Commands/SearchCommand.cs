@@ -24,7 +24,7 @@ internal static class SearchCommand
         shared.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var settings = shared.Settings(parse);
+            var settings = shared.Settings(parse, console.LoggerFactory);
             var searchMode = parse.GetValue(mode) is { } m ? ParseMode(m) : settings.SearchMode;
             int count = parse.GetValue(top) ?? settings.SearchTop;
             if (count < 1)

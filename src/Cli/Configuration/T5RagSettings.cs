@@ -1,15 +1,15 @@
-using System.Globalization;
-using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Indexer.Stores;
 
 namespace T5Gemma2.Rag.Cli.Configuration;
 
 /// <summary>
-/// Defaults for the indexing and search commands, from a <c>t5rag.json</c> file (the current directory's, or the one
-/// T5RAG_CONFIG names) overridden by environment variables (T5RAG_MODEL, T5RAG_STORE, T5RAG_COLLECTION,
-/// T5RAG_CHUNK_TOKENS, T5RAG_OVERLAP_TOKENS, T5RAG_SEARCH_MODE, T5RAG_SEARCH_TOP, T5RAG_THREADS, QDRANT_URL,
-/// QDRANT_API_KEY);
-/// command-line options override both.
+/// Defaults for the commands, through Microsoft.Extensions.Configuration: a <c>t5rag.json</c> file (the current
+/// directory's, or the one --config or T5RAG_CONFIG names), overridden by the environment (the flat T5RAG_MODEL,
+/// T5RAG_STORE, T5RAG_COLLECTION, T5RAG_CHUNK_TOKENS, T5RAG_OVERLAP_TOKENS, T5RAG_SEARCH_MODE, T5RAG_SEARCH_TOP,
+/// T5RAG_THREADS, QDRANT_URL and QDRANT_API_KEY, or the standard T5RAG_SEARCH__TOP form of every key); command-line
+/// options override both, in the commands.
 /// </summary>
 /// <example>
 /// { "model": "models/minilm", "store": ".t5rag", "collection": "docs",
@@ -22,135 +22,86 @@ internal sealed class T5RagSettings
 {
     public const string FileName = "t5rag.json";
 
-    public string? Model { get; private set; }
+    /// <summary>The prefix of t5rag's own variables.</summary>
+    public const string EnvironmentPrefix = "T5RAG_";
 
-    public string Store { get; private set; } = ".t5rag";
+    /// <summary>The variable that names the settings file when --config does not.</summary>
+    public const string ConfigVariable = EnvironmentPrefix + "CONFIG";
 
-    public string Collection { get; private set; } = "default";
+    private T5RagSettings(IConfiguration configuration)
+    {
+        this.Model = Text(configuration, "model");
+        this.Store = Text(configuration, "store") ?? ".t5rag";
+        this.Collection = Text(configuration, "collection") ?? "default";
+        this.Threads = Count(configuration, "threads");
+        this.ChunkTokens = Count(configuration, "chunking:maxTokens");
+        this.OverlapTokens = Count(configuration, "chunking:overlapTokens");
+        this.SearchMode = Text(configuration, "search:mode") is { } mode && SettingKey.TryParseMode(mode, out var parsed) ? parsed : SearchMode.Hybrid;
+        this.SearchTop = Count(configuration, "search:top") ?? 10;
+        this.QdrantUrl = Text(configuration, "qdrant:url");
+        this.QdrantApiKey = Text(configuration, "qdrant:apiKey");
+    }
 
-    public int? ChunkTokens { get; private set; }
+    public string? Model { get; }
 
-    public int? OverlapTokens { get; private set; }
+    public string Store { get; }
 
-    public SearchMode SearchMode { get; private set; } = SearchMode.Hybrid;
+    public string Collection { get; }
 
-    public int SearchTop { get; private set; } = 10;
+    public int? ChunkTokens { get; }
+
+    public int? OverlapTokens { get; }
+
+    public SearchMode SearchMode { get; }
+
+    public int SearchTop { get; }
 
     /// <summary>ONNX Runtime's intra-op threads for every model the commands load (null: every core).</summary>
-    public int? Threads { get; private set; }
+    public int? Threads { get; }
 
     /// <summary>The Qdrant server that the store location <c>qdrant</c> means (t5rag.json qdrant.url, or QDRANT_URL).</summary>
-    public string? QdrantUrl { get; private set; }
+    public string? QdrantUrl { get; }
 
     /// <summary>The Qdrant server's API key (t5rag.json qdrant.apiKey, or QDRANT_API_KEY).</summary>
-    public string? QdrantApiKey { get; private set; }
+    public string? QdrantApiKey { get; }
 
-    /// <summary>Where the settings came from, for messages.</summary>
-    public string? FilePath { get; private set; }
-
-    /// <summary>Reads the file (when there is one) and the environment.</summary>
-    /// <exception cref="InputFileException">The file is not valid JSON or a field has the wrong type or value.</exception>
-    public static T5RagSettings Load(string? path = null, Func<string, string?>? environment = null)
+    /// <summary>Reads the file (<paramref name="path"/>, else T5RAG_CONFIG's, else ./t5rag.json when there is one) and the environment.</summary>
+    /// <param name="loggerFactory">Where a warning about a key the file should not have goes.</param>
+    /// <exception cref="InputFileException">The file is unreadable or not valid JSON, or a setting in it or in the environment has the wrong type or value.</exception>
+    public static T5RagSettings Load(ILoggerFactory loggerFactory, string? path = null)
     {
-        environment ??= Environment.GetEnvironmentVariable;
-        var settings = new T5RagSettings();
-        path ??= environment("T5RAG_CONFIG") ?? (File.Exists(FileName) ? FileName : null);
-        if (path is not null)
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        path ??= NonEmpty(Environment.GetEnvironmentVariable(ConfigVariable)) ?? (File.Exists(FileName) ? FileName : null);
+        var builder = new ConfigurationBuilder();
+        var file = path is null ? null : SettingsFile.Read(path, loggerFactory.CreateLogger<T5RagSettings>());
+        if (file is not null)
         {
-            settings.FilePath = Path.GetFullPath(path);
-            settings.ReadFile(path);
+            builder.Add(file.Source);
         }
 
-        settings.Model = environment("T5RAG_MODEL") ?? settings.Model;
-        settings.Store = environment("T5RAG_STORE") ?? settings.Store;
-        settings.Collection = environment("T5RAG_COLLECTION") ?? settings.Collection;
-        settings.ChunkTokens = Integer(environment("T5RAG_CHUNK_TOKENS"), "T5RAG_CHUNK_TOKENS") ?? settings.ChunkTokens;
-        settings.OverlapTokens = Integer(environment("T5RAG_OVERLAP_TOKENS"), "T5RAG_OVERLAP_TOKENS") ?? settings.OverlapTokens;
-        settings.SearchTop = Integer(environment("T5RAG_SEARCH_TOP"), "T5RAG_SEARCH_TOP") ?? settings.SearchTop;
-        settings.Threads = Integer(environment("T5RAG_THREADS"), "T5RAG_THREADS") ?? settings.Threads;
-        if (environment("T5RAG_SEARCH_MODE") is { } mode)
+        // Added last, so it wins: Microsoft.Extensions.Configuration gives a key the value of the last source that has it.
+        var configuration = builder.Add(new SettingsEnvironmentSource()).Build();
+
+        // Every layer is checked, not only the one that wins, so a bad value in the file is reported even while the
+        // environment overrides it (it would surface later, when the variable is gone).
+        foreach (var provider in configuration.Providers)
         {
-            settings.SearchMode = ParseMode(mode, "T5RAG_SEARCH_MODE");
-        }
-
-        settings.QdrantUrl = NonEmpty(environment("QDRANT_URL")) ?? settings.QdrantUrl;
-        settings.QdrantApiKey = NonEmpty(environment("QDRANT_API_KEY")) ?? settings.QdrantApiKey;
-
-        return settings;
-    }
-
-    /// <summary>dense, keyword or hybrid, in any case.</summary>
-    public static SearchMode ParseMode(string value, string where) =>
-        Enum.TryParse<SearchMode>(value, ignoreCase: true, out var mode) && Enum.IsDefined(mode)
-            ? mode
-            : throw new InputFileException(where, $"\"{value}\" is not a search mode; expected dense, keyword or hybrid.");
-
-    private void ReadFile(string path)
-    {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
-        {
-            throw new InputFileException(path, $"cannot be read as settings ({ex.Message.Split('\n')[0]}); expected a JSON object.", ex);
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            foreach (var setting in SettingKey.All)
             {
-                throw new InputFileException(path, "expected a JSON object of settings.");
-            }
-
-            this.Model = String(root, "model", path) ?? this.Model;
-            this.Store = String(root, "store", path) ?? this.Store;
-            this.Collection = String(root, "collection", path) ?? this.Collection;
-            this.Threads = Int(root, "threads", path, string.Empty) ?? this.Threads;
-            if (root.TryGetProperty("chunking", out var chunking))
-            {
-                this.ChunkTokens = Int(chunking, "maxTokens", path, "chunking.") ?? this.ChunkTokens;
-                this.OverlapTokens = Int(chunking, "overlapTokens", path, "chunking.") ?? this.OverlapTokens;
-            }
-
-            if (root.TryGetProperty("qdrant", out var qdrant))
-            {
-                if (qdrant.ValueKind != JsonValueKind.Object)
+                if (provider.TryGet(setting.Key, out string? value) && !string.IsNullOrEmpty(value) && !setting.Accepts(value))
                 {
-                    throw new InputFileException(path, $"\"qdrant\" is {qdrant.ValueKind}; expected an object such as {{ \"url\": \"http://localhost:6334\" }}.");
-                }
-
-                this.QdrantUrl = String(qdrant, "url", path) ?? this.QdrantUrl;
-                this.QdrantApiKey = String(qdrant, "apiKey", path) ?? this.QdrantApiKey;
-            }
-
-            if (root.TryGetProperty("search", out var search))
-            {
-                this.SearchTop = Int(search, "top", path, "search.") ?? this.SearchTop;
-                if (String(search, "mode", path) is { } mode)
-                {
-                    this.SearchMode = ParseMode(mode, $"{path} (search.mode)");
+                    throw provider is SettingsEnvironmentProvider environment ? environment.Fault(setting, value) : file!.Fault(setting, value);
                 }
             }
         }
+
+        return new T5RagSettings(configuration);
     }
-
-    private static string? String(JsonElement element, string name, string path) =>
-        !element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
-        : value.ValueKind == JsonValueKind.String ? value.GetString()
-        : throw new InputFileException(path, $"\"{name}\" is {value.ValueKind}; expected a string.");
-
-    private static int? Int(JsonElement element, string name, string path, string prefix) =>
-        !element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
-        : value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number) && number > 0 ? number
-        : throw new InputFileException(path, $"\"{prefix}{name}\" is {value}; expected a positive integer.");
 
     private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private static int? Integer(string? value, string name) =>
-        value is null ? null
-        : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number > 0 ? number
-        : throw new InputFileException(name, $"\"{value}\" is not a positive integer.");
+    private static string? Text(IConfiguration configuration, string key) => NonEmpty(configuration[key]);
+
+    private static int? Count(IConfiguration configuration, string key) =>
+        Text(configuration, key) is { } value && SettingKey.TryParseCount(value, out int count) ? count : null;
 }

@@ -320,35 +320,10 @@ public sealed partial class EmbeddedPassageStoreTests
         Assert.False(Directory.Exists(Path.Combine(path, "kb")));
     }
 
-    private static Process StartIndex(string store, params string[] paths)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "t5rag.dll"), "index", .. paths, "--store", store, "--model", TestAssets.MiniLmDirectory, "--threads", "1"])
-        {
-            start.ArgumentList.Add(argument);
-        }
+    private static Process StartIndex(string store, params string[] paths) =>
+        T5ragProcess.Start(["index", .. paths, "--store", store, "--model", TestAssets.MiniLmDirectory, "--threads", "1"]);
 
-        return Process.Start(start)!;
-    }
-
-    private static async Task<(int Code, string Out, string Error)> Finish(Process process)
-    {
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Out, string Error)> Finish(Process process) => T5ragProcess.FinishAsync(process, TimeSpan.FromMinutes(5));
 
     private static long Count(SqliteConnection connection, string sql)
     {
