@@ -2,10 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using T5Gemma2.Rag.Answering;
 using T5Gemma2.Rag.Cli.Console;
-using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Generation;
-using T5Gemma2.Rag.Encoder.Models;
-using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Packing;
 using T5Gemma2.Rag.Retrieval;
 
@@ -17,19 +14,16 @@ internal static class AskCommand
     public static Command Create(CliConsole console)
     {
         var shared = new CollectionOptions();
+        var retrieval = new RetrievalCommandOptions("The T5Gemma 2 model directory that answers and, with --rerank, reranks (default: --model, when it has decoder graphs)");
         var question = new Argument<string>("question") { Description = "The question" };
-        var generatorOption = new Option<string?>("--generator", "-g") { Description = "The T5Gemma 2 model directory that answers (default: --model, when it has decoder graphs)" };
-        var top = new Option<int>("--top", "-k") { Description = "Passages to retrieve", DefaultValueFactory = _ => 8 };
-        var mode = new Option<string?>("--mode") { Description = "dense, keyword or hybrid (default: the settings', or hybrid)" };
-        var filters = new Option<string[]>("--filter") { Description = "As for search: doc=, source=, tag.<key>=, after=", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var budget = new Option<int?>("--budget") { Description = "Encoder input tokens at most (default: the model's maximum positions)" };
         var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "Answer tokens at most", DefaultValueFactory = _ => 256 };
         var timeout = new Option<double?>("--timeout") { Description = "Seconds allowed for generating; the answer so far is printed when they run out" };
         var stream = new Option<bool>("--stream") { Description = "Print the answer as it is generated" };
         var json = new Option<bool>("--json") { Description = "Print the answer, citations and timings as JSON" };
         var showContext = new Option<bool>("--show-context") { Description = "Print exactly what the encoder receives" };
-        var rerank = new Option<bool>("--rerank") { Description = "Reorder the passages by the decoder's log p(question | passage) before packing" };
-        var command = new Command("ask", "Answer a question from a collection, with citations") { question, generatorOption, top, mode, filters, budget, maxNewTokens, timeout, stream, json, showContext, rerank };
+        var command = new Command("ask", "Answer a question from a collection, with citations") { question, budget, maxNewTokens, timeout, stream, json, showContext };
+        retrieval.AddTo(command);
         shared.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -40,41 +34,32 @@ internal static class AskCommand
                 throw new UsageException("the question is empty.");
             }
 
-            if (parse.GetValue(top) < 1 || parse.GetValue(maxNewTokens) < 1 || parse.GetValue(budget) is < 16 || parse.GetValue(timeout) is <= 0)
+            var retrievalOptions = retrieval.Build(parse, settings, RetrievalOptions.Default.Top);
+            if (parse.GetValue(maxNewTokens) < 1 || parse.GetValue(budget) is < 16 || parse.GetValue(timeout) is <= 0)
             {
-                throw new UsageException("--top and --max-new-tokens must be at least 1, --budget at least 16, --timeout above 0.");
+                throw new UsageException("--max-new-tokens must be at least 1, --budget at least 16, --timeout above 0.");
             }
 
             string embeddingModel = shared.ModelPath(parse, settings);
-            string generatorModel = parse.GetValue(generatorOption) ?? embeddingModel;
-            var session = shared.Session(parse, settings);
-            using var generator = Seq2SeqGenerator.Create(generatorModel, session);
 
-            // One model that embeds and answers: its encoder is loaded once.
-            using var embedder = ModelDirectory.IsSameDirectory(embeddingModel, generatorModel)
-                ? generator.CreateEmbeddingGenerator(loggerFactory: console.LoggerFactory)
-                : OnnxEmbeddingGenerator.Create(embeddingModel, new OnnxEmbeddingGeneratorOptions { Session = session }, console.LoggerFactory);
+            // The generator answers (and reranks); with one directory for both, its encoder is loaded once.
+            using var models = RetrievalModels.Load(embeddingModel, parse.GetValue(retrieval.Generator) ?? embeddingModel, shared.Session(parse, settings), console.LoggerFactory);
+            var generator = models.Generator!;
             using var store = shared.OpenStore(parse, settings, console.LoggerFactory);
             string name = shared.CollectionName(parse, settings);
             var collection = await store.OpenCollectionAsync(name, cancellationToken)
                 ?? throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}; index into it first (t5rag index <paths> --collection {name}).");
-            ModelMismatchException.ThrowIfDiffers(name, collection.Settings, new CollectionSettings(embedder.Dimensions, embedder.Model.ModelId));
+            models.ThrowIfMismatched(name, collection);
 
             var options = new AskOptions
             {
-                Retrieval = new RetrievalOptions
-                {
-                    Top = parse.GetValue(top),
-                    Mode = parse.GetValue(mode) is { } m ? ParseMode(m) : settings.SearchMode,
-                    Filter = SearchCommand.ParseFilter(parse.GetValue(filters)!),
-                    Rerank = parse.GetValue(rerank),
-                },
+                Retrieval = retrievalOptions,
                 Packing = new PackingOptions { TokenBudget = parse.GetValue(budget) },
                 Generation = new GenerationOptions { MaxNewTokens = parse.GetValue(maxNewTokens) },
                 Timeout = parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             };
 
-            var answerer = RagAnswerer.Create(new PassageRetriever(embedder, collection, new DecoderReranker(generator)), generator, console.LoggerFactory);
+            var answerer = RagAnswerer.Create(models.Retriever(collection), generator, console.LoggerFactory);
             Answer? answer = null;
             try
             {
@@ -132,9 +117,4 @@ internal static class AskCommand
         });
         return command;
     }
-
-    private static SearchMode ParseMode(string value) =>
-        Enum.TryParse<SearchMode>(value, ignoreCase: true, out var mode) && Enum.IsDefined(mode)
-            ? mode
-            : throw new UsageException($"--mode \"{value}\": expected dense, keyword or hybrid.");
 }

@@ -1,14 +1,18 @@
 using System.CommandLine;
 using System.Globalization;
 using T5Gemma2.Rag.Cli.Console;
-using T5Gemma2.Rag.Encoder.Embeddings;
-using T5Gemma2.Rag.Indexer.Evaluation;
+using T5Gemma2.Rag.Evaluation;
+using T5Gemma2.Rag.Indexer.Datasets;
 using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
+using T5Gemma2.Rag.Retrieval;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
-/// <summary><c>t5rag eval beir|squad</c>: indexes a judged set and reports nDCG@10, Recall@10/@100 and MRR@10 per search mode.</summary>
+/// <summary>
+/// <c>t5rag eval beir|squad</c>: indexes a judged set and reports nDCG@10, Recall@10/@100 and MRR@10 per search mode,
+/// retrieving through <see cref="PassageRetriever"/> with the options search and ask take, so it measures what they return.
+/// </summary>
 internal static class EvalCommand
 {
     public static Command Create(CliConsole console)
@@ -28,20 +32,27 @@ internal static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print the scores as JSON" };
         var datasets = new Argument<string[]>("datasets") { Description = "Dataset folders or files", Arity = ArgumentArity.OneOrMore };
         var command = new Command(name, description) { datasets, model, mode, chunk, store, json };
+        var retrieval = new RetrievalCommandOptions();
+        retrieval.AddTo(command, withTopAndMode: false);
         var runtime = new RuntimeOptions();
         runtime.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = Configuration.T5RagSettings.Load(console.LoggerFactory);
             string modelPath = parse.GetValue(model) ?? settings.Model ?? throw new UsageException("no embedding model: give --model <dir>, set \"model\" in t5rag.json, or set T5RAG_MODEL.");
-            (SearchMode, FusionMethod)[] modes = parse.GetValue(mode)!.ToLowerInvariant() switch
+            // The runs share every retrieval option but mode and fusion, which --mode names.
+            var shared = retrieval.Build(parse, settings, RetrievalEvaluator.Depth);
+            RetrievalOptions[] runs = parse.GetValue(mode)!.ToLowerInvariant() switch
             {
-                "all" => [(SearchMode.Dense, default), (SearchMode.Keyword, default), (SearchMode.Hybrid, FusionMethod.ReciprocalRank), (SearchMode.Hybrid, FusionMethod.Convex)],
-                "hybrid-convex" => [(SearchMode.Hybrid, FusionMethod.Convex)],
-                var single => [(Enum.TryParse<SearchMode>(single, ignoreCase: true, out var m) && Enum.IsDefined(m) ? m : throw new UsageException($"--mode \"{single}\": expected dense, keyword, hybrid, hybrid-convex or all."), FusionMethod.ReciprocalRank)],
+                "all" => [shared with { Mode = SearchMode.Dense }, shared with { Mode = SearchMode.Keyword }, shared with { Mode = SearchMode.Hybrid, Fusion = FusionMethod.ReciprocalRank }, shared with { Mode = SearchMode.Hybrid, Fusion = FusionMethod.Convex }],
+                "hybrid-convex" => [shared with { Mode = SearchMode.Hybrid, Fusion = FusionMethod.Convex }],
+                var single when single is "dense" or "keyword" or "hybrid" => [shared with { Mode = RetrievalCommandOptions.ParseMode(single), Fusion = FusionMethod.ReciprocalRank }],
+                var other => throw new UsageException($"--mode \"{other}\": expected dense, keyword, hybrid, hybrid-convex or all."),
             };
             var loaded = parse.GetValue(datasets)!.Select(load).ToList();
-            using var generator = OnnxEmbeddingGenerator.Create(modelPath, new OnnxEmbeddingGeneratorOptions { Session = runtime.Session(parse, settings) }, console.LoggerFactory);
+            string? rerankModel = retrieval.RerankerPath(parse, shared, modelPath);
+            using var models = RetrievalModels.Load(modelPath, rerankModel, runtime.Session(parse, settings), console.LoggerFactory);
+            var embedder = models.Embedder!;
             string storePath = parse.GetValue(store) ?? Path.Combine(Path.GetTempPath(), "t5rag-eval-" + Guid.NewGuid().ToString("N")[..12]);
             var results = new List<(string Dataset, RetrievalScores Scores)>();
             try
@@ -50,8 +61,8 @@ internal static class EvalCommand
                 foreach (var dataset in loaded)
                 {
                     string collectionName = new([.. dataset.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')]);
-                    var collection = await passages.OpenOrCreateCollectionAsync(collectionName, new CollectionSettings(generator.Dimensions, generator.Model.ModelId), cancellationToken);
-                    var pipeline = IngestPipeline.Create(generator, collection, new IngestOptions { ChunkDocuments = parse.GetValue(chunk) }, console.LoggerFactory);
+                    var collection = await passages.OpenOrCreateCollectionAsync(collectionName, new CollectionSettings(embedder.Dimensions, embedder.Model.ModelId), cancellationToken);
+                    var pipeline = IngestPipeline.Create(embedder, collection, new IngestOptions { ChunkDocuments = parse.GetValue(chunk) }, console.LoggerFactory);
                     var summary = await console.RunWithProgressAsync($"indexing {dataset.Name}", progress =>
                         pipeline.IndexDocumentsAsync(dataset.Corpus(cancellationToken), new Progress<IngestProgress>(p => progress.Report((0, 0, $"{p.PassagesEmbedded:N0} passages"))), cancellationToken));
                     await console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
@@ -61,7 +72,8 @@ internal static class EvalCommand
                         await console.Error.WriteLineAsync($"  {path}: {reason}");
                     }
 
-                    var scores = await console.RunWithStatusAsync($"searching {dataset.Name}", () => RetrievalEvaluator.EvaluateAsync(dataset, generator, collection, modes, cancellationToken));
+                    var retriever = models.Retriever(collection);
+                    var scores = await console.RunWithStatusAsync($"searching {dataset.Name}", () => RetrievalEvaluator.EvaluateAsync(dataset, retriever, runs, cancellationToken));
                     results.AddRange(scores.Select(s => (dataset.Name, s)));
                 }
             }
@@ -80,6 +92,20 @@ internal static class EvalCommand
                 {
                     dataset = r.Dataset,
                     mode = r.Scores.Label,
+                    retrieval = new
+                    {
+                        mode = r.Scores.Settings.Mode.ToString().ToLowerInvariant(),
+                        fusion = r.Scores.Settings.Mode == SearchMode.Hybrid ? r.Scores.Settings.Fusion.ToString() : null,
+                        dense_weight = r.Scores.Settings is { Mode: SearchMode.Hybrid, Fusion: FusionMethod.Convex } ? r.Scores.Settings.DenseWeight : (double?)null,
+                        top = r.Scores.Settings.Top,
+                        candidates = r.Scores.Settings.Top * r.Scores.Settings.CandidateFactor,
+                        merge_adjacent = r.Scores.Settings.MergeAdjacent,
+                        max_passages_per_document = r.Scores.Settings.MaxPassagesPerDocument,
+                        score_threshold = r.Scores.Settings.ScoreThreshold,
+                        filtered = !r.Scores.Settings.Filter.IsEmpty,
+                        rerank = r.Scores.Settings.Rerank,
+                        reranker = r.Scores.Settings.Rerank ? rerankModel : null,
+                    },
                     queries = r.Scores.Queries,
                     ndcg_at_10 = r.Scores.NdcgAt10,
                     recall_at_10 = r.Scores.RecallAt10,
@@ -90,7 +116,8 @@ internal static class EvalCommand
                 return ExitCodes.Success;
             }
 
-            console.WriteTable($"retrieval quality, model {generator.Model.ModelId}", ["dataset", "mode", "nDCG@10", "Recall@10", "Recall@100", "MRR@10", "queries", "ms/query"],
+            string measured = RetrievalCommandOptions.Describe(RetrievalEvaluator.Measured(shared)) + (rerankModel is null ? string.Empty : $" ({rerankModel})");
+            console.WriteTable($"retrieval quality, model {embedder.Model.ModelId}; {measured}", ["dataset", "mode", "nDCG@10", "Recall@10", "Recall@100", "MRR@10", "queries", "ms/query"],
                 results.Select(r => (string[])[
                     r.Dataset, r.Scores.Label,
                     F(r.Scores.NdcgAt10), F(r.Scores.RecallAt10), F(r.Scores.RecallAt100), F(r.Scores.MrrAt10),

@@ -71,7 +71,11 @@ public static class T5Gemma2RagServiceCollectionExtensions
             var embedder = sp.GetRequiredService<OnnxEmbeddingGenerator>();
             return new LazyPassageCollection(sp.GetRequiredService<IPassageStore>(), collectionName, new CollectionSettings(embedder.Dimensions, embedder.Model.ModelId));
         });
-        services.TryAddSingleton(sp => new PassageRetriever(sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(), sp.GetRequiredService<IPassageCollection>()));
+        // With an answering model the retriever can rerank too, so RetrievalOptions.Rerank works in the plugin as in t5rag ask.
+        services.TryAddSingleton(sp => new PassageRetriever(
+            sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(),
+            sp.GetRequiredService<IPassageCollection>(),
+            options.GeneratorModelDirectory is null ? null : new DecoderReranker(sp.GetRequiredService<Seq2SeqGenerator>())));
         services.TryAddSingleton(sp => IngestPipeline.Create(sp.GetRequiredService<OnnxEmbeddingGenerator>(), sp.GetRequiredService<IPassageCollection>(), options.Ingest, sp.GetService<ILoggerFactory>()));
         if (options.GeneratorModelDirectory is { } generator)
         {

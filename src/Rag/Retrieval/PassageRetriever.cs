@@ -10,15 +10,14 @@ namespace T5Gemma2.Rag.Retrieval;
 /// </summary>
 public sealed class PassageRetriever
 {
-    private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
+    private readonly IEmbeddingGenerator<string, Embedding<float>>? _embedder;
     private readonly DecoderReranker? _reranker;
 
-    /// <param name="embedder">The collection's embedding model.</param>
+    /// <param name="embedder">The collection's embedding model; null for a retriever that only searches by keyword (no model loaded).</param>
     /// <param name="collection">Where to search.</param>
     /// <param name="reranker">Used when <see cref="RetrievalOptions.Rerank"/> is set.</param>
-    public PassageRetriever(IEmbeddingGenerator<string, Embedding<float>> embedder, IPassageCollection collection, DecoderReranker? reranker = null)
+    public PassageRetriever(IEmbeddingGenerator<string, Embedding<float>>? embedder, IPassageCollection collection, DecoderReranker? reranker = null)
     {
-        ArgumentNullException.ThrowIfNull(embedder);
         ArgumentNullException.ThrowIfNull(collection);
         this._embedder = embedder;
         this.Collection = collection;
@@ -29,6 +28,7 @@ public sealed class PassageRetriever
 
     /// <summary>The best passages for the question, best first.</summary>
     /// <exception cref="ArgumentException">The question is empty.</exception>
+    /// <exception cref="InvalidOperationException">Dense or hybrid search of a retriever without an embedding model, or rerank of one without a reranker.</exception>
     public async Task<IReadOnlyList<RetrievedPassage>> RetrieveAsync(string question, RetrievalOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(question);
@@ -37,7 +37,8 @@ public sealed class PassageRetriever
         ReadOnlyMemory<float>? vector = null;
         if (options.Mode != SearchMode.Keyword)
         {
-            var embeddings = await this._embedder.GenerateAsync([question], new EmbeddingGenerationOptions().WithInputKind(EmbeddingInputKind.Query), cancellationToken).ConfigureAwait(false);
+            var embedder = this._embedder ?? throw new InvalidOperationException($"{options.Mode} search needs the query's embedding, but this retriever has no embedding model; construct it with one, or search in Keyword mode.");
+            var embeddings = await embedder.GenerateAsync([question], new EmbeddingGenerationOptions().WithInputKind(EmbeddingInputKind.Query), cancellationToken).ConfigureAwait(false);
             vector = embeddings[0].Vector;
         }
 
@@ -47,6 +48,7 @@ public sealed class PassageRetriever
             Text = question,
             Filter = options.Filter,
             Fusion = options.Fusion,
+            DenseWeight = options.DenseWeight,
         };
         var hits = await this.Collection.SearchAsync(request, cancellationToken).ConfigureAwait(false);
         var kept = hits.Where(h => options.ScoreThreshold is not { } threshold || h.Score >= threshold).ToList();
@@ -67,7 +69,12 @@ public sealed class PassageRetriever
 
     private static RetrievedPassage Single(SearchHit hit) => new(
         [hit.Passage.Id], hit.Passage.DocumentId, hit.Passage.Source, hit.Passage.Title, hit.Passage.SectionPath, hit.Passage.Page,
-        hit.Passage.Start, hit.Passage.Length, hit.Passage.ChunkIndex, hit.Passage.Text, hit.Score);
+        hit.Passage.Start, hit.Passage.Length, hit.Passage.ChunkIndex, hit.Passage.Text, hit.Score)
+    {
+        Tags = hit.Passage.Tags,
+        DenseRank = hit.DenseRank,
+        KeywordRank = hit.KeywordRank,
+    };
 
     /// <summary>Joins hits of one document whose chunks are consecutive and whose spans overlap or touch; the best score stands for the group.</summary>
     private static List<RetrievedPassage> Merge(List<SearchHit> hits)
@@ -87,12 +94,15 @@ public sealed class PassageRetriever
                     int overlap = end - p.Start;
                     string text = current.Text + (overlap < p.Text.Length ? p.Text[overlap..] : string.Empty);
                     int newEnd = Math.Max(end, p.Start + p.Length);
+                    bool better = hit.Score > current.Score;
                     current = current with
                     {
                         PassageIds = [.. current.PassageIds, p.Id],
                         Length = newEnd - current.Start,
                         Text = text,
                         Score = Math.Max(current.Score, hit.Score),
+                        DenseRank = better ? hit.DenseRank : current.DenseRank,
+                        KeywordRank = better ? hit.KeywordRank : current.KeywordRank,
                     };
                 }
                 else

@@ -3,7 +3,8 @@ using T5Gemma2.Rag.Indexer.Stores;
 namespace T5Gemma2.Rag.Retrieval;
 
 /// <summary>What a <see cref="PassageRetriever"/> fetches for a question.</summary>
-public sealed class RetrievalOptions
+/// <remarks>A record, so a caller can vary one setting (<c>options with { Top = 100 }</c>) without dropping the others.</remarks>
+public sealed record RetrievalOptions
 {
     /// <summary>Passages returned at most (after merging and the per-document cap).</summary>
     public int Top { get; init; } = 8;
@@ -11,6 +12,9 @@ public sealed class RetrievalOptions
     public SearchMode Mode { get; init; } = SearchMode.Hybrid;
 
     public FusionMethod Fusion { get; init; } = FusionMethod.ReciprocalRank;
+
+    /// <summary>Convex fusion: the dense side's weight in [0, 1] (<see cref="SearchRequest.DenseWeight"/>).</summary>
+    public double DenseWeight { get; init; } = 0.5;
 
     public PassageFilter Filter { get; init; } = PassageFilter.None;
 
@@ -38,5 +42,9 @@ public sealed class RetrievalOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(this.MaxPassagesPerDocument, 1, nameof(this.MaxPassagesPerDocument));
         ArgumentOutOfRangeException.ThrowIfLessThan(this.CandidateFactor, 1, nameof(this.CandidateFactor));
         ArgumentNullException.ThrowIfNull(this.Filter, nameof(this.Filter));
+        if (this.DenseWeight is < 0 or > 1 or double.NaN)
+        {
+            throw new ArgumentOutOfRangeException(nameof(this.DenseWeight), this.DenseWeight, "DenseWeight must be within [0, 1].");
+        }
     }
 }

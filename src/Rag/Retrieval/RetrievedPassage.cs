@@ -16,4 +16,16 @@ public sealed record RetrievedPassage(
     int Length,
     int FirstChunkIndex,
     string Text,
-    double Score);
+    double Score)
+{
+    /// <summary>The document's tags.</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = s_noTags;
+
+    /// <summary>1-based rank of the best-scoring passage in the store's dense ranking, when it was in it (hybrid and dense search).</summary>
+    public int? DenseRank { get; init; }
+
+    /// <summary>1-based rank of the best-scoring passage in the store's keyword ranking, when it was in it (hybrid and keyword search).</summary>
+    public int? KeywordRank { get; init; }
+
+    private static readonly IReadOnlyDictionary<string, string> s_noTags = new Dictionary<string, string>();
+}

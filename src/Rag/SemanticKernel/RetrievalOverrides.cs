@@ -3,7 +3,7 @@ using T5Gemma2.Rag.Retrieval;
 
 namespace T5Gemma2.Rag.SemanticKernel;
 
-/// <summary>A call's top and filter over configured retrieval defaults (<see cref="RetrievalOptions"/> is init-only and not a record).</summary>
+/// <summary>A call's top and filter over configured retrieval defaults.</summary>
 internal static class RetrievalOverrides
 {
     /// <summary>
@@ -11,21 +11,7 @@ internal static class RetrievalOverrides
     /// what the host allows (a tenant's folder, a tag), never replace it. Null when no passage can meet both.
     /// </summary>
     public static RetrievalOptions? Narrowed(this RetrievalOptions host, int top, PassageFilter caller) =>
-        host.Filter.Intersect(caller) is { } filter ? host.With(top, filter) : null;
-
-    /// <summary>Every setting of <paramref name="defaults"/> but top and filter.</summary>
-    public static RetrievalOptions With(this RetrievalOptions defaults, int top, PassageFilter filter) => new()
-    {
-        Top = top,
-        Filter = filter,
-        Mode = defaults.Mode,
-        Fusion = defaults.Fusion,
-        ScoreThreshold = defaults.ScoreThreshold,
-        MaxPassagesPerDocument = defaults.MaxPassagesPerDocument,
-        MergeAdjacent = defaults.MergeAdjacent,
-        CandidateFactor = defaults.CandidateFactor,
-        Rerank = defaults.Rerank,
-    };
+        host.Filter.Intersect(caller) is { } filter ? host with { Top = top, Filter = filter } : null;
 
     /// <summary>The filter in words, for messages: "source starting with '…', document '…'".</summary>
     public static string Describe(PassageFilter filter)

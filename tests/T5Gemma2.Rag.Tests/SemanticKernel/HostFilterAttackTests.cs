@@ -164,7 +164,7 @@ public sealed class HostFilterAttackTests(SharedMiniLm miniLm) : IDisposable
     {
         var host = new RetrievalOptions
         {
-            Top = 3, Mode = SearchMode.Dense, Fusion = FusionMethod.Convex, ScoreThreshold = 0.25, MaxPassagesPerDocument = 7,
+            Top = 3, Mode = SearchMode.Dense, Fusion = FusionMethod.Convex, DenseWeight = 0.8, ScoreThreshold = 0.25, MaxPassagesPerDocument = 7,
             MergeAdjacent = false, Rerank = true, CandidateFactor = 9, Filter = new PassageFilter { SourcePrefix = "/kb/" },
         };
 

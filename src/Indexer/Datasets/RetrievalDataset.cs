@@ -1,6 +1,6 @@
 using T5Gemma2.Rag.Indexer.Documents;
 
-namespace T5Gemma2.Rag.Indexer.Evaluation;
+namespace T5Gemma2.Rag.Indexer.Datasets;
 
 /// <summary>A judged retrieval set: a corpus, queries, and for each query the graded relevance of documents.</summary>
 /// <param name="Name">Shown in reports.</param>

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using T5Gemma2.Rag.Indexer.Documents;
 
-namespace T5Gemma2.Rag.Indexer.Evaluation;
+namespace T5Gemma2.Rag.Indexer.Datasets;
 
 /// <summary>
 /// A SQuAD v1.1 file as paragraph retrieval: every paragraph is a document ("{title}#{index}"), every question a

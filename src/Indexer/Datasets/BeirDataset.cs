@@ -3,7 +3,7 @@ using System.Text.Json;
 using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Indexer.Loading;
 
-namespace T5Gemma2.Rag.Indexer.Evaluation;
+namespace T5Gemma2.Rag.Indexer.Datasets;
 
 /// <summary>
 /// Reads a BEIR-layout folder: corpus.jsonl or corpus.jsonl.gz (<c>_id</c>, <c>title</c>, <c>text</c>), queries.jsonl

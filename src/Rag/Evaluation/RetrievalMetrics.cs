@@ -1,4 +1,4 @@
-namespace T5Gemma2.Rag.Indexer.Evaluation;
+namespace T5Gemma2.Rag.Evaluation;
 
 /// <summary>
 /// The retrieval measures BEIR reports, computed as pytrec_eval does: graded gain with a log2 discount for nDCG,
