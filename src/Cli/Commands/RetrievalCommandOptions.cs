@@ -98,7 +98,7 @@ internal sealed class RetrievalCommandOptions
 
     /// <exception cref="UsageException">Not dense, keyword or hybrid.</exception>
     public static SearchMode ParseMode(string value) =>
-        Enum.TryParse<SearchMode>(value, ignoreCase: true, out var mode) && Enum.IsDefined(mode)
+        SettingKey.TryParseMode(value, out var mode)
             ? mode
             : throw new UsageException($"--mode \"{value}\": expected dense, keyword or hybrid.");
 

@@ -94,6 +94,8 @@ public sealed class RetrievalPathTests(SharedTinyT5Gemma2 tiny) : IDisposable
             ["search", "harbour", "--store", store, "--mode", "dense", "--config", config],
             ["search", "harbour", "--store", store, "--mode", "keyword", "--dense-weight", "2"],
             ["search", "  ", "--store", store, "--mode", "keyword"],
+            ["search", "harbour", "--store", store, "--mode", "1"], // Enum.TryParse would take it as keyword
+            ["search", "harbour", "--store", store, "--mode", "dense, keyword"],
         })
         {
             var (code, _, error) = await CliRunner.RunAsync(args);
