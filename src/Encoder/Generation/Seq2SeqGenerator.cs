@@ -68,7 +68,7 @@ public sealed class Seq2SeqGenerator : IDisposable
 
         if (ReadWeightFormat(model) == "int8")
         {
-            throw new ModelFileException(model.Path, $"has int8 weights, which do not generate: {Conversion.CheckpointConverter.Int8GenerationRefusal}.");
+            throw new ModelFileException(model.Path, $"has int8 weights, which do not generate: {DecoderGraphNames.Int8GenerationRefusal}.");
         }
 
         string step = Path.Combine(model.Path, DecoderGraphNames.StepFile);
@@ -96,7 +96,7 @@ public sealed class Seq2SeqGenerator : IDisposable
             {
                 if (embedding is not null)
                 {
-                    options.AddInitializer(Conversion.T5Gemma2StackGraphBuilder.EmbeddingName, embedding);
+                    options.AddInitializer(EncoderGraphNames.EmbeddingTable, embedding);
                 }
             }
 
@@ -301,7 +301,7 @@ public sealed class Seq2SeqGenerator : IDisposable
 
     private static OrtValue? LoadSharedEmbedding(ModelDirectory model, T5Gemma2Config config)
     {
-        string path = Path.Combine(model.Path, "onnx", Conversion.CheckpointConverter.SharedEmbeddingFile);
+        string path = Path.Combine(model.Path, "onnx", EncoderGraphNames.SharedEmbeddingFile);
         if (!File.Exists(path))
         {
             return null;
