@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Encoder.Onnx;
 
 namespace T5Gemma2.Rag.Cli.Bench;
@@ -115,6 +116,6 @@ internal static class DecoderBenchmark
         string graph = Path.Combine(model, DecoderGraphNames.StepFile);
         var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "t5rag.json"))).RootElement;
         bool tableLogits = !manifest.TryGetProperty("weights", out var weights) || weights.GetString() is "fp32" or "int8";
-        return Size(graph) + Size(graph + "_data") + (tableLogits ? Size(Path.Combine(model, "onnx", T5Gemma2.Rag.Encoder.Conversion.CheckpointConverter.SharedEmbeddingFile)) : 0);
+        return Size(graph) + Size(graph + "_data") + (tableLogits ? Size(Path.Combine(model, "onnx", EncoderGraphNames.SharedEmbeddingFile)) : 0);
     }
 }

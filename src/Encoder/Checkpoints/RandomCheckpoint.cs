@@ -133,7 +133,7 @@ public static class RandomCheckpoint
                 tensors.Add((name, shape, () =>
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    return Normal(SafeTensorInfo.CountElements(shape), std, seed, name);
+                    return Normal(TensorData.CountElements(shape), std, seed, name);
                 }));
             }
         }

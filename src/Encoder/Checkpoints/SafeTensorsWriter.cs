@@ -25,7 +25,7 @@ public static class SafeTensorsWriter
         long offset = 0;
         foreach (var (name, shape, _) in ordered)
         {
-            long bytes = SafeTensorInfo.CountElements(shape) * size;
+            long bytes = TensorData.CountElements(shape) * size;
             header[name] = new { dtype = dataType, shape, data_offsets = new[] { offset, offset + bytes } };
             offset += bytes;
         }
@@ -40,14 +40,14 @@ public static class SafeTensorsWriter
         foreach (var (name, shape, produce) in ordered)
         {
             float[] values = produce();
-            if (values.LongLength != SafeTensorInfo.CountElements(shape))
+            if (values.LongLength != TensorData.CountElements(shape))
             {
                 throw new InvalidOperationException($"tensor '{name}' produced {values.LongLength} values for shape [{string.Join(", ", shape)}].");
             }
 
             if (size == 4)
             {
-                Onnx.Graph.OnnxTensor.WriteFloats(stream, values);
+                TensorData.WriteFloats(stream, values);
                 continue;
             }
 

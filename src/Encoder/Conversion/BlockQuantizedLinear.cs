@@ -64,7 +64,7 @@ internal sealed class BlockQuantizedLinear : LinearWeights
         QuantizedWeight? quantized = null;
         QuantizedWeight Get() => quantized ??= BlockQuantizer.Quantize(read(), n, k, bits, BlockSize);
         string data = graph.Initializer(name + "_q" + bits, OnnxTensor.Deferred(OnnxDataType.UInt8, [n, blocks, blobBytes], (long)n * blocks * blobBytes, s => s.Write(Get().Data)));
-        string scales = graph.Initializer(name + "_scales", OnnxTensor.Deferred(OnnxDataType.Float, [(long)n * blocks], (long)n * blocks * 4, s => OnnxTensor.WriteFloats(s, Get().Scales)));
+        string scales = graph.Initializer(name + "_scales", OnnxTensor.Deferred(OnnxDataType.Float, [(long)n * blocks], (long)n * blocks * 4, s => TensorData.WriteFloats(s, Get().Scales)));
         string zeroPoints = graph.Initializer(name + "_zero_points", OnnxTensor.Deferred(OnnxDataType.UInt8, [(long)n * zeroPointBytes], (long)n * zeroPointBytes, s =>
         {
             s.Write(Get().ZeroPoints);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using T5Gemma2.Rag.Encoder.Checkpoints;
-using T5Gemma2.Rag.Encoder.Generation;
 using T5Gemma2.Rag.Encoder.Models;
 
 namespace T5Gemma2.Rag.Encoder.Conversion;
@@ -15,15 +14,6 @@ namespace T5Gemma2.Rag.Encoder.Conversion;
 /// </summary>
 public static class CheckpointConverter
 {
-    /// <summary>The encoder graph's path inside a converted model directory.</summary>
-    public const string EncoderGraphFile = "onnx/encoder_model.onnx";
-
-    /// <summary>The tied embedding, raw fp32 [vocab, hidden], beside the graphs that reference it (encoder-decoder conversions).</summary>
-    public const string SharedEmbeddingFile = "embed_tokens.onnx_data";
-
-    /// <summary>Why an int8 conversion has no decoder graphs, and what to convert instead.</summary>
-    public const string Int8GenerationRefusal = "ONNX Runtime decodes 8-bit MatMulNBits weights at about 1.4 tokens/s on the 270m model, against 23 with int4 on one thread: convert with --weights int4 or fp32 to generate; int8 is for embedding";
-
     /// <exception cref="ModelFileException">The checkpoint is missing a file or tensor, a shape contradicts config.json, or the output directory is not empty.</exception>
     public static ConversionResult Convert(string checkpointDirectory, string outputDirectory, WeightFormat weights = WeightFormat.Fp32, IProgress<string>? progress = null, CancellationToken cancellationToken = default) =>
         Convert(checkpointDirectory, outputDirectory, weights, progress, ExternalDataThreshold, cancellationToken);
@@ -62,7 +52,7 @@ public static class CheckpointConverter
         if (decoder is not null && weights == WeightFormat.Int8)
         {
             // Checked above, written never: ONNX Runtime's 8-bit MatMulNBits has no fast one-token kernel.
-            progress?.Report($"int8: the decoder graphs are not written ({Int8GenerationRefusal})");
+            progress?.Report($"int8: the decoder graphs are not written ({DecoderGraphNames.Int8GenerationRefusal})");
             decoder = null;
         }
 
@@ -80,16 +70,16 @@ public static class CheckpointConverter
             string? sharedEmbedding = null;
             if (decoder is not null)
             {
-                sharedEmbedding = SharedEmbeddingFile;
-                using var file = new FileStream(Path.Combine(staging, "onnx", SharedEmbeddingFile), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
-                Onnx.Graph.OnnxTensor.WriteFloats(file, encoder.Read("embed_tokens.weight"));
+                sharedEmbedding = EncoderGraphNames.SharedEmbeddingFile;
+                using var file = new FileStream(Path.Combine(staging, "onnx", EncoderGraphNames.SharedEmbeddingFile), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+                TensorData.WriteFloats(file, encoder.Read("embed_tokens.weight"));
             }
 
             var graph = T5Gemma2EncoderGraphBuilder.Build(config, encoder, encoderLinear, sharedEmbedding);
-            progress?.Report($"writing {EncoderGraphFile} ({graph.InitializerBytes / 1048576.0:F0} MiB of weights, {encoderLinear.Name})");
-            graph.Save(Path.Combine(staging, EncoderGraphFile), externalDataThreshold, cancellationToken);
+            progress?.Report($"writing {EncoderGraphNames.GraphFile} ({graph.InitializerBytes / 1048576.0:F0} MiB of weights, {encoderLinear.Name})");
+            graph.Save(Path.Combine(staging, EncoderGraphNames.GraphFile), externalDataThreshold, cancellationToken);
             long weightBytes = graph.InitializerBytes + (sharedEmbedding is null ? 0 : 4L * config.Encoder.VocabSize * config.Encoder.HiddenSize);
-            var graphs = new JsonObject { ["encoder"] = EncoderGraphFile };
+            var graphs = new JsonObject { ["encoder"] = EncoderGraphNames.GraphFile };
             if (decoder is not null)
             {
                 var cross = T5Gemma2DecoderGraphBuilder.BuildCrossCache(config, decoder, encoder, decoderLinear);
@@ -124,7 +114,7 @@ public static class CheckpointConverter
                 ["normalize"] = true,
             };
             File.WriteAllText(Path.Combine(staging, ModelDirectory.ManifestFileName), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            return new ConversionResult(target, Path.Combine(target, EncoderGraphFile), weightBytes, stopwatch.Elapsed);
+            return new ConversionResult(target, Path.Combine(target, EncoderGraphNames.GraphFile), weightBytes, stopwatch.Elapsed);
         });
     }
 }

@@ -40,7 +40,7 @@ internal abstract class LinearWeights
                     }
                 }
 
-                OnnxTensor.WriteFloats(stream, transposed);
+                TensorData.WriteFloats(stream, transposed);
             }));
             return graph.Op("MatMul", [x, initializer]);
         }

@@ -1,5 +1,4 @@
 using T5Gemma2.Rag.Encoder.Checkpoints;
-using T5Gemma2.Rag.Encoder.Generation;
 using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Encoder.Onnx.Graph;
 

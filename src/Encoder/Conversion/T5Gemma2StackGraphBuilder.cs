@@ -41,11 +41,8 @@ internal abstract class T5Gemma2StackGraphBuilder
 
     /// <summary>The embedding table initializer, [vocab, hidden]; the decoder also reads logits through it.</summary>
     protected string EmbeddingTable => this._table ??= this.SharedEmbeddingFile is { } file
-        ? this.Graph.ExternalReference(EmbeddingName, OnnxDataType.Float, [this.Stack.VocabSize, this.Stack.HiddenSize], file, 4L * this.Stack.VocabSize * this.Stack.HiddenSize)
-        : this.Graph.Initializer(EmbeddingName, this.Raw(this.Embedding, "embed_tokens.weight", [this.Stack.VocabSize, this.Stack.HiddenSize]));
-
-    /// <summary>The embedding's initializer name in every graph; a runtime sharing one copy between sessions looks it up by this name.</summary>
-    public const string EmbeddingName = "embed_tokens.weight";
+        ? this.Graph.ExternalReference(EncoderGraphNames.EmbeddingTable, OnnxDataType.Float, [this.Stack.VocabSize, this.Stack.HiddenSize], file, 4L * this.Stack.VocabSize * this.Stack.HiddenSize)
+        : this.Graph.Initializer(EncoderGraphNames.EmbeddingTable, this.Raw(this.Embedding, "embed_tokens.weight", [this.Stack.VocabSize, this.Stack.HiddenSize]));
 
     /// <summary>When set, the embedding is not written into this graph but referenced in this file beside it (fp32, raw).</summary>
     public string? SharedEmbeddingFile { get; init; }
@@ -155,7 +152,7 @@ internal abstract class T5Gemma2StackGraphBuilder
                 values[i] = (values[i] + 1f) * scale;
             }
 
-            OnnxTensor.WriteFloats(stream, values);
+            TensorData.WriteFloats(stream, values);
         }));
     }
 
@@ -251,5 +248,5 @@ internal abstract class T5Gemma2StackGraphBuilder
     }
 
     private OnnxTensor Raw(T5Gemma2StackWeights source, string suffix, long[] shape) =>
-        OnnxTensor.Deferred(OnnxDataType.Float, shape, SafeTensorInfo.CountElements(shape) * 4, stream => OnnxTensor.WriteFloats(stream, source.Read(suffix)));
+        OnnxTensor.Deferred(OnnxDataType.Float, shape, TensorData.CountElements(shape) * 4, stream => TensorData.WriteFloats(stream, source.Read(suffix)));
 }

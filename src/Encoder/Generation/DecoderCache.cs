@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using T5Gemma2.Rag.Encoder.Models;
 
 namespace T5Gemma2.Rag.Encoder.Generation;
 

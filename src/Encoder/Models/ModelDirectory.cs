@@ -154,7 +154,7 @@ public sealed class ModelDirectory
         int maxPositions = text.GetInt32("max_position_embeddings") ?? 131_072;
         return new ModelDirectory(directory, ModelKind.T5Gemma2, modelId)
         {
-            EncoderGraphPath = RequireFile(directory, ["onnx/encoder_model.onnx"], "the encoder graph written by t5rag model convert"),
+            EncoderGraphPath = RequireFile(directory, [EncoderGraphNames.GraphFile], "the encoder graph written by t5rag model convert"),
             TokenizerPath = RequireFile(directory, ["tokenizer.json"], "the Gemma tokenizer.json"),
             HiddenSize = text.GetInt32("hidden_size"),
             MaxLength = CheckMaxLength(Math.Min(manifest?.GetInt32("max_length") ?? maxPositions, maxPositions), 1, directory),

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using T5Gemma2.Rag.Encoder.Models;
 
 namespace T5Gemma2.Rag.Encoder.Tokenization;
 

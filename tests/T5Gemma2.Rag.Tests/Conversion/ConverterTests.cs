@@ -215,7 +215,7 @@ public sealed class ConverterTests(SharedTinyT5Gemma2 tiny)
     [Fact]
     public void EncoderAndDecoderShareOneEmbeddingFile()
     {
-        string shared = Path.Combine(tiny.ConvertedDirectory, "onnx", CheckpointConverter.SharedEmbeddingFile);
+        string shared = Path.Combine(tiny.ConvertedDirectory, "onnx", EncoderGraphNames.SharedEmbeddingFile);
         long table = 4L * T5Gemma2Preset.VocabSize * T5Gemma2Preset.Tiny.HiddenSize;
 
         Assert.Equal(table, new FileInfo(shared).Length);

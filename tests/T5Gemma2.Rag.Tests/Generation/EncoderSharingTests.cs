@@ -4,6 +4,7 @@ using T5Gemma2.Rag.DependencyInjection;
 using T5Gemma2.Rag.Encoder;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Encoder.Onnx.Graph;
 using T5Gemma2.Rag.Tests.Infrastructure;
 

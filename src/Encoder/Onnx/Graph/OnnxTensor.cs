@@ -24,7 +24,7 @@ public sealed class OnnxTensor
     public static OnnxTensor FromFloats(float[] values, params long[] dims)
     {
         CheckCount(dims, values.Length);
-        return new OnnxTensor(OnnxDataType.Float, dims, (long)values.Length * sizeof(float), stream => WriteFloats(stream, values));
+        return new OnnxTensor(OnnxDataType.Float, dims, (long)values.Length * sizeof(float), stream => TensorData.WriteFloats(stream, values));
     }
 
     public static OnnxTensor FromInt64s(long[] values, params long[] dims)
@@ -42,22 +42,9 @@ public sealed class OnnxTensor
 
     public void WriteTo(Stream stream) => this._write(stream);
 
-    /// <summary>
-    /// Writes floats as little-endian bytes in slices: a span of bytes cannot exceed 2 GB, and a 4b-size embedding is 2.7 GB.
-    /// </summary>
-    public static void WriteFloats(Stream stream, ReadOnlySpan<float> values)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        const int Slice = 1 << 26;
-        for (int start = 0; start < values.Length; start += Slice)
-        {
-            stream.Write(MemoryMarshal.AsBytes(values.Slice(start, Math.Min(Slice, values.Length - start))));
-        }
-    }
-
     private static void CheckCount(long[] dims, int count)
     {
-        long expected = Checkpoints.SafeTensorInfo.CountElements(dims);
+        long expected = TensorData.CountElements(dims);
         if (expected != count)
         {
             throw new ArgumentException($"tensor of shape [{string.Join(", ", dims)}] needs {expected} values, got {count}.", nameof(dims));

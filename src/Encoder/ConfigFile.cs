@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace T5Gemma2.Rag.Encoder.Models;
+namespace T5Gemma2.Rag.Encoder;
 
 /// <summary>Reads the small JSON files of a model directory, turning every failure into a one-line <see cref="ModelFileException"/>.</summary>
 internal static class ConfigFile
