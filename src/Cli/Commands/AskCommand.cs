@@ -48,7 +48,7 @@ internal static class AskCommand
             using var store = shared.OpenStore(parse, settings, console.LoggerFactory);
             string name = shared.CollectionName(parse, settings);
             var collection = await store.OpenCollectionAsync(name, cancellationToken)
-                ?? throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}; index into it first (t5rag index <paths> --collection {name}).");
+                ?? throw new UsageException($"no collection '{name}' in {store.Location}; index into it first (t5rag index <paths> --collection {name}).");
             models.ThrowIfMismatched(name, collection);
 
             var options = new AskOptions

@@ -83,7 +83,4 @@ internal sealed class CollectionOptions
             throw new UsageException(ex.Message);
         }
     }
-
-    /// <summary>Where a store is, for messages: its directory, or its server (<see cref="IPassageStore.Location"/>).</summary>
-    public static string Describe(IPassageStore store) => store.Location;
 }

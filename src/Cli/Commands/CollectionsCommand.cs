@@ -25,7 +25,7 @@ internal static class CollectionsCommand
                 rows.Add([name, info.Documents.ToString("N0", CultureInfo.InvariantCulture), info.Passages.ToString("N0", CultureInfo.InvariantCulture), info.Settings.ModelId, info.Settings.Dimensions.ToString(CultureInfo.InvariantCulture)]);
             }
 
-            console.WriteTable($"collections in {CollectionOptions.Describe(store)}", ["collection", "documents", "passages", "model", "dimensions"], rows);
+            console.WriteTable($"collections in {store.Location}", ["collection", "documents", "passages", "model", "dimensions"], rows);
             return ExitCodes.Success;
         });
 
@@ -38,7 +38,7 @@ internal static class CollectionsCommand
             var settings = infoShared.Settings(parse, console.LoggerFactory);
             using var store = infoShared.OpenStore(parse, settings, console.LoggerFactory);
             string name = parse.GetValue(infoName) ?? infoShared.CollectionName(parse, settings);
-            var collection = await store.OpenCollectionAsync(name, cancellationToken) ?? throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}.");
+            var collection = await store.OpenCollectionAsync(name, cancellationToken) ?? throw new UsageException($"no collection '{name}' in {store.Location}.");
             var details = await collection.GetInfoAsync(cancellationToken);
             await console.Out.WriteLineAsync($"collection: {details.Name}");
             await console.Out.WriteLineAsync($"location: {details.Location}");
@@ -59,7 +59,7 @@ internal static class CollectionsCommand
             string name = parse.GetValue(deleteName)!;
             if (!await store.DeleteCollectionAsync(name, cancellationToken))
             {
-                throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}.");
+                throw new UsageException($"no collection '{name}' in {store.Location}.");
             }
 
             await console.Out.WriteLineAsync($"deleted collection '{name}'");

@@ -33,7 +33,7 @@ internal static class SearchCommand
             using var store = shared.OpenStore(parse, settings, console.LoggerFactory);
             string name = shared.CollectionName(parse, settings);
             var collection = await store.OpenCollectionAsync(name, cancellationToken)
-                ?? throw new UsageException($"no collection '{name}' in {CollectionOptions.Describe(store)}; index into it first (t5rag index <paths> --collection {name}).");
+                ?? throw new UsageException($"no collection '{name}' in {store.Location}; index into it first (t5rag index <paths> --collection {name}).");
 
             // Keyword search embeds nothing, so it needs no model unless the decoder reranks.
             string? embeddingModel = options.Mode == SearchMode.Keyword ? null : shared.ModelPath(parse, settings);
