@@ -7,7 +7,8 @@ using T5Gemma2.Rag.Encoder.Models;
 namespace T5Gemma2.Rag.Encoder.Conversion;
 
 /// <summary>
-/// Converts a Hugging Face T5Gemma 2 checkpoint (config.json + safetensors) into a model directory of ONNX graphs in
+/// Converts a Hugging Face T5Gemma 2 checkpoint, a standalone T5Gemma 2 encoder or a bidirectional Gemma 3
+/// (EmbeddingGemma) — config.json + safetensors, with sentence-transformers modules when the repository has them — into a model directory of ONNX graphs in
 /// the Optimum / transformers.js layout (<c>onnx/encoder_model.onnx</c>), with config.json, the tokenizer files and
 /// our manifest beside them. Every tensor and shape is checked before anything is written, and the output appears
 /// only when complete: the work happens in a sibling directory that is moved into place at the end, or removed.
@@ -36,6 +37,12 @@ public static class CheckpointConverter
         }
 
         var config = T5Gemma2Config.Read(Path.Combine(source, "config.json"));
+        var modules = SentenceTransformerModules.Read(source, config.Encoder.HiddenSize);
+        foreach (var dense in modules?.Dense ?? [])
+        {
+            _ = DenseModuleWeights.Load(dense); // every name and shape checked before anything is written
+        }
+
         using var checkpoint = SafeTensorsCheckpoint.Open(source);
         var encoder = T5Gemma2StackWeights.ForEncoder(checkpoint, config);
         // The encoder's int4 keeps its most sensitive layers in 8 bits; the decoder's stays int4 throughout, where
@@ -43,7 +50,7 @@ public static class CheckpointConverter
         var (encoderLinear, decoderLinear) = weights == WeightFormat.Fp32
             ? (LinearWeights.Float32, LinearWeights.Float32)
             : (BlockQuantizedLinear.ForEncoder(weights), BlockQuantizedLinear.For(weights));
-        progress?.Report($"checked {T5Gemma2StackWeights.ExpectedTensors(config.Encoder, withEmbedding: true).Count()} encoder tensors against config.json");
+        progress?.Report($"checked {T5Gemma2StackWeights.ExpectedTensors(config.Encoder, withEmbedding: true, config.Architecture).Count()} encoder tensors against config.json");
 
         // Encoder-only checkpoints (and t5gemma2_encoder configs) convert to an embedding model without decoder graphs.
         bool hasDecoder = config.Decoder is not null
@@ -101,18 +108,27 @@ public static class CheckpointConverter
                 }
             }
 
+            // A sentence-transformers repository's modules (pooling, Dense, Normalize) and prompts travel as they are:
+            // the model directory reads them as sentence-transformers does, so there is one reader for every layout.
+            modules?.CopyTo(staging);
+
             var manifest = new JsonObject
             {
                 ["format"] = "t5rag-onnx",
                 ["format_version"] = 2, // 2: the decoder's merged caches (DecoderGraphNames)
-                ["model_type"] = "t5gemma2",
+                ["model_type"] = config.ModelType,
                 ["weights"] = encoderLinear.Name,
                 // The checkpoint's name only: a local path says nothing on another machine and leaks the user's layout.
                 ["converted_from"] = config.ModelName ?? Path.GetFileName(source),
                 ["graphs"] = graphs,
-                ["pooling"] = "mean",
-                ["normalize"] = true,
             };
+            if (modules is null)
+            {
+                // A plain checkpoint says nothing about pooling: mean over the encoder's states, unit length.
+                manifest["pooling"] = "mean";
+                manifest["normalize"] = true;
+            }
+
             File.WriteAllText(Path.Combine(staging, ModelDirectory.ManifestFileName), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return new ConversionResult(target, Path.Combine(target, EncoderGraphNames.GraphFile), weightBytes, stopwatch.Elapsed);
         });

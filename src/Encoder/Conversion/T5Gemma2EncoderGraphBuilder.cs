@@ -5,7 +5,8 @@ using T5Gemma2.Rag.Encoder.Onnx.Graph;
 namespace T5Gemma2.Rag.Encoder.Conversion;
 
 /// <summary>
-/// Writes the T5Gemma 2 text encoder as an ONNX graph, following the reference implementation
+/// Writes the T5Gemma 2 text encoder (or a bidirectional Gemma 3 encoder such as EmbeddingGemma, the same blocks
+/// without the image and eoi inputs and with a symmetric window: <see cref="EncoderArchitecture"/>) as an ONNX graph, following the reference implementation
 /// (../shared/docs/t5gemma2-architecture.md §2): scaled embedding with the end-of-image override and image soft
 /// tokens, then per layer the sandwich-normed self-attention (q/k RMSNorm before RoPE, grouped-query, scaled by
 /// query_pre_attn_scalar^-½, bidirectional with the asymmetric window on sliding layers) and GeGLU, then the final norm.
@@ -23,7 +24,7 @@ internal sealed class T5Gemma2EncoderGraphBuilder : T5Gemma2StackGraphBuilder
     private string? _keyPaddingMask;
 
     private T5Gemma2EncoderGraphBuilder(T5Gemma2Config config, T5Gemma2StackWeights weights, LinearWeights linear)
-        : base("t5gemma2_encoder", config, weights, weights, linear)
+        : base(config.Architecture == EncoderArchitecture.T5Gemma2 ? "t5gemma2_encoder" : "gemma3_bidirectional_encoder", config, weights, weights, linear)
     {
     }
 
@@ -40,9 +41,10 @@ internal sealed class T5Gemma2EncoderGraphBuilder : T5Gemma2StackGraphBuilder
         int hidden = this.Stack.HiddenSize;
         string ids = g.Input(EncoderGraphNames.InputIds, OnnxDataType.Int64, "batch", "sequence");
         string mask = g.Input(EncoderGraphNames.AttentionMask, OnnxDataType.Int64, "batch", "sequence");
-        string image = g.Input(EncoderGraphNames.ImageFeatures, OnnxDataType.Float, "image_tokens", hidden);
-
-        string x = this.Embed(ids, image);
+        // Only T5Gemma 2 takes images; a Gemma 3 text encoder's graph has no image input at all.
+        string x = this.Config.Architecture == EncoderArchitecture.T5Gemma2
+            ? this.Embed(ids, g.Input(EncoderGraphNames.ImageFeatures, OnnxDataType.Float, "image_tokens", hidden))
+            : this.TokenEmbedding(ids);
         string sequence = g.Op("Gather", [g.Op("Shape", [ids]), g.Int64s(1)], OnnxAttribute.Int("axis", 0)); // [1]
         string positions = this.Positions(g.Int64Scalar(0), g.Op("Squeeze", [sequence, g.Int64s(0)]));
         var rope = new Dictionary<AttentionLayerType, (string Cos, string Sin)>();
@@ -72,7 +74,7 @@ internal sealed class T5Gemma2EncoderGraphBuilder : T5Gemma2StackGraphBuilder
 
         (x, _) = this.Join(x, branch, "norm.weight");
         g.Output(x, EncoderGraphNames.LastHiddenState, OnnxDataType.Float, "batch", "sequence", hidden);
-        g.Metadata["model_type"] = "t5gemma2_encoder";
+        g.Metadata["model_type"] = this.Config.Architecture == EncoderArchitecture.T5Gemma2 ? "t5gemma2_encoder" : this.Config.ModelType;
     }
 
     /// <summary>The token embedding, then image features at &lt;image_soft_token&gt; positions.</summary>

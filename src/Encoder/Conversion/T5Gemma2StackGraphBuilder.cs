@@ -51,12 +51,17 @@ internal abstract class T5Gemma2StackGraphBuilder
 
     private readonly Dictionary<string, string> _inverseFrequencies = new(StringComparer.Ordinal);
 
-    /// <summary>Embedding × √hidden in fp32, and the learned (unscaled) eoi vector wherever &lt;end_of_image&gt; stands.</summary>
+    /// <summary>Embedding × √hidden in fp32, and (T5Gemma 2 only) the learned, unscaled eoi vector wherever &lt;end_of_image&gt; stands.</summary>
     protected string TokenEmbedding(string ids)
     {
         var g = this.Graph;
         int hidden = this.Stack.HiddenSize;
         string embedded = g.Op("Mul", [g.Op("Gather", [this.EmbeddingTable, ids], OnnxAttribute.Int("axis", 0)), g.FloatScalar((float)Math.Sqrt(hidden))]);
+        if (this.Config.Architecture != EncoderArchitecture.T5Gemma2)
+        {
+            return embedded; // Gemma 3 has no eoi vector: id 256000 is an ordinary token there
+        }
+
         string eoi = g.Initializer("embed_tokens.eoi_embedding", this.Raw(this.Embedding, "embed_tokens.eoi_embedding", [hidden]));
         string isEoi = g.Op("Unsqueeze", [g.Op("Equal", [ids, g.Int64Scalar(this.Config.EndOfImageTokenId)]), g.Int64s(-1)]);
         return g.Op("Where", [isEoi, eoi, embedded]);

@@ -33,4 +33,6 @@ internal sealed class BertEncoderInputTokenizer : EncoderInputTokenizer
         result[kept + 1] = this._tokenizer.SeparatorTokenId;
         return result;
     }
+
+    public override bool IsSpecial(int id) => id == this._tokenizer.ClassificationTokenId || id == this._tokenizer.SeparatorTokenId || id == this._tokenizer.PaddingTokenId;
 }

@@ -18,9 +18,12 @@ internal abstract class EncoderInputTokenizer
     /// <summary>Ids for one input, at most <paramref name="maxLength"/> of them; <paramref name="truncated"/> says whether text was cut.</summary>
     public abstract int[] Encode(string text, int maxLength, out bool truncated);
 
+    /// <summary>Whether an id is one of the special tokens the input adds (bos, eos, [CLS], [SEP]).</summary>
+    public abstract bool IsSpecial(int id);
+
     public static EncoderInputTokenizer Create(ModelDirectory model) => model.Kind switch
     {
-        ModelKind.T5Gemma2 => new GemmaEncoderInputTokenizer(model),
+        ModelKind.T5Gemma2 or ModelKind.Gemma3Encoder => new GemmaEncoderInputTokenizer(model),
         ModelKind.BertSentenceTransformer => new BertEncoderInputTokenizer(model),
         _ => throw new ArgumentOutOfRangeException(nameof(model), model.Kind, "unknown model kind"),
     };

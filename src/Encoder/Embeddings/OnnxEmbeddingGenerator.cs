@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using Microsoft.Extensions.AI;
@@ -41,8 +42,9 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private readonly string[] _outputNames = [EncoderGraphNames.LastHiddenState];
     private readonly EmbeddingGeneratorMetadata _metadata;
     private readonly int _maxLength;
-    private readonly PoolingMode _pooling;
-    private readonly bool _normalize;
+    private readonly SentenceEmbeddingPipeline _pipeline;
+    private readonly ConcurrentDictionary<string, int> _promptLengths = new(StringComparer.Ordinal);
+    private int _warnedDimensions;
     private volatile bool _disposed;
 
     private OnnxEmbeddingGenerator(ModelDirectory model, EncoderInputTokenizer input, SharedSession encoder, OnnxEmbeddingGeneratorOptions options, ILogger logger)
@@ -55,9 +57,8 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         this._logger = logger;
         this._inputNames = [.. session.InputMetadata.Keys];
         this._maxLength = Math.Min(options.MaxLength ?? model.MaxLength, model.MaxLength);
-        this._pooling = options.Pooling ?? model.Pooling;
-        this._normalize = options.Normalize ?? model.Normalize;
-        this.Dimensions = CheckGraph(model, session);
+        this._pipeline = SentenceEmbeddingPipeline.For(model, options.Pooling, options.Normalize, CheckGraph(model, session));
+        this.Dimensions = this._pipeline.OutputWidth;
         this._metadata = new EmbeddingGeneratorMetadata("onnxruntime", new Uri(model.Path + Path.DirectorySeparatorChar), model.ModelId, this.Dimensions);
     }
 
@@ -67,7 +68,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <summary>The encoder session it runs (shared with a generator's when made by one).</summary>
     internal InferenceSession EncoderSession => this._encoder.Session;
 
-    /// <summary>The length of the vectors.</summary>
+    /// <summary>The length of the vectors (after the model's Dense modules); <see cref="EmbeddingGenerationOptions.Dimensions"/> asks for fewer.</summary>
     public int Dimensions { get; }
 
     /// <summary>The most tokens an input keeps (special tokens included); longer inputs are truncated.</summary>
@@ -173,13 +174,11 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         ObjectDisposedException.ThrowIf(this._disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
         var texts = values as IReadOnlyList<string> ?? [.. values];
-        int dimensions = options?.Dimensions ?? this.Dimensions;
-        if (dimensions < 1 || dimensions > this.Dimensions)
-        {
-            throw new ArgumentException($"Dimensions is {dimensions}; expected 1 to {this.Dimensions} (shorter vectors keep the leading components).", nameof(options));
-        }
-
-        string prefix = options.GetInputKind() == EmbeddingInputKind.Query ? this.Model.QueryPrefix : this.Model.PassagePrefix;
+        int dimensions = this.CheckDimensions(options?.Dimensions ?? this.Model.Prompts.TruncateDimension ?? this.Dimensions);
+        string prefix = options.GetPromptName() is { } promptName ? this.Model.Prompts.Named(promptName)
+            : options.GetInputKind() == EmbeddingInputKind.Query ? this.Model.QueryPrefix
+            : this.Model.PassagePrefix;
+        int skipped = this._pipeline.ExcludesPrompt && prefix.Length > 0 ? this.PromptLength(prefix) : 0;
         var ids = new int[texts.Count][];
         int truncated = 0;
         long tokenCount = 0;
@@ -197,7 +196,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         foreach (int[] batch in batches)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            this.RunBatch(batch, ids, vectors, dimensions, cancellationToken);
+            this.RunBatch(batch, ids, vectors, dimensions, skipped, cancellationToken);
         }
 
         if (truncated > 0)
@@ -215,7 +214,39 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         return result;
     }
 
-    private void RunBatch(int[] batch, int[][] ids, float[][] vectors, int dimensions, CancellationToken cancellationToken)
+    /// <summary>Checks a requested vector length against the model's; a cut the model lists no Matryoshka dimensions for is warned about once.</summary>
+    private int CheckDimensions(int dimensions)
+    {
+        var listed = this.Model.MatryoshkaDimensions;
+        if (dimensions < 1 || dimensions > this.Dimensions)
+        {
+            throw new EmbeddingDimensionsException(this.Model.ModelId, dimensions, $"expected 1 to {this.Dimensions}, the model's width{(listed.Count > 0 ? $" (its Matryoshka dimensions: {string.Join(", ", listed)})" : "")}");
+        }
+
+        if (dimensions < this.Dimensions && listed.Count > 0 && !listed.Contains(dimensions))
+        {
+            throw new EmbeddingDimensionsException(this.Model.ModelId, dimensions, $"expected one of its Matryoshka dimensions {string.Join(", ", listed)} (other cuts were never trained)");
+        }
+
+        if (dimensions < this.Dimensions && listed.Count == 0 && Interlocked.Exchange(ref this._warnedDimensions, 1) == 0)
+        {
+            this._logger.DimensionsNotListed(this.Model.ModelId, dimensions, this.Dimensions);
+        }
+
+        return dimensions;
+    }
+
+    /// <summary>
+    /// How many leading positions a prompt takes, as sentence-transformers counts them for include_prompt false: the
+    /// prompt tokenized alone with the model's special tokens, less a trailing special token.
+    /// </summary>
+    private int PromptLength(string prompt) => this._promptLengths.GetOrAdd(prompt, p =>
+    {
+        int[] ids = this._input.Encode(p, this._maxLength, out _);
+        return ids.Length > 0 && this._input.IsSpecial(ids[^1]) ? ids.Length - 1 : ids.Length;
+    });
+
+    private void RunBatch(int[] batch, int[][] ids, float[][] vectors, int dimensions, int skipped, CancellationToken cancellationToken)
     {
         int count = batch.Length;
         int length = batch.Max(i => ids[i].Length);
@@ -277,7 +308,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
                 for (int row = 0; row < count; row++)
                 {
                     var rowStates = states.Slice(row * length * hidden, length * hidden);
-                    vectors[batch[row]] = this.Pool(rowStates, ids[batch[row]].Length, hidden, dimensions);
+                    vectors[batch[row]] = this._pipeline.Embed(rowStates, ids[batch[row]].Length, skipped, dimensions);
                 }
             }
         }
@@ -288,52 +319,6 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
                 value.Dispose();
             }
         }
-    }
-
-    /// <summary>Pools one input's states; rows past <paramref name="tokens"/> are padding (right-padded batches).</summary>
-    private float[] Pool(ReadOnlySpan<float> states, int tokens, int hidden, int dimensions)
-    {
-        var vector = new float[hidden];
-        if (tokens == 0)
-        {
-            // An input with no tokens (empty text when the model adds no bos) has no state: the zero vector says so.
-            Array.Resize(ref vector, dimensions);
-            return vector;
-        }
-
-        switch (this._pooling)
-        {
-            case PoolingMode.Cls:
-                states[..hidden].CopyTo(vector);
-                break;
-            case PoolingMode.LastToken:
-                states.Slice((tokens - 1) * hidden, hidden).CopyTo(vector);
-                break;
-            default:
-                for (int t = 0; t < tokens; t++)
-                {
-                    TensorPrimitives.Add(vector, states.Slice(t * hidden, hidden), vector);
-                }
-
-                TensorPrimitives.Divide(vector, tokens, vector);
-                break;
-        }
-
-        if (dimensions < hidden)
-        {
-            Array.Resize(ref vector, dimensions);
-        }
-
-        if (this._normalize)
-        {
-            float norm = TensorPrimitives.Norm(vector);
-            if (norm > 0)
-            {
-                TensorPrimitives.Divide(vector, norm, vector);
-            }
-        }
-
-        return vector;
     }
 
     /// <summary>Checks the graph is an encoder this class can feed, and returns the width of its states.</summary>

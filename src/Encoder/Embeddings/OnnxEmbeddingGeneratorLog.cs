@@ -14,4 +14,7 @@ internal static partial class OnnxEmbeddingGeneratorLog
 
     [LoggerMessage(1002, LogLevel.Debug, "Embedded {Count} inputs ({Tokens} tokens) in {Runs} runs in {Milliseconds:F1} ms")]
     public static partial void Embedded(this ILogger logger, int count, long tokens, int runs, double milliseconds);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Model {ModelId} lists no Matryoshka dimensions; its vectors are cut to {Dimensions} of {Width} components anyway, which works only if it was trained for it")]
+    public static partial void DimensionsNotListed(this ILogger logger, string modelId, int dimensions, int width);
 }

@@ -18,7 +18,8 @@ public sealed class ModelDirectory
 {
     /// <summary>
     /// Our manifest, optional: <c>{"pooling": "mean|cls|last_token", "normalize": true, "max_length": 512,
-    /// "query_prefix": "...", "passage_prefix": "..."}</c>. The converter writes one beside the graphs it makes.
+    /// "query_prefix": "...", "passage_prefix": "...", "matryoshka_dimensions": [768, 512, 256, 128]}</c>; what it sets
+    /// overrides the sentence-transformers files. The converter writes one beside the graphs it makes.
     /// </summary>
     public const string ManifestFileName = "t5rag.json";
 
@@ -49,14 +50,34 @@ public sealed class ModelDirectory
     /// <summary>The width of the encoder's states, from config.json, when it says.</summary>
     public int? HiddenSize { get; private init; }
 
-    public PoolingMode Pooling { get; private init; }
+    /// <summary>The first (usually only) pooling mode of <see cref="PoolingModule"/>.</summary>
+    public PoolingMode Pooling => this.PoolingModule.Modes[0];
 
+    /// <summary>How token states become one vector: the Pooling module's modes and whether the prompt's positions count.</summary>
+    public PoolingModule PoolingModule { get; private init; } = PoolingModule.Of(PoolingMode.Mean);
+
+    /// <summary>The Dense modules after pooling, in order; empty for most models.</summary>
+    public IReadOnlyList<DenseModule> Dense { get; private init; } = [];
+
+    /// <summary>Whether the vectors are made unit length (a Normalize module, or our manifest).</summary>
     public bool Normalize { get; private init; }
 
-    /// <summary>Text put before a query before it is embedded (e.g. "query: "); empty when the model uses none.</summary>
+    /// <summary>The sentence-transformers module pipeline, when the directory has a modules.json.</summary>
+    public SentenceTransformerModules? Modules { get; private init; }
+
+    /// <summary>The prompts by name and the similarity, from config_sentence_transformers.json (<see cref="SentenceTransformerPrompts.None"/> without one).</summary>
+    public SentenceTransformerPrompts Prompts { get; private init; } = SentenceTransformerPrompts.None;
+
+    /// <summary>The shorter vector lengths the model was trained to keep (Matryoshka), longest first; empty when it lists none.</summary>
+    public IReadOnlyList<int> MatryoshkaDimensions { get; private init; } = [];
+
+    /// <summary>The width of the vectors the model makes: the last Dense module's, else the pooled width.</summary>
+    public int? OutputWidth => this.HiddenSize is int hidden ? (this.Dense.Count > 0 ? this.Dense[^1].OutFeatures : this.PoolingModule.OutputWidth(hidden)) : null;
+
+    /// <summary>Text put before a query before it is embedded (e.g. "query: "); empty when the model uses none. The manifest's query_prefix, else sentence-transformers' encode_query choice.</summary>
     public string QueryPrefix { get; private init; } = "";
 
-    /// <summary>Text put before a passage before it is embedded; empty when the model uses none.</summary>
+    /// <summary>Text put before a passage before it is embedded; empty when the model uses none. The manifest's passage_prefix, else sentence-transformers' encode_document choice.</summary>
     public string PassagePrefix { get; private init; } = "";
 
     /// <summary>BERT-family only: whether the WordPiece tokenizer lower-cases (tokenizer_config.json do_lower_case).</summary>
@@ -99,9 +120,10 @@ public sealed class ModelDirectory
 
         return modelType switch
         {
-            "t5gemma2" or "t5gemma2_encoder" => OpenT5Gemma2(directory, modelId, config, manifest),
+            "t5gemma2" or "t5gemma2_encoder" or "t5gemma2_text" => OpenGemma(directory, ModelKind.T5Gemma2, modelId, config, manifest),
+            "gemma3_text" => OpenGemma(directory, ModelKind.Gemma3Encoder, modelId, config, manifest),
             "bert" or "distilbert" => OpenBert(directory, modelId, config, manifest),
-            _ => throw new ModelFileException(configPath, $"model_type \"{modelType}\" is not supported; expected \"t5gemma2\" (converted with t5rag model convert) or \"bert\"/\"distilbert\" (sentence-transformers ONNX export)."),
+            _ => throw new ModelFileException(configPath, $"model_type \"{modelType}\" is not supported; expected \"t5gemma2\", \"t5gemma2_encoder\" or \"gemma3_text\" (converted with t5rag model convert) or \"bert\"/\"distilbert\" (sentence-transformers ONNX export)."),
         };
     }
 
@@ -112,7 +134,7 @@ public sealed class ModelDirectory
     /// <exception cref="ModelFileException">The tokenizer file is missing, unreadable or of another layout.</exception>
     public Tokenizer CreateTokenizer()
     {
-        if (this.Kind == ModelKind.T5Gemma2)
+        if (this.Kind != ModelKind.BertSentenceTransformer)
         {
             return GemmaTokenizer.Create(this.TokenizerPath);
         }
@@ -142,100 +164,103 @@ public sealed class ModelDirectory
         });
     }
 
-    private static ModelDirectory OpenT5Gemma2(string directory, string modelId, JsonElement config, JsonElement? manifest)
+    private static ModelDirectory OpenGemma(string directory, ModelKind kind, string modelId, JsonElement config, JsonElement? manifest)
     {
-        // The encoder's text settings sit under encoder.text_config in T5Gemma 2 configs, or at the top for an encoder-only config.
+        // The encoder's text settings sit under encoder.text_config in T5Gemma 2 configs, under text_config in a
+        // standalone encoder's, or at the top (t5gemma2_text, gemma3_text).
         var text = config;
         if (config.TryGetProperty("encoder", out var encoder) && encoder.ValueKind == JsonValueKind.Object)
         {
             text = encoder.TryGetProperty("text_config", out var textConfig) && textConfig.ValueKind == JsonValueKind.Object ? textConfig : encoder;
         }
+        else if (config.TryGetProperty("text_config", out var encoderText) && encoderText.ValueKind == JsonValueKind.Object)
+        {
+            text = encoderText;
+        }
 
         int maxPositions = text.GetInt32("max_position_embeddings") ?? 131_072;
-        return new ModelDirectory(directory, ModelKind.T5Gemma2, modelId)
+        int? hidden = text.GetInt32("hidden_size");
+        var modules = SentenceTransformerModules.Read(directory, hidden);
+        if (modules is { LowerCase: true })
         {
-            EncoderGraphPath = RequireFile(directory, [EncoderGraphNames.GraphFile], "the encoder graph written by t5rag model convert"),
-            TokenizerPath = RequireFile(directory, ["tokenizer.json"], "the Gemma tokenizer.json"),
-            HiddenSize = text.GetInt32("hidden_size"),
-            MaxLength = CheckMaxLength(Math.Min(manifest?.GetInt32("max_length") ?? maxPositions, maxPositions), 1, directory),
-            Pooling = ParsePooling(manifest?.GetString("pooling"), directory) ?? PoolingMode.Mean,
-            Normalize = manifest?.GetBoolean("normalize") ?? true,
-            QueryPrefix = manifest?.GetString("query_prefix") ?? "",
-            PassagePrefix = manifest?.GetString("passage_prefix") ?? "",
-        };
+            throw new ModelFileException(System.IO.Path.Combine(directory, "sentence_bert_config.json"), "field 'do_lower_case' is true; expected false for a Gemma tokenizer, which is case-sensitive.");
+        }
+
+        // sentence-transformers repositories keep the length in the Transformer config or in tokenizer_config.json;
+        // a plain checkpoint's tokenizer_config.json says nothing about the encoder, so only max_position_embeddings counts.
+        int? tokenizerMax = modules is null ? null : TokenizerMaxLength(directory);
+        int maxLength = manifest?.GetInt32("max_length") ?? modules?.MaxSequenceLength ?? tokenizerMax ?? maxPositions;
+        var files = (RequireFile(directory, [EncoderGraphNames.GraphFile], "the encoder graph written by t5rag model convert"), RequireFile(directory, ["tokenizer.json"], "the Gemma tokenizer.json"));
+        return Build(directory, kind, modelId, manifest, modules, hidden, CheckMaxLength(Math.Min(maxLength, maxPositions), 1, directory), files, wordPiece: default);
     }
 
     private static ModelDirectory OpenBert(string directory, string modelId, JsonElement config, JsonElement? manifest)
     {
         var tokenizerConfig = ConfigFile.Read(System.IO.Path.Combine(directory, "tokenizer_config.json"), required: false, "a Hugging Face tokenizer_config.json");
-        var sentenceBertConfig = ConfigFile.Read(System.IO.Path.Combine(directory, "sentence_bert_config.json"), required: false, "sentence-transformers' sentence_bert_config.json");
-        var prompts = ConfigFile.Read(System.IO.Path.Combine(directory, "config_sentence_transformers.json"), required: false, "sentence-transformers' config_sentence_transformers.json");
-        var (pooling, normalize) = ReadSentenceTransformersModules(directory);
-
-        int? tokenizerMax = tokenizerConfig?.GetInt32("model_max_length");
+        int? hidden = config.GetInt32("hidden_size") ?? config.GetInt32("dim");
+        var modules = SentenceTransformerModules.Read(directory, hidden);
         int maxPositions = config.GetInt32("max_position_embeddings") ?? 512;
         int maxLength = manifest?.GetInt32("max_length")
-            ?? sentenceBertConfig?.GetInt32("max_seq_length")
-            ?? (tokenizerMax is > 0 and < 1_000_000 ? tokenizerMax : null)
+            ?? modules?.MaxSequenceLength
+            ?? TokenizerMaxLength(directory)
             ?? maxPositions;
 
         bool lowerCase = tokenizerConfig?.GetBoolean("do_lower_case") ?? true;
-        string? query = null, passage = null;
-        if (prompts is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty("prompts", out var promptTable) && promptTable.ValueKind == JsonValueKind.Object)
-        {
-            query = promptTable.GetString("query");
-            passage = promptTable.GetString("passage") ?? promptTable.GetString("document");
-        }
+        var files = (RequireFile(directory, ["onnx/model.onnx", "model.onnx"], "the ONNX export of the model"), RequireFile(directory, ["vocab.txt"], "the WordPiece vocab.txt"));
+        // Hugging Face strips accents whenever it lower-cases, unless strip_accents says otherwise.
+        var wordPiece = (lowerCase, tokenizerConfig?.GetBoolean("strip_accents") ?? lowerCase, tokenizerConfig?.GetBoolean("tokenize_chinese_chars") ?? true);
+        return Build(directory, ModelKind.BertSentenceTransformer, modelId, manifest, modules, hidden, CheckMaxLength(Math.Min(maxLength, maxPositions), 3, directory), files, wordPiece);
+    }
 
-        return new ModelDirectory(directory, ModelKind.BertSentenceTransformer, modelId)
+    /// <summary>What every kind shares: the module pipeline, the prompts and Matryoshka dimensions, with the manifest over them.</summary>
+    private static ModelDirectory Build(
+        string directory, ModelKind kind, string modelId, JsonElement? manifest, SentenceTransformerModules? modules, int? hidden, int maxLength,
+        (string Graph, string Tokenizer) files, (bool LowerCase, bool StripAccents, bool ChineseCharacters) wordPiece)
+    {
+        var prompts = SentenceTransformerPrompts.Read(directory);
+        var manifestPooling = ParsePooling(manifest?.GetString("pooling"), directory);
+        return new ModelDirectory(directory, kind, modelId)
         {
-            EncoderGraphPath = RequireFile(directory, ["onnx/model.onnx", "model.onnx"], "the ONNX export of the model"),
-            TokenizerPath = RequireFile(directory, ["vocab.txt"], "the WordPiece vocab.txt"),
-            HiddenSize = config.GetInt32("hidden_size") ?? config.GetInt32("dim"),
-            MaxLength = CheckMaxLength(Math.Min(maxLength, maxPositions), 3, directory),
-            Pooling = ParsePooling(manifest?.GetString("pooling"), directory) ?? pooling ?? PoolingMode.Mean,
-            Normalize = manifest?.GetBoolean("normalize") ?? normalize ?? true,
-            QueryPrefix = manifest?.GetString("query_prefix") ?? query ?? "",
-            PassagePrefix = manifest?.GetString("passage_prefix") ?? passage ?? "",
-            LowerCase = lowerCase,
-            // Hugging Face strips accents whenever it lower-cases, unless strip_accents says otherwise.
-            StripAccents = tokenizerConfig?.GetBoolean("strip_accents") ?? lowerCase,
-            TokenizeChineseCharacters = tokenizerConfig?.GetBoolean("tokenize_chinese_chars") ?? true,
+            EncoderGraphPath = files.Graph,
+            TokenizerPath = files.Tokenizer,
+            LowerCase = wordPiece.LowerCase,
+            StripAccents = wordPiece.StripAccents,
+            TokenizeChineseCharacters = wordPiece.ChineseCharacters,
+            HiddenSize = hidden,
+            MaxLength = maxLength,
+            Modules = modules,
+            PoolingModule = manifestPooling is { } mode ? PoolingModule.Of(mode) : modules?.Pooling ?? PoolingModule.Of(PoolingMode.Mean),
+            Dense = modules?.Dense ?? [],
+            // Without modules.json nothing says whether the model's vectors are unit length: they are made so.
+            Normalize = manifest?.GetBoolean("normalize") ?? modules?.Normalize ?? true,
+            Prompts = prompts,
+            QueryPrefix = manifest?.GetString("query_prefix") ?? prompts.QueryPrompt,
+            PassagePrefix = manifest?.GetString("passage_prefix") ?? prompts.PassagePrompt,
+            MatryoshkaDimensions = ReadMatryoshka(manifest, directory) ?? KnownMatryoshkaDimensions(modelId),
         };
     }
 
-    /// <summary>Pooling and normalization as sentence-transformers' modules.json lays them out, when the directory has one.</summary>
-    private static (PoolingMode? Pooling, bool? Normalize) ReadSentenceTransformersModules(string directory)
+    private static int? TokenizerMaxLength(string directory) =>
+        ConfigFile.Read(System.IO.Path.Combine(directory, "tokenizer_config.json"), required: false, "a Hugging Face tokenizer_config.json")?.GetInt32("model_max_length") is int value and > 0 and < 1_000_000 ? value : null;
+
+    private static int[]? ReadMatryoshka(JsonElement? manifest, string directory)
     {
-        string modulesPath = System.IO.Path.Combine(directory, "modules.json");
-        var modules = ConfigFile.Read(modulesPath, required: false, "sentence-transformers' modules.json");
-        if (modules is not { ValueKind: JsonValueKind.Array } list)
+        if (manifest is not { } m || !m.TryGetProperty("matryoshka_dimensions", out var list) || list.ValueKind == JsonValueKind.Null)
         {
-            return (null, null);
+            return null;
         }
 
-        PoolingMode? pooling = null;
-        bool normalize = false;
-        foreach (var module in list.EnumerateArray())
+        if (list.ValueKind != JsonValueKind.Array || list.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int d) || d < 1))
         {
-            string type = module.GetString("type") ?? "";
-            if (type.EndsWith(".Normalize", StringComparison.Ordinal))
-            {
-                normalize = true;
-            }
-            else if (type.EndsWith(".Pooling", StringComparison.Ordinal))
-            {
-                string poolingPath = System.IO.Path.Combine(directory, module.GetString("path") ?? "", "config.json");
-                var poolingConfig = ConfigFile.Read(poolingPath, required: true, "the pooling module's config.json named by modules.json")!.Value;
-                pooling = poolingConfig.GetBoolean("pooling_mode_cls_token") == true ? PoolingMode.Cls
-                    : poolingConfig.GetBoolean("pooling_mode_lasttoken") == true ? PoolingMode.LastToken
-                    : poolingConfig.GetBoolean("pooling_mode_mean_tokens") == true ? PoolingMode.Mean
-                    : throw new ModelFileException(poolingPath, "names no pooling this library supports; expected pooling_mode_mean_tokens, pooling_mode_cls_token or pooling_mode_lasttoken set to true.");
-            }
+            throw new ModelFileException(System.IO.Path.Combine(directory, ManifestFileName), $"field 'matryoshka_dimensions' is {list.GetRawText()}; expected a list of positive integers such as [768, 512, 256, 128].");
         }
 
-        return (pooling, normalize);
+        return [.. list.EnumerateArray().Select(e => e.GetInt32()).OrderDescending()];
     }
+
+    // The model card lists them; no file of the repository does.
+    private static int[] KnownMatryoshkaDimensions(string modelId) =>
+        modelId.EndsWith("embeddinggemma-300m", StringComparison.OrdinalIgnoreCase) ? [768, 512, 256, 128] : [];
 
     private static PoolingMode? ParsePooling(string? value, string directory) => value switch
     {

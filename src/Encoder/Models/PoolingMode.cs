@@ -11,4 +11,13 @@ public enum PoolingMode
 
     /// <summary>The state of the last token the attention mask keeps.</summary>
     LastToken,
+
+    /// <summary>The largest value of each component over the kept positions.</summary>
+    Max,
+
+    /// <summary>The sum of the kept states divided by the square root of their count (sentence-transformers' mean_sqrt_len_tokens).</summary>
+    MeanSqrtLength,
+
+    /// <summary>The kept states weighted by their 1-based position in the (right-padded) input (sentence-transformers' weightedmean).</summary>
+    WeightedMean,
 }

@@ -4,20 +4,30 @@ using System.Text.Json;
 namespace T5Gemma2.Rag.Encoder.Models;
 
 /// <summary>
-/// A T5Gemma 2 config.json as Hugging Face writes it: <c>model_type</c> "t5gemma2" with <c>encoder.text_config</c> and
-/// <c>decoder</c>, or "t5gemma2_encoder" with <c>text_config</c>. Defaults follow transformers' config classes where a
-/// field is absent; every value a graph depends on is checked, and a bad one is named.
+/// The config.json of a model whose encoder our graph builder writes, as Hugging Face writes it: <c>model_type</c>
+/// "t5gemma2" with <c>encoder.text_config</c> and <c>decoder</c>; a standalone T5Gemma 2 encoder ("t5gemma2_encoder"
+/// with <c>text_config</c>, or "t5gemma2_text" with the fields at the top); or a bidirectional Gemma 3 text model
+/// ("gemma3_text" with <c>use_bidirectional_attention</c>, EmbeddingGemma). Defaults follow transformers' config
+/// classes where a field is absent; every value a graph depends on is checked, and a bad one is named.
 /// </summary>
 public sealed class T5Gemma2Config
 {
-    private T5Gemma2Config(string path, T5Gemma2StackConfig encoder, T5Gemma2StackConfig? decoder)
+    private T5Gemma2Config(string path, string modelType, EncoderArchitecture architecture, T5Gemma2StackConfig encoder, T5Gemma2StackConfig? decoder)
     {
         this.FilePath = path;
+        this.ModelType = modelType;
+        this.Architecture = architecture;
         this.Encoder = encoder;
         this.Decoder = decoder;
     }
 
     public string FilePath { get; }
+
+    /// <summary>config.json's <c>model_type</c>.</summary>
+    public string ModelType { get; }
+
+    /// <summary>The encoder's family: what its graph has beyond the shared blocks (image input, eoi vector, window shape).</summary>
+    public EncoderArchitecture Architecture { get; }
 
     public T5Gemma2StackConfig Encoder { get; }
 
@@ -55,6 +65,8 @@ public sealed class T5Gemma2Config
         JsonElement encoderText;
         JsonElement? decoder = null;
         JsonElement encoderSection = root;
+        string where = "encoder.text_config";
+        var architecture = EncoderArchitecture.T5Gemma2;
         switch (modelType)
         {
             case "t5gemma2":
@@ -64,19 +76,29 @@ public sealed class T5Gemma2Config
                 break;
             case "t5gemma2_encoder":
                 encoderText = root.TryGetProperty("text_config", out var encoderOnly) && encoderOnly.ValueKind == JsonValueKind.Object ? encoderOnly : root;
+                where = encoderText.Equals(root) ? "" : "text_config";
+                break;
+            case "t5gemma2_text":
+                encoderText = root;
+                where = "";
+                break;
+            case "gemma3_text":
+                encoderText = root;
+                where = "";
+                architecture = EncoderArchitecture.Gemma3Bidirectional;
                 break;
             default:
-                throw new ModelFileException(path, $"model_type is \"{modelType}\"; expected \"t5gemma2\" (or \"t5gemma2_encoder\").");
+                throw new ModelFileException(path, $"model_type is \"{modelType}\"; expected \"t5gemma2\", \"t5gemma2_encoder\" or \"t5gemma2_text\" (a T5Gemma 2 encoder) or \"gemma3_text\" (a bidirectional Gemma 3 such as EmbeddingGemma).");
         }
 
-        var encoder = ReadStack(encoderText, path, "encoder.text_config");
-        var decoderStack = decoder is { } d ? ReadStack(d, path, "decoder") : null;
+        var encoder = ReadStack(encoderText, path, where, architecture);
+        var decoderStack = decoder is { } d ? ReadStack(d, path, "decoder", EncoderArchitecture.T5Gemma2) : null;
         if (decoderStack is not null && (decoderStack.HiddenSize != encoder.HiddenSize || decoderStack.VocabSize != encoder.VocabSize))
         {
             throw new ModelFileException(path, $"encoder and decoder differ in hidden_size ({encoder.HiddenSize} vs {decoderStack.HiddenSize}) or vocab_size ({encoder.VocabSize} vs {decoderStack.VocabSize}); expected them equal (the embedding is tied).");
         }
 
-        return new T5Gemma2Config(path, encoder, decoderStack)
+        return new T5Gemma2Config(path, modelType, architecture, encoder, decoderStack)
         {
             EndOfImageTokenId = root.GetInt32("eoi_token_index") ?? encoderSection.GetInt32("eoi_token_index") ?? 256_000,
             ImageTokenId = root.GetInt32("image_token_index") ?? encoderSection.GetInt32("image_token_index") ?? 256_001,
@@ -87,7 +109,7 @@ public sealed class T5Gemma2Config
         };
     }
 
-    private static T5Gemma2StackConfig ReadStack(JsonElement section, string path, string where)
+    private static T5Gemma2StackConfig ReadStack(JsonElement section, string path, string where, EncoderArchitecture architecture)
     {
         int hidden = Positive(section, "hidden_size", 2304, path, where);
         int heads = Positive(section, "num_attention_heads", 8, path, where);
@@ -104,10 +126,37 @@ public sealed class T5Gemma2Config
             throw Bad(path, where, "hidden_activation", activation, "\"gelu_pytorch_tanh\" (GeGLU with the tanh GELU)");
         }
 
-        if (section.GetBoolean("use_bidirectional_attention") == true)
+        bool bidirectional = section.GetBoolean("use_bidirectional_attention") == true;
+        int window = Positive(section, "sliding_window", 4096, path, where);
+        (int Left, int Right) reach;
+        if (architecture == EncoderArchitecture.Gemma3Bidirectional)
         {
-            // transformers halves the sliding window of such configs on load; no released T5Gemma 2 config sets it.
-            throw Bad(path, where, "use_bidirectional_attention", "true", "false (the released T5Gemma 2 configs)");
+            if (!bidirectional)
+            {
+                // A causal Gemma 3 is a decoder-only language model, not an encoder whose states can be pooled.
+                throw Bad(path, where, "use_bidirectional_attention", section.TryGetProperty("use_bidirectional_attention", out var flag) ? flag.GetRawText() : "absent", "true (a bidirectional Gemma 3 such as EmbeddingGemma; a causal Gemma 3 is not an encoder)");
+            }
+
+            if (Number(section, "attn_logit_softcapping") is double cap)
+            {
+                // transformers' Gemma 3 attention never applies it, so a graph that did would disagree with the reference.
+                throw Bad(path, where, "attn_logit_softcapping", cap.ToString(CultureInfo.InvariantCulture), "null (Gemma 3's attention does not soft-cap)");
+            }
+
+            // transformers turns the stored window W into W // 2 + 1 when it loads a bidirectional config, once; a query
+            // then sees the keys within W' − 1 on either side.
+            int loaded = window / 2 + 1;
+            reach = (loaded - 1, loaded - 1);
+        }
+        else
+        {
+            if (bidirectional)
+            {
+                // transformers halves the sliding window of such configs on load; no released T5Gemma 2 config sets it.
+                throw Bad(path, where, "use_bidirectional_attention", "true", "false (the released T5Gemma 2 configs)");
+            }
+
+            reach = T5Gemma2StackConfig.T5Gemma2WindowReach(window);
         }
 
         if (section.GetBoolean("attention_bias") == true)
@@ -126,12 +175,13 @@ public sealed class T5Gemma2Config
             HeadDim = Positive(section, "head_dim", 256, path, where),
             QueryPreAttentionScalar = PositiveNumber(section, "query_pre_attn_scalar", 256, path, where),
             RmsNormEps = PositiveNumber(section, "rms_norm_eps", 1e-6, path, where),
-            SlidingWindow = Positive(section, "sliding_window", 4096, path, where),
+            SlidingWindow = window,
+            BidirectionalWindowReach = reach,
             LayerTypes = ReadLayerTypes(section, layers, path, where),
             SlidingRope = ReadRope(section, "sliding_attention", path, where),
             FullRope = ReadRope(section, "full_attention", path, where),
             MaxPositionEmbeddings = Positive(section, "max_position_embeddings", 131_072, path, where),
-            AttentionLogitSoftcapping = Number(section, "attn_logit_softcapping"),
+            AttentionLogitSoftcapping = architecture == EncoderArchitecture.T5Gemma2 ? Number(section, "attn_logit_softcapping") : null,
             FinalLogitSoftcapping = Number(section, "final_logit_softcapping"),
         };
     }
@@ -229,5 +279,5 @@ public sealed class T5Gemma2Config
         section.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
 
     private static ModelFileException Bad(string path, string where, string field, string found, string expected) =>
-        new(path, $"field '{where}.{field}' is {found}; expected {expected}.");
+        new(path, $"field '{(where.Length == 0 ? field : where + "." + field)}' is {found}; expected {expected}.");
 }

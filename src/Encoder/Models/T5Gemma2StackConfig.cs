@@ -47,6 +47,13 @@ public sealed record T5Gemma2StackConfig
     public int QueriesPerKeyValueHead => this.NumAttentionHeads / this.NumKeyValueHeads;
 
     /// <summary>The furthest key a query of a sliding layer sees to its left and to its right (encoder, bidirectional).</summary>
-    /// <remarks>The window is asymmetric, as Hugging Face's sliding_window_mask_function builds it: W = 512 sees itself, 255 to the left and 256 to the right.</remarks>
-    public (int Left, int Right) BidirectionalWindowReach => ((this.SlidingWindow + 1) / 2 - 1, this.SlidingWindow / 2);
+    /// <remarks>
+    /// Set by the config reader for the architecture: T5Gemma 2's window is asymmetric, as Hugging Face's
+    /// sliding_window_mask_function builds it (W = 512 sees itself, 255 to the left and 256 to the right); Gemma 3's
+    /// bidirectional window is symmetric (W = 512 becomes W' = 257 on load, and a query sees keys with |i − j| &lt; W').
+    /// </remarks>
+    public required (int Left, int Right) BidirectionalWindowReach { get; init; }
+
+    /// <summary>T5Gemma 2's rule for its encoder window: (W + 1) / 2 − 1 to the left, W / 2 to the right.</summary>
+    public static (int Left, int Right) T5Gemma2WindowReach(int slidingWindow) => ((slidingWindow + 1) / 2 - 1, slidingWindow / 2);
 }

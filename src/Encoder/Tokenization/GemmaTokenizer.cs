@@ -102,16 +102,26 @@ public sealed class GemmaTokenizer : Tokenizer
         this._splitBeforeMetaspace = boundaryTokens.Count <= 64;
 
         this.UnknownId = definition.Vocabulary[definition.UnknownToken];
-        string? bosToken = definition.BeginningOfSentenceToken ?? config.BosToken;
-        this.BeginningOfSentenceId = bosToken is null ? null : this.TryGetId(bosToken);
         this.EndOfSentenceId = config.EosToken is null ? null : this.TryGetId(config.EosToken);
         this.PaddingId = config.PadToken is null ? null : this.TryGetId(config.PadToken);
+
+        // transformers 5: when tokenizer_config.json sets add_bos_token or add_eos_token, they rebuild the template
+        // ([bos] $A [eos] from the config's own token names; a flag that is absent counts as false); otherwise
+        // tokenizer.json's post-processor decides.
+        bool configDecides = config.AddBosToken is not null || config.AddEosToken is not null;
+        string? bosToken = configDecides ? config.BosToken ?? definition.BeginningOfSentenceToken : definition.BeginningOfSentenceToken ?? config.BosToken;
+        this.BeginningOfSentenceId = bosToken is null ? null : this.TryGetId(bosToken);
         this.AddBeginningOfSentence = this.BeginningOfSentenceId is not null
-            && (addBeginningOfSentence ?? config.AddBosToken ?? definition.BeginningOfSentenceToken is not null);
+            && (addBeginningOfSentence ?? (configDecides ? config.AddBosToken == true : definition.BeginningOfSentenceToken is not null));
+        string? appended = configDecides ? (config.AddEosToken == true ? config.EosToken : null) : definition.EndOfSentenceToken;
+        this.AppendedEndId = appended is null ? null : this.TryGetId(appended);
     }
 
     /// <summary>The id the tokenizer puts first when <see cref="AddBeginningOfSentence"/> is set (<c>&lt;bos&gt;</c>), from the file's post-processor.</summary>
     public int? BeginningOfSentenceId { get; }
+
+    /// <summary>The id the encoder input ends with (EmbeddingGemma's <c>&lt;eos&gt;</c>), or null when the template appends none (T5Gemma 2).</summary>
+    public int? AppendedEndId { get; }
 
     /// <summary>The end-of-sequence id named by tokenizer_config.json, when one lies beside the tokenizer. Generation takes its stop id from the model's config instead.</summary>
     public int? EndOfSentenceId { get; }

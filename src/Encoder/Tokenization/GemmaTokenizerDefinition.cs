@@ -30,6 +30,9 @@ internal sealed class GemmaTokenizerDefinition
     /// <summary>The token the post-processor puts before every sequence, or null when it adds none.</summary>
     public string? BeginningOfSentenceToken { get; private set; }
 
+    /// <summary>The special token the post-processor puts after the sequence (EmbeddingGemma's <c>&lt;eos&gt;</c>), or null.</summary>
+    public string? EndOfSentenceToken { get; private set; }
+
     public static GemmaTokenizerDefinition Read(string filePath)
     {
         byte[] json;
@@ -189,14 +192,22 @@ internal sealed class GemmaTokenizerDefinition
 
         this.Expect(postProcessor.GetString("type") == "TemplateProcessing" && postProcessor.TryGetProperty("single", out _), "post_processor", "null or TemplateProcessing");
         var single = postProcessor.GetProperty("single");
-        string? leading = null;
+        string? leading = null, trailing = null;
         int sequences = 0;
         foreach (var piece in single.EnumerateArray())
         {
             if (piece.TryGetProperty("SpecialToken", out var specialToken))
             {
-                this.Expect(sequences == 0 && leading is null, "post_processor.single", "at most one special token, before the sequence");
-                leading = specialToken.GetString("id");
+                // Gemma 3 / T5Gemma 2 put <bos> first; EmbeddingGemma's template also ends with <eos>.
+                this.Expect(sequences == 0 ? leading is null : trailing is null, "post_processor.single", "at most one special token before the sequence and one after it");
+                if (sequences == 0)
+                {
+                    leading = specialToken.GetString("id");
+                }
+                else
+                {
+                    trailing = specialToken.GetString("id");
+                }
             }
             else if (piece.TryGetProperty("Sequence", out _))
             {
@@ -206,6 +217,7 @@ internal sealed class GemmaTokenizerDefinition
 
         this.Expect(sequences == 1, "post_processor.single", "exactly one sequence");
         this.BeginningOfSentenceToken = leading;
+        this.EndOfSentenceToken = trailing;
     }
 
     private void CheckDecoder(JsonElement decoder)

@@ -34,7 +34,7 @@ public sealed class EncoderFolderDependencyTests
         ["Models"] = ["Tokenization"],  // model directories, configs, and the graph contract (file and tensor names)
         ["Checkpoints"] = ["Models"],
         ["Conversion"] = ["Models", "Checkpoints", "Onnx/Graph"],
-        ["Embeddings"] = ["Models", "Tokenization", "Onnx"],
+        ["Embeddings"] = ["Models", "Tokenization", "Onnx", "Checkpoints"], // Checkpoints: the Dense modules' safetensors
         ["Generation"] = ["Models", "Tokenization", "Onnx", "Embeddings"],
         ["Hub"] = [],
     };

@@ -113,7 +113,7 @@ public sealed class OnnxEmbeddingGeneratorTests(SharedMiniLm shared)
         Assert.Equal(128, shortened[0].Vector.Length);
         Assert.Equal(1.0, TensorPrimitives.Norm(shortened[0].Vector.Span), 1e-5);
         Assert.True(TensorPrimitives.CosineSimilarity(full[0].Vector.Span[..128], shortened[0].Vector.Span) > 0.99999f);
-        await Assert.ThrowsAsync<ArgumentException>(() => this._sut.GenerateAsync(["x"], new EmbeddingGenerationOptions { Dimensions = 385 }, Token));
+        await Assert.ThrowsAsync<EmbeddingDimensionsException>(() => this._sut.GenerateAsync(["x"], new EmbeddingGenerationOptions { Dimensions = 385 }, Token));
     }
 
     [Fact]

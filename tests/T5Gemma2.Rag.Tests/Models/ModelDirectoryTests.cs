@@ -64,19 +64,34 @@ public sealed class ModelDirectoryTests
         Assert.Contains("is a file", error.Problem, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("config_sentence_transformers.json", "[]")]
-    [InlineData("tokenizer_config.json", "[1, 2]")]
-    [InlineData("modules.json", "{}")]
-    public void ConfigFilesOfTheWrongShapeDoNotCrash(string file, string content)
+    [Fact]
+    public void ATokenizerConfigOfTheWrongShapeDoesNotCrash()
     {
         using var temp = new TempDirectory();
         string directory = ModelDirectoryCopy.OfMiniLm(temp);
-        File.WriteAllText(Path.Combine(directory, file), content);
+        File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), "[1, 2]");
 
         var sut = ModelDirectory.Open(directory);
 
         Assert.Equal(ModelKind.BertSentenceTransformer, sut.Kind);
+    }
+
+    [Theory]
+    [InlineData("config_sentence_transformers.json", "[]", "is not a JSON object")]
+    [InlineData("modules.json", "{}", "is not a non-empty JSON list")]
+    [InlineData("modules.json", "[]", "is not a non-empty JSON list")]
+    public void SentenceTransformersFilesOfTheWrongShapeAreNamedInOneLine(string file, string content, string problem)
+    {
+        using var temp = new TempDirectory();
+        string directory = ModelDirectoryCopy.OfMiniLm(temp);
+        string path = Path.Combine(directory, file);
+        File.WriteAllText(path, content);
+
+        var error = Assert.Throws<ModelFileException>(() => ModelDirectory.Open(directory));
+
+        Assert.Equal(path, error.FilePath);
+        Assert.StartsWith(problem, error.Problem, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     [Fact]
@@ -130,16 +145,17 @@ public sealed class ModelDirectoryTests
     }
 
     [Fact]
-    public void PoolingConfigWithoutAModeIsNamed()
+    public void APoolingModeThisLibraryDoesNotKnowIsNamed()
     {
         using var temp = new TempDirectory();
         string directory = ModelDirectoryCopy.OfMiniLm(temp);
         string pooling = Path.Combine(directory, "1_Pooling", "config.json");
-        File.WriteAllText(pooling, """{"word_embedding_dimension": 384, "pooling_mode_max_tokens": true}""");
+        File.WriteAllText(pooling, """{"embedding_dimension": 384, "pooling_mode": "median"}""");
 
         var error = Assert.Throws<ModelFileException>(() => ModelDirectory.Open(directory));
 
         Assert.Equal(pooling, error.FilePath);
+        Assert.Contains("\"median\"", error.Problem, StringComparison.Ordinal);
     }
 
     [Fact]
