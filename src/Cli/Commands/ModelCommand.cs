@@ -109,27 +109,42 @@ internal static class ModelCommand
 
     private static Command CreateRandom(CliConsole console)
     {
-        var preset = new Option<string>("--preset") { Description = "tiny, 270m-270m, 1b-1b or 4b-4b", Required = true };
+        var layout = new Option<string>("--layout") { Description = "t5gemma2 (encoder-decoder), st-t5gemma2-encoder (a sentence-transformers standalone encoder) or embeddinggemma", DefaultValueFactory = _ => "t5gemma2" };
+        var preset = new Option<string>("--preset") { Description = "t5gemma2 layouts: tiny, 270m-270m, 1b-1b or 4b-4b; embeddinggemma: tiny or 300m", Required = true };
         var seed = new Option<int>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 0 };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "A directory with tokenizer.json (and tokenizer_config.json) to copy into the checkpoint" };
         var target = new Argument<string>("out-dir") { Description = "Where the checkpoint is written (must be new or empty)" };
-        var command = new Command("create-random", "Write a checkpoint of the real T5Gemma 2 architecture with seeded random weights") { preset, seed, tokenizer, target };
+        var command = new Command("create-random", "Write a checkpoint of a real architecture and repository layout with seeded random weights") { layout, preset, seed, tokenizer, target };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            string name = parse.GetValue(preset)!;
-            if (T5Gemma2Preset.Find(name) is not { } chosen)
+            string layoutName = parse.GetValue(layout)!;
+            RandomLayout? chosenLayout = layoutName.ToLowerInvariant() switch
             {
-                await console.Error.WriteLineAsync($"t5rag model create-random: --preset is \"{name}\"; expected one of {string.Join(", ", T5Gemma2Preset.All.Select(p => p.Name))}.");
+                "t5gemma2" => RandomLayout.T5Gemma2,
+                "st-t5gemma2-encoder" => RandomLayout.SentenceTransformersT5Gemma2Encoder,
+                "embeddinggemma" => RandomLayout.EmbeddingGemma,
+                _ => null,
+            };
+            if (chosenLayout is not { } shape)
+            {
+                await console.Error.WriteLineAsync($"t5rag model create-random: --layout is \"{layoutName}\"; expected t5gemma2, st-t5gemma2-encoder or embeddinggemma.");
+                return ExitCodes.UsageError;
+            }
+
+            string name = parse.GetValue(preset)!;
+            if (T5Gemma2Preset.Find(name, shape) is not { } chosen)
+            {
+                await console.Error.WriteLineAsync($"t5rag model create-random: --preset is \"{name}\"; expected one of {string.Join(", ", T5Gemma2Preset.For(shape).Select(p => p.Name))} for --layout {layoutName}.");
                 return ExitCodes.UsageError;
             }
 
             var stopwatch = Stopwatch.StartNew();
             await console.RunWithStatusAsync($"writing the {chosen.Name} checkpoint", () =>
             {
-                RandomCheckpoint.Create(chosen, parse.GetValue(seed), parse.GetValue(target)!, parse.GetValue(tokenizer), cancellationToken);
+                RandomCheckpoint.Create(shape, chosen, parse.GetValue(seed), parse.GetValue(target)!, parse.GetValue(tokenizer), cancellationToken);
                 return Task.FromResult(0);
             });
-            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"wrote {Path.GetFullPath(parse.GetValue(target)!)} ({chosen.Name}, seed {parse.GetValue(seed)}) in {stopwatch.Elapsed.TotalSeconds:F1} s"));
+            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"wrote {Path.GetFullPath(parse.GetValue(target)!)} ({layoutName} {chosen.Name}, seed {parse.GetValue(seed)}) in {stopwatch.Elapsed.TotalSeconds:F1} s"));
             return ExitCodes.Success;
         });
         return command;

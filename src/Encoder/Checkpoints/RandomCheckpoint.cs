@@ -5,22 +5,34 @@ using T5Gemma2.Rag.Encoder.Models;
 namespace T5Gemma2.Rag.Encoder.Checkpoints;
 
 /// <summary>
-/// Writes a Hugging Face checkpoint directory of the real T5Gemma 2 architecture with seeded random weights: config.json
-/// as transformers writes it, model.safetensors in BF16 under the hub's tensor names (text encoder and decoder; the
-/// vision tower is left to the vision work), and the tokenizer files when given. Tests, benchmarks and demos then run
+/// Writes a Hugging Face checkpoint directory of a real architecture with seeded random weights, in one of the real
+/// repositories' layouts (<see cref="RandomLayout"/>): config.json as transformers writes it, model.safetensors in BF16
+/// under the hub's tensor names (text stacks; the vision tower is left to the vision work), the sentence-transformers
+/// module files where the layout has them, and the tokenizer files when given. Tests, benchmarks and demos then run
 /// with no download.
 /// </summary>
 public static class RandomCheckpoint
 {
     /// <summary>Creates the checkpoint in <paramref name="outputDirectory"/> (created; must be empty or absent).</summary>
     /// <param name="tokenizerDirectory">A directory with tokenizer.json (and optionally tokenizer_config.json) to copy in; null writes none.</param>
-    public static void Create(T5Gemma2Preset preset, int seed, string outputDirectory, string? tokenizerDirectory, CancellationToken cancellationToken = default)
+    public static void Create(T5Gemma2Preset preset, int seed, string outputDirectory, string? tokenizerDirectory, CancellationToken cancellationToken = default) =>
+        Create(RandomLayout.T5Gemma2, preset, seed, outputDirectory, tokenizerDirectory, cancellationToken);
+
+    /// <summary>Creates a checkpoint of <paramref name="layout"/> in <paramref name="outputDirectory"/> (created; must be empty or absent).</summary>
+    public static void Create(RandomLayout layout, T5Gemma2Preset preset, int seed, string outputDirectory, string? tokenizerDirectory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(preset);
+        var config = layout switch
+        {
+            RandomLayout.SentenceTransformersT5Gemma2Encoder => StandaloneEncoderConfig(preset),
+            RandomLayout.EmbeddingGemma => EmbeddingGemmaConfig(preset),
+            _ => Config(preset),
+        };
         StagedDirectory.Write(outputDirectory, staging =>
         {
-            File.WriteAllText(Path.Combine(staging, "config.json"), Config(preset).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            SafeTensorsWriter.Write(Path.Combine(staging, "model.safetensors"), Tensors(preset, seed, cancellationToken), "BF16");
+            File.WriteAllText(Path.Combine(staging, "config.json"), config.ToJsonString(s_indented));
+            SafeTensorsWriter.Write(Path.Combine(staging, "model.safetensors"), Tensors(layout, config, preset, seed, cancellationToken), "BF16");
+            SentenceTransformersFiles.Write(layout, preset, staging, (name, shape) => Normal(TensorData.CountElements(shape), 1f / MathF.Sqrt(shape[^1]), seed, name));
             if (tokenizerDirectory is not null)
             {
                 foreach (string file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json" })
@@ -35,11 +47,62 @@ public static class RandomCheckpoint
                         throw new ModelFileException(source, "not found; expected the tokenizer to copy into the checkpoint.");
                     }
                 }
+
+                SentenceTransformersFiles.AdjustTokenizerConfig(layout, preset, staging);
             }
 
             return 0;
         });
     }
+
+    private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
+
+    /// <summary>config.json of a standalone T5Gemma 2 encoder, as transformers saves <c>T5Gemma2Encoder</c> (sentence-transformers wraps it so).</summary>
+    public static JsonObject StandaloneEncoderConfig(T5Gemma2Preset preset)
+    {
+        var encoder = (JsonObject)Config(preset)["encoder"]!.DeepClone();
+        encoder["architectures"] = new JsonArray("T5Gemma2Encoder");
+        encoder["_name_or_path"] = $"t5rag/random-st-t5gemma2-encoder-{preset.Name}";
+        encoder["tie_word_embeddings"] = true;
+        encoder["dtype"] = "bfloat16";
+        return encoder;
+    }
+
+    /// <summary>config.json of a bidirectional Gemma 3 text model, as google/embeddinggemma-300m's (transformers 5's rope_parameters form).</summary>
+    public static JsonObject EmbeddingGemmaConfig(T5Gemma2Preset preset) => new()
+    {
+        ["architectures"] = new JsonArray("Gemma3TextModel"),
+        ["model_type"] = "gemma3_text",
+        ["_name_or_path"] = $"t5rag/random-embeddinggemma-{preset.Name}",
+        ["attention_bias"] = false,
+        ["attention_dropout"] = 0.0,
+        ["attn_logit_softcapping"] = null,
+        ["final_logit_softcapping"] = null,
+        ["bos_token_id"] = 2,
+        ["eos_token_id"] = 1,
+        ["pad_token_id"] = 0,
+        ["dtype"] = "float32",
+        ["head_dim"] = preset.HeadDim,
+        ["hidden_activation"] = "gelu_pytorch_tanh",
+        ["hidden_size"] = preset.HiddenSize,
+        ["intermediate_size"] = preset.IntermediateSize,
+        ["layer_types"] = new JsonArray([.. preset.LayerTypes.Select(t => (JsonNode)t)]),
+        ["max_position_embeddings"] = preset.MaxPositionEmbeddings,
+        ["num_attention_heads"] = preset.NumAttentionHeads,
+        ["num_hidden_layers"] = preset.NumLayers,
+        ["num_key_value_heads"] = preset.NumKeyValueHeads,
+        ["query_pre_attn_scalar"] = preset.QueryPreAttentionScalar,
+        ["rms_norm_eps"] = 1e-6,
+        ["rope_parameters"] = new JsonObject
+        {
+            ["full_attention"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 1_000_000.0 },
+            ["sliding_attention"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 10_000.0 },
+        },
+        ["sliding_window"] = preset.SlidingWindow,
+        ["use_bidirectional_attention"] = true,
+        ["use_cache"] = true,
+        ["vocab_size"] = T5Gemma2Preset.VocabSize,
+    };
 
     /// <summary>config.json of a preset, in the layout of the hub's T5Gemma 2 configs.</summary>
     public static JsonObject Config(T5Gemma2Preset preset)
@@ -110,18 +173,21 @@ public static class RandomCheckpoint
         };
     }
 
-    private static List<(string Name, long[] Shape, Func<float[]> Values)> Tensors(T5Gemma2Preset preset, int seed, CancellationToken cancellationToken)
+    private static List<(string Name, long[] Shape, Func<float[]> Values)> Tensors(RandomLayout layout, JsonObject config, T5Gemma2Preset preset, int seed, CancellationToken cancellationToken)
     {
         // The preset's stack dimensions come from the same reader conversion uses, so the two cannot drift apart.
-        using var document = JsonDocument.Parse(Config(preset).ToJsonString());
-        var stack = T5Gemma2Config.Parse(document.RootElement, "config.json").Encoder;
+        using var document = JsonDocument.Parse(config.ToJsonString());
+        var parsed = T5Gemma2Config.Parse(document.RootElement, "config.json");
+        var stack = parsed.Encoder;
         var tensors = new List<(string, long[], Func<float[]>)>();
-        foreach (var (prefix, withEmbedding) in new[] { ("model.encoder.", true), ("model.decoder.", false) })
+        // Full checkpoints store model.encoder.* and model.decoder.*; a standalone encoder and Gemma 3 store bare names.
+        (string Prefix, bool WithEmbedding)[] stacks = layout == RandomLayout.T5Gemma2 ? [("model.encoder.", true), ("model.decoder.", false)] : [("", true)];
+        foreach (var (prefix, withEmbedding) in stacks)
         {
             // The decoder's embedding is tied to the encoder's, as the hub stores it.
-            foreach (var (suffix, shape) in T5Gemma2StackWeights.ExpectedTensors(stack, withEmbedding))
+            foreach (var (suffix, shape) in T5Gemma2StackWeights.ExpectedTensors(stack, withEmbedding, parsed.Architecture))
             {
-                string name = prefix + suffix;
+                string name = prefix + T5Gemma2StackWeights.StoredSuffix(suffix, parsed.Architecture);
                 // Weights scaled as 1/√fan-in keep activations near unit size, so attention is peaked and bugs show.
                 float std = suffix switch
                 {
@@ -133,7 +199,7 @@ public static class RandomCheckpoint
                 tensors.Add((name, shape, () =>
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    return Normal(TensorData.CountElements(shape), std, seed, name);
+                    return Normal(TensorData.CountElements(shape), std, seed, prefix + suffix);
                 }));
             }
         }

@@ -31,8 +31,24 @@ public sealed record T5Gemma2Preset(
 
     public static IReadOnlyList<T5Gemma2Preset> All { get; } = [Tiny, M270, B1, B4];
 
+    /// <summary>
+    /// EmbeddingGemma's dimensions (google/embeddinggemma-300m's config.json: 3 query heads over one key/value head of
+    /// 256, a 512 window that becomes 257 bidirectionally, 2,048 positions); its Dense modules are 4 × hidden wide.
+    /// </summary>
+    public static T5Gemma2Preset EmbeddingGemma300m { get; } = new("300m", 768, 1152, 24, 3, 1, 256, 256, 512, 2048, Pattern(24));
+
+    /// <summary>EmbeddingGemma's architecture at test size: the tiny T5Gemma 2 dimensions, so the two window rules differ visibly (reach 2/2 against 1/2).</summary>
+    public static T5Gemma2Preset EmbeddingGemmaTiny { get; } = Tiny;
+
+    /// <summary>The presets of a layout: T5Gemma 2's for its two layouts, EmbeddingGemma's for its own.</summary>
+    public static IReadOnlyList<T5Gemma2Preset> For(RandomLayout layout) =>
+        layout == RandomLayout.EmbeddingGemma ? [EmbeddingGemmaTiny, EmbeddingGemma300m] : All;
+
     /// <summary>The preset named <paramref name="name"/>, or null.</summary>
-    public static T5Gemma2Preset? Find(string name) => All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+    public static T5Gemma2Preset? Find(string name) => Find(name, RandomLayout.T5Gemma2);
+
+    /// <summary>The preset of <paramref name="layout"/> named <paramref name="name"/>, or null.</summary>
+    public static T5Gemma2Preset? Find(string name, RandomLayout layout) => For(layout).FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 
     // Five sliding layers, then one full, as transformers' sliding_window_pattern 6.
     private static string[] Pattern(int layers) => [.. Enumerable.Range(0, layers).Select(i => (i + 1) % 6 == 0 ? "full_attention" : "sliding_attention")];

@@ -100,7 +100,7 @@ public static class CheckpointConverter
             }
 
             File.Copy(Path.Combine(source, "config.json"), Path.Combine(staging, "config.json"));
-            foreach (string file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json" })
+            foreach (string file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", SentenceTransformerPrompts.FileName })
             {
                 if (File.Exists(Path.Combine(source, file)))
                 {
