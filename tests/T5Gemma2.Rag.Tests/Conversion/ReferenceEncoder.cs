@@ -4,7 +4,7 @@ using T5Gemma2.Rag.Encoder.Checkpoints;
 namespace T5Gemma2.Rag.Tests.Conversion;
 
 /// <summary>
-/// The T5Gemma 2 text encoder computed plainly, in double precision, from the specification
+/// The T5Gemma 2 text encoder (full checkpoint or standalone encoder) or a bidirectional Gemma 3 (EmbeddingGemma) computed plainly, in double precision, from the specification
 /// (../shared/docs/t5gemma2-architecture.md §2) and the checkpoint's own files. It shares no code with the graph
 /// builder: config.json is read here field by field and every step is a loop, so a slip in either shows as a mismatch.
 /// </summary>
@@ -20,13 +20,28 @@ internal sealed class ReferenceEncoder
     private readonly string[] _decoderLayerTypes = [];
     private readonly int _decoderWindow;
     private readonly double _decoderScale;
+    private readonly string _prefix = "model.encoder.";
+    private readonly bool _gemma3;
 
     public ReferenceEncoder(string checkpointDirectory, SafeTensorsCheckpoint weights)
     {
         this._weights = weights;
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(checkpointDirectory, "config.json")));
         var root = document.RootElement;
-        var text = root.GetProperty("encoder").GetProperty("text_config");
+        string modelType = root.GetProperty("model_type").GetString()!;
+        this._gemma3 = modelType == "gemma3_text";
+        // A full checkpoint nests the encoder; a standalone encoder has text_config at the top; Gemma 3 has no nesting.
+        var text = modelType switch
+        {
+            "t5gemma2" => root.GetProperty("encoder").GetProperty("text_config"),
+            "t5gemma2_encoder" => root.GetProperty("text_config"),
+            _ => root,
+        };
+        if (modelType != "t5gemma2")
+        {
+            this._prefix = ""; // standalone saves store bare embed_tokens.*, layers.*, norm.*
+        }
+
         this._hidden = text.GetProperty("hidden_size").GetInt32();
         this._layers = text.GetProperty("num_hidden_layers").GetInt32();
         this._heads = text.GetProperty("num_attention_heads").GetInt32();
@@ -40,7 +55,7 @@ internal sealed class ReferenceEncoder
         var rope = text.GetProperty("rope_parameters");
         this._slidingRope = ReadRope(rope.GetProperty("sliding_attention"));
         this._fullRope = ReadRope(rope.GetProperty("full_attention"));
-        this._eoi = root.GetProperty("eoi_token_index").GetInt32();
+        this._eoi = this._gemma3 ? -1 : root.GetProperty("eoi_token_index").GetInt32();
         if (root.TryGetProperty("decoder", out var decoder))
         {
             // The tiny preset's decoder has the encoder's dimensions; its own window, layer types and scale are read here.
@@ -48,7 +63,7 @@ internal sealed class ReferenceEncoder
             this._decoderWindow = decoder.GetProperty("sliding_window").GetInt32();
             this._decoderScale = Math.Pow(decoder.GetProperty("query_pre_attn_scalar").GetDouble(), -0.5);
         }
-        this._image = root.GetProperty("image_token_index").GetInt32();
+        this._image = this._gemma3 ? -1 : root.GetProperty("image_token_index").GetInt32();
     }
 
     /// <summary>last_hidden_state [batch][position][hidden] for right- or left-padded inputs.</summary>
@@ -69,22 +84,23 @@ internal sealed class ReferenceEncoder
                 }
                 else if (id == this._eoi)
                 {
-                    x[s] = [.. this.W("model.encoder.embed_tokens.eoi_embedding")];
+                    x[s] = [.. this.W(this._prefix + "embed_tokens.eoi_embedding")];
                 }
                 else
                 {
-                    x[s] = [.. this.Row("model.encoder.embed_tokens.weight", id).Select(v => v * Math.Sqrt(this._hidden))];
+                    x[s] = [.. this.Row(this._prefix + "embed_tokens.weight", id).Select(v => v * Math.Sqrt(this._hidden))];
                 }
             }
 
             for (int layer = 0; layer < this._layers; layer++)
             {
-                string p = $"model.encoder.layers.{layer}.";
-                var h = x.Select(v => this.RmsNorm(v, p + "pre_self_attn_layernorm.weight")).ToArray();
+                string p = $"{this._prefix}layers.{layer}.";
+                // Gemma 3 names the attention's sandwich norms as a decoder-only model does.
+                var h = x.Select(v => this.RmsNorm(v, p + (this._gemma3 ? "input_layernorm.weight" : "pre_self_attn_layernorm.weight"))).ToArray();
                 var attention = this.Attention(h, mask[b], p, this._layerTypes[layer] == "full_attention");
                 for (int s = 0; s < n; s++)
                 {
-                    Add(x[s], this.RmsNorm(attention[s], p + "post_self_attn_layernorm.weight"));
+                    Add(x[s], this.RmsNorm(attention[s], p + (this._gemma3 ? "post_attention_layernorm.weight" : "post_self_attn_layernorm.weight")));
                 }
 
                 for (int s = 0; s < n; s++)
@@ -97,7 +113,7 @@ internal sealed class ReferenceEncoder
                 }
             }
 
-            result[b] = [.. x.Select(v => this.RmsNorm(v, "model.encoder.norm.weight"))];
+            result[b] = [.. x.Select(v => this.RmsNorm(v, this._prefix + "norm.weight"))];
         }
 
         return result;
@@ -210,8 +226,9 @@ internal sealed class ReferenceEncoder
             v[s] = [.. Enumerable.Range(0, this._kvHeads).Select(i => vs[(i * d)..((i + 1) * d)])];
         }
 
-        // The encoder's bidirectional window: itself, (W+1)/2 − 1 to the left, W/2 to the right.
-        int left = (this._window + 1) / 2, right = this._window / 2 + 1;
+        // T5Gemma 2's bidirectional window: itself, (W+1)/2 − 1 to the left, W/2 to the right. Gemma 3 run
+        // bidirectionally loads W as W' = W // 2 + 1 and lets a query see every key with |i − j| < W'.
+        int left = this._gemma3 ? this._window / 2 + 1 : (this._window + 1) / 2, right = this._gemma3 ? this._window / 2 + 1 : this._window / 2 + 1;
         var output = new double[n][];
         for (int i = 0; i < n; i++)
         {
