@@ -38,7 +38,7 @@ internal static class AskBenchmark
         try
         {
             using var passages = EmbeddedPassageStore.Open(store);
-            var collection = await passages.OpenOrCreateCollectionAsync("bench-ask", new CollectionSettings(embedder.Dimensions, embedder.Model.ModelId), cancellationToken);
+            var collection = await passages.OpenOrCreateCollectionAsync("bench-ask", embedder.CollectionSettings(), cancellationToken);
             string[] texts = BenchCorpus.Repeat(distinct, passageCount);
             var indexed = await console.RunWithStatusAsync($"indexing {passageCount:N0} passages (unchanged ones are skipped)", () =>
                 IngestPipeline.Create(embedder, collection, new IngestOptions { ChunkDocuments = false }, console.LoggerFactory).IndexDocumentsAsync(BenchCorpus.AsDocuments(texts, cancellationToken), cancellationToken: cancellationToken));

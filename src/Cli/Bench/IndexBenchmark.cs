@@ -53,7 +53,7 @@ internal static class IndexBenchmark
             try
             {
                 using var passages = EmbeddedPassageStore.Open(store);
-                var collection = await passages.OpenOrCreateCollectionAsync("bench", new CollectionSettings(generator.Dimensions, generator.Model.ModelId), cancellationToken);
+                var collection = await passages.OpenOrCreateCollectionAsync("bench", generator.CollectionSettings(), cancellationToken);
                 var pipeline = IngestPipeline.Create(generator, collection, new IngestOptions { ChunkDocuments = false }, console.LoggerFactory);
                 memory.Clear();
                 long nextSample = 0;

@@ -43,7 +43,7 @@ internal static class AskCommand
             string embeddingModel = shared.ModelPath(parse, settings);
 
             // The generator answers (and reranks); with one directory for both, its encoder is loaded once.
-            using var models = RetrievalModels.Load(embeddingModel, parse.GetValue(retrieval.Generator) ?? embeddingModel, shared.Session(parse, settings), console.LoggerFactory);
+            using var models = RetrievalModels.Load(embeddingModel, parse.GetValue(retrieval.Generator) ?? embeddingModel, shared.Embedding(parse, settings), console.LoggerFactory);
             var generator = models.Generator!;
             using var store = shared.OpenStore(parse, settings, console.LoggerFactory);
             string name = shared.CollectionName(parse, settings);

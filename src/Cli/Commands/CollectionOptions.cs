@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Cli.Configuration;
+using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Onnx;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Qdrant;
@@ -24,11 +25,15 @@ internal sealed class CollectionOptions
     /// <summary>--threads and --device, for the commands that load a model.</summary>
     public RuntimeOptions Runtime { get; } = new();
 
+    /// <summary>--dimensions: the collection's vector length, a Matryoshka cut of the model's.</summary>
+    public Option<int?> Dimensions { get; } = new("--dimensions") { Description = "Vector length: the model's leading components, renormalised (Matryoshka; e.g. 256 of EmbeddingGemma's 768). Index and search one collection with the same value" };
+
     public void AddTo(Command command, bool withModel = true)
     {
         if (withModel)
         {
             command.Options.Add(this.Model);
+            command.Options.Add(this.Dimensions);
             this.Runtime.AddTo(command);
         }
 
@@ -42,6 +47,9 @@ internal sealed class CollectionOptions
 
     /// <summary>How the command's models run: --threads (else the settings', else every core) and --device.</summary>
     public OnnxSessionOptions Session(ParseResult parse, T5RagSettings settings) => this.Runtime.Session(parse, settings);
+
+    /// <summary>How the embedding model runs: the session and --dimensions.</summary>
+    public OnnxEmbeddingGeneratorOptions Embedding(ParseResult parse, T5RagSettings settings) => new() { Session = this.Session(parse, settings), Dimensions = parse.GetValue(this.Dimensions) };
 
     /// <summary>The store location: --store, else the settings' (a directory, or a Qdrant URL).</summary>
     public string StorePath(ParseResult parse, T5RagSettings settings) => ResolveLocation(parse.GetValue(this.Store) ?? settings.Store, settings);

@@ -43,6 +43,7 @@ internal static class CollectionsCommand
             await console.Out.WriteLineAsync($"collection: {details.Name}");
             await console.Out.WriteLineAsync($"location: {details.Location}");
             await console.Out.WriteLineAsync($"model: {details.Settings.ModelId} ({details.Settings.Dimensions} dimensions)");
+            await console.Out.WriteLineAsync($"prompts: query {Prompt(details.Settings.QueryPrompt)}; passage {Prompt(details.Settings.PassagePrompt)}");
             await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"documents: {details.Documents:N0}; passages: {details.Passages:N0}"));
             await console.Out.WriteLineAsync($"created: {details.CreatedAt:u}");
             return ExitCodes.Success;
@@ -71,4 +72,7 @@ internal static class CollectionsCommand
         collections.Subcommands.Add(delete);
         return collections;
     }
+
+    // Collections made before prompts were recorded say so, rather than pretending they used none.
+    private static string Prompt(string? prompt) => prompt is null ? "(not recorded)" : $"\"{prompt}\"";
 }

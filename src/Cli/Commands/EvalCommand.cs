@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Evaluation;
 using T5Gemma2.Rag.Indexer.Datasets;
 using T5Gemma2.Rag.Indexer.Pipeline;
@@ -31,7 +32,8 @@ internal static class EvalCommand
         var store = new Option<string?>("--store") { Description = "Keep the index in this store, a directory or a Qdrant server (qdrant://host:6334); a collection per dataset, re-runs skip unchanged documents; default: a temporary directory" };
         var json = new Option<bool>("--json") { Description = "Print the scores as JSON" };
         var datasets = new Argument<string[]>("datasets") { Description = "Dataset folders or files", Arity = ArgumentArity.OneOrMore };
-        var command = new Command(name, description) { datasets, model, mode, chunk, store, json };
+        var dimensions = new Option<int?>("--dimensions") { Description = "Vector length: the model's leading components, renormalised (Matryoshka)" };
+        var command = new Command(name, description) { datasets, model, mode, chunk, store, json, dimensions };
         var retrieval = new RetrievalCommandOptions();
         retrieval.AddTo(command, withTopAndMode: false);
         var runtime = new RuntimeOptions();
@@ -51,7 +53,7 @@ internal static class EvalCommand
             };
             var loaded = parse.GetValue(datasets)!.Select(load).ToList();
             string? rerankModel = retrieval.RerankerPath(parse, shared, modelPath);
-            using var models = RetrievalModels.Load(modelPath, rerankModel, runtime.Session(parse, settings), console.LoggerFactory);
+            using var models = RetrievalModels.Load(modelPath, rerankModel, new OnnxEmbeddingGeneratorOptions { Session = runtime.Session(parse, settings), Dimensions = parse.GetValue(dimensions) }, console.LoggerFactory);
             var embedder = models.Embedder!;
             string storePath = parse.GetValue(store) ?? Path.Combine(Path.GetTempPath(), "t5rag-eval-" + Guid.NewGuid().ToString("N")[..12]);
             var results = new List<(string Dataset, RetrievalScores Scores)>();
@@ -61,7 +63,7 @@ internal static class EvalCommand
                 foreach (var dataset in loaded)
                 {
                     string collectionName = new([.. dataset.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')]);
-                    var collection = await passages.OpenOrCreateCollectionAsync(collectionName, new CollectionSettings(embedder.Dimensions, embedder.Model.ModelId), cancellationToken);
+                    var collection = await passages.OpenOrCreateCollectionAsync(collectionName, embedder.CollectionSettings(), cancellationToken);
                     var pipeline = IngestPipeline.Create(embedder, collection, new IngestOptions { ChunkDocuments = parse.GetValue(chunk) }, console.LoggerFactory);
                     var summary = await console.RunWithProgressAsync($"indexing {dataset.Name}", progress =>
                         pipeline.IndexDocumentsAsync(dataset.Corpus(cancellationToken), new Progress<IngestProgress>(p => progress.Report((0, 0, $"{p.PassagesEmbedded:N0} passages"))), cancellationToken));

@@ -55,7 +55,7 @@ internal static class IndexCommand
                 throw new UsageException("--shards and --replicas lay out a Qdrant collection; give a Qdrant store (--store qdrant://host:6334).");
             }
 
-            using var generator = OnnxEmbeddingGenerator.Create(shared.ModelPath(parse, settings), new OnnxEmbeddingGeneratorOptions { Session = shared.Session(parse, settings) }, console.LoggerFactory);
+            using var generator = OnnxEmbeddingGenerator.Create(shared.ModelPath(parse, settings), shared.Embedding(parse, settings), console.LoggerFactory);
             var options = new IngestOptions
             {
                 Chunking = Chunking(parse.GetValue(chunkTokens) ?? settings.ChunkTokens, parse.GetValue(overlap) ?? settings.OverlapTokens, generator.MaxLength),
@@ -69,7 +69,7 @@ internal static class IndexCommand
 
             using var store = shared.OpenStore(parse, settings, console.LoggerFactory, o => o with { Shards = shardCount ?? o.Shards, Replicas = replicaCount ?? o.Replicas });
             string name = shared.CollectionName(parse, settings);
-            var collection = await store.OpenOrCreateCollectionAsync(name, new CollectionSettings(generator.Dimensions, generator.Model.ModelId), cancellationToken);
+            var collection = await store.OpenOrCreateCollectionAsync(name, generator.CollectionSettings(), cancellationToken);
             var pipeline = IngestPipeline.Create(generator, collection, options, console.LoggerFactory);
 
             // Each store prepares for a run of writes its way (BeginBulkWriteAsync: the embedded store loads a large

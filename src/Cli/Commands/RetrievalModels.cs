@@ -26,16 +26,16 @@ internal sealed class RetrievalModels : IDisposable
 
     /// <param name="embeddingModel">The collection's model directory; null when the search needs no query embedding.</param>
     /// <param name="generatorModel">The T5Gemma 2 directory that reranks or answers; null when none is needed.</param>
-    /// <param name="session">How the models run.</param>
+    /// <param name="embedding">How the embedding model runs (its session, and the vector length).</param>
     /// <param name="loggerFactory">Where the embedder logs.</param>
-    public static RetrievalModels Load(string? embeddingModel, string? generatorModel, OnnxSessionOptions session, ILoggerFactory loggerFactory)
+    public static RetrievalModels Load(string? embeddingModel, string? generatorModel, OnnxEmbeddingGeneratorOptions embedding, ILoggerFactory loggerFactory)
     {
-        var generator = generatorModel is null ? null : Seq2SeqGenerator.Create(generatorModel, session);
+        var generator = generatorModel is null ? null : Seq2SeqGenerator.Create(generatorModel, embedding.Session);
         try
         {
             var embedder = embeddingModel is null ? null
-                : generator is not null && ModelDirectory.IsSameDirectory(embeddingModel, generatorModel!) ? generator.CreateEmbeddingGenerator(loggerFactory: loggerFactory)
-                : OnnxEmbeddingGenerator.Create(embeddingModel, new OnnxEmbeddingGeneratorOptions { Session = session }, loggerFactory);
+                : generator is not null && ModelDirectory.IsSameDirectory(embeddingModel, generatorModel!) ? generator.CreateEmbeddingGenerator(embedding, loggerFactory)
+                : OnnxEmbeddingGenerator.Create(embeddingModel, embedding, loggerFactory);
             return new RetrievalModels(embedder, generator);
         }
         catch
@@ -50,7 +50,7 @@ internal sealed class RetrievalModels : IDisposable
     {
         if (this.Embedder is { } embedder)
         {
-            ModelMismatchException.ThrowIfDiffers(collectionName, collection.Settings, new CollectionSettings(embedder.Dimensions, embedder.Model.ModelId));
+            ModelMismatchException.ThrowIfDiffers(collectionName, collection.Settings, embedder.CollectionSettings());
         }
     }
 

@@ -58,7 +58,8 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         this._inputNames = [.. session.InputMetadata.Keys];
         this._maxLength = Math.Min(options.MaxLength ?? model.MaxLength, model.MaxLength);
         this._pipeline = SentenceEmbeddingPipeline.For(model, options.Pooling, options.Normalize, CheckGraph(model, session));
-        this.Dimensions = this._pipeline.OutputWidth;
+        this.FullDimensions = this._pipeline.OutputWidth;
+        this.Dimensions = this.CheckDimensions(options.Dimensions ?? model.Prompts.TruncateDimension ?? this.FullDimensions);
         this._metadata = new EmbeddingGeneratorMetadata("onnxruntime", new Uri(model.Path + Path.DirectorySeparatorChar), model.ModelId, this.Dimensions);
     }
 
@@ -68,8 +69,11 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <summary>The encoder session it runs (shared with a generator's when made by one).</summary>
     internal InferenceSession EncoderSession => this._encoder.Session;
 
-    /// <summary>The length of the vectors (after the model's Dense modules); <see cref="EmbeddingGenerationOptions.Dimensions"/> asks for fewer.</summary>
+    /// <summary>The length of the vectors a call makes by default: <see cref="OnnxEmbeddingGeneratorOptions.Dimensions"/>, else <see cref="FullDimensions"/>; <see cref="EmbeddingGenerationOptions.Dimensions"/> asks per call.</summary>
     public int Dimensions { get; }
+
+    /// <summary>The model's own vector length (after its Dense modules), before any Matryoshka cut.</summary>
+    public int FullDimensions { get; }
 
     /// <summary>The most tokens an input keeps (special tokens included); longer inputs are truncated.</summary>
     public int MaxLength => this._maxLength;
@@ -174,7 +178,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         ObjectDisposedException.ThrowIf(this._disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
         var texts = values as IReadOnlyList<string> ?? [.. values];
-        int dimensions = this.CheckDimensions(options?.Dimensions ?? this.Model.Prompts.TruncateDimension ?? this.Dimensions);
+        int dimensions = options?.Dimensions is int asked ? this.CheckDimensions(asked) : this.Dimensions;
         string prefix = options.GetPromptName() is { } promptName ? this.Model.Prompts.Named(promptName)
             : options.GetInputKind() == EmbeddingInputKind.Query ? this.Model.QueryPrefix
             : this.Model.PassagePrefix;
@@ -218,19 +222,20 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private int CheckDimensions(int dimensions)
     {
         var listed = this.Model.MatryoshkaDimensions;
-        if (dimensions < 1 || dimensions > this.Dimensions)
+        int width = this.FullDimensions;
+        if (dimensions < 1 || dimensions > width)
         {
-            throw new EmbeddingDimensionsException(this.Model.ModelId, dimensions, $"expected 1 to {this.Dimensions}, the model's width{(listed.Count > 0 ? $" (its Matryoshka dimensions: {string.Join(", ", listed)})" : "")}");
+            throw new EmbeddingDimensionsException(this.Model.ModelId, dimensions, $"expected 1 to {width}, the model's width{(listed.Count > 0 ? $" (its Matryoshka dimensions: {string.Join(", ", listed)})" : "")}");
         }
 
-        if (dimensions < this.Dimensions && listed.Count > 0 && !listed.Contains(dimensions))
+        if (dimensions < width && listed.Count > 0 && !listed.Contains(dimensions))
         {
             throw new EmbeddingDimensionsException(this.Model.ModelId, dimensions, $"expected one of its Matryoshka dimensions {string.Join(", ", listed)} (other cuts were never trained)");
         }
 
-        if (dimensions < this.Dimensions && listed.Count == 0 && Interlocked.Exchange(ref this._warnedDimensions, 1) == 0)
+        if (dimensions < width && listed.Count == 0 && Interlocked.Exchange(ref this._warnedDimensions, 1) == 0)
         {
-            this._logger.DimensionsNotListed(this.Model.ModelId, dimensions, this.Dimensions);
+            this._logger.DimensionsNotListed(this.Model.ModelId, dimensions, width);
         }
 
         return dimensions;

@@ -12,6 +12,13 @@ public sealed class OnnxEmbeddingGeneratorOptions
     /// <summary>Overrides whether vectors are L2-normalized.</summary>
     public bool? Normalize { get; init; }
 
+    /// <summary>
+    /// The vector length every call makes unless its <see cref="Microsoft.Extensions.AI.EmbeddingGenerationOptions.Dimensions"/>
+    /// says otherwise: the leading components, renormalised (a Matryoshka cut; checked against the model's list). Null:
+    /// config_sentence_transformers.json's truncate_dim, else the model's full width.
+    /// </summary>
+    public int? Dimensions { get; init; }
+
     /// <summary>Overrides the most tokens an input keeps (never above what the model's positions allow).</summary>
     public int? MaxLength { get; init; }
 

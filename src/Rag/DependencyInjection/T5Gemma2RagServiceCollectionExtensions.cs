@@ -56,12 +56,12 @@ public static class T5Gemma2RagServiceCollectionExtensions
         else if (options.GeneratorModelDirectory is { } answering && ModelDirectory.IsSameDirectory(answering, options.EmbeddingModelDirectory!))
         {
             // One model embeds and answers: the embedding generator runs the generator's own encoder session.
-            services.TryAddSingleton(sp => sp.GetRequiredService<Seq2SeqGenerator>().CreateEmbeddingGenerator(loggerFactory: sp.GetService<ILoggerFactory>()));
+            services.TryAddSingleton(sp => sp.GetRequiredService<Seq2SeqGenerator>().CreateEmbeddingGenerator(new OnnxEmbeddingGeneratorOptions { Session = options.Session, Dimensions = options.Dimensions }, sp.GetService<ILoggerFactory>()));
             services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
         }
         else
         {
-            services.TryAddSingleton(sp => OnnxEmbeddingGenerator.Create(options.EmbeddingModelDirectory!, new OnnxEmbeddingGeneratorOptions { Session = options.Session }, sp.GetService<ILoggerFactory>()));
+            services.TryAddSingleton(sp => OnnxEmbeddingGenerator.Create(options.EmbeddingModelDirectory!, new OnnxEmbeddingGeneratorOptions { Session = options.Session, Dimensions = options.Dimensions }, sp.GetService<ILoggerFactory>()));
             services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
         }
 
@@ -69,7 +69,7 @@ public static class T5Gemma2RagServiceCollectionExtensions
         services.TryAddSingleton<IPassageCollection>(sp =>
         {
             var embedder = sp.GetRequiredService<OnnxEmbeddingGenerator>();
-            return new LazyPassageCollection(sp.GetRequiredService<IPassageStore>(), collectionName, new CollectionSettings(embedder.Dimensions, embedder.Model.ModelId));
+            return new LazyPassageCollection(sp.GetRequiredService<IPassageStore>(), collectionName, embedder.CollectionSettings());
         });
         // With an answering model the retriever can rerank too, so RetrievalOptions.Rerank works in the plugin as in t5rag ask.
         services.TryAddSingleton(sp => new PassageRetriever(

@@ -53,6 +53,9 @@ public sealed class KnowledgeBaseOptions
     /// <summary>How the embedding and answering models run: ONNX Runtime threads (every core by default) and device.</summary>
     public OnnxSessionOptions Session { get; set; } = OnnxSessionOptions.Default;
 
+    /// <summary>The collection's vector length, a Matryoshka cut of the embedding model's (null: the model's own); the collection records it and refuses vectors of another.</summary>
+    public int? Dimensions { get; set; }
+
     /// <summary>The most passages one search or ask call may ask for.</summary>
     public int MaxTop { get; set; } = 50;
 

@@ -120,10 +120,17 @@ internal sealed record EmbeddedCollectionFile(string Path, string ConnectionStri
             {
                 ("dimensions", create.Dimensions.ToString(CultureInfo.InvariantCulture)),
                 ("model_id", create.ModelId),
+                ("query_prompt", create.QueryPrompt),
+                ("passage_prompt", create.PassagePrompt),
                 ("created_at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)),
                 ("generation", "0"),
             })
             {
+                if (value is null)
+                {
+                    continue; // nothing recorded (no prompt), as in collections made before prompts were
+                }
+
                 SetValues(meta, ("$key", key), ("$value", value));
                 meta.ExecuteNonQuery();
             }
@@ -167,7 +174,7 @@ internal sealed record EmbeddedCollectionFile(string Path, string ConnectionStri
             throw new StoreException($"{path}: the collection's meta table lacks a valid 'dimensions' or 'model_id'; expected a collection created by t5rag.");
         }
 
-        return new CollectionSettings(d, model);
+        return new CollectionSettings(d, model, ReadMeta(connection, "query_prompt"), ReadMeta(connection, "passage_prompt"));
     }
 
     private static string ConnectionStringFor(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder

@@ -143,12 +143,11 @@ public sealed partial class QdrantPassageStore : IPassageStore
         }
 
         var collection = await this.OpenAsync(name, physical, info, cancellationToken).ConfigureAwait(false);
-        if (collection.Settings == settings)
+        if (collection.Settings.IsCompatibleWith(settings))
         {
             await this.EnsurePayloadIndexesAsync(physical, info, cancellationToken).ConfigureAwait(false);
         }
-
-        if (collection.Settings != settings)
+        else
         {
             collection.Dispose();
             throw new ModelMismatchException(name, collection.Settings, settings);
@@ -217,7 +216,8 @@ public sealed partial class QdrantPassageStore : IPassageStore
         }
 
         var createdAt = metadata.TryGetValue(QdrantSchema.MetaCreatedAt, out var created) ? DateTimeOffset.FromUnixTimeMilliseconds(created.IntegerValue) : DateTimeOffset.UnixEpoch;
-        var settings = new CollectionSettings(checked((int)dimensions.IntegerValue), model.StringValue);
+        string? Prompt(string key) => metadata.TryGetValue(key, out var value) ? value.StringValue : null;
+        var settings = new CollectionSettings(checked((int)dimensions.IntegerValue), model.StringValue, Prompt(QdrantSchema.MetaQueryPrompt), Prompt(QdrantSchema.MetaPassagePrompt));
         return Task.FromResult(new QdrantPassageCollection(this, name, physical, settings, createdAt));
     }
 
@@ -254,6 +254,14 @@ public sealed partial class QdrantPassageStore : IPassageStore
                 [QdrantSchema.MetaCreatedAt] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             },
         };
+        foreach (var (key, prompt) in new[] { (QdrantSchema.MetaQueryPrompt, settings.QueryPrompt), (QdrantSchema.MetaPassagePrompt, settings.PassagePrompt) })
+        {
+            if (prompt is not null)
+            {
+                create.Metadata[key] = prompt;
+            }
+        }
+
         if (options.ScalarQuantization)
         {
             create.QuantizationConfig = new QuantizationConfig

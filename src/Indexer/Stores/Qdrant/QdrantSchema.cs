@@ -55,6 +55,8 @@ internal static class QdrantSchema
     public const string MetaSchema = "t5rag_schema";
     public const string MetaModel = "t5rag_model_id";
     public const string MetaDimensions = "t5rag_dimensions";
+    public const string MetaQueryPrompt = "t5rag_query_prompt";
+    public const string MetaPassagePrompt = "t5rag_passage_prompt";
     public const string MetaCreatedAt = "t5rag_created_at";
 
     /// <summary>
