@@ -55,9 +55,18 @@ internal sealed class ReferenceEncoder
         this._scale = Math.Pow(text.GetProperty("query_pre_attn_scalar").GetDouble(), -0.5);
         this._softcap = text.TryGetProperty("attn_logit_softcapping", out var cap) && cap.ValueKind == JsonValueKind.Number ? cap.GetDouble() : null;
         this._layerTypes = [.. text.GetProperty("layer_types").EnumerateArray().Select(e => e.GetString()!)];
-        var rope = text.GetProperty("rope_parameters");
-        this._slidingRope = ReadRope(rope.GetProperty("sliding_attention"));
-        this._fullRope = ReadRope(rope.GetProperty("full_attention"));
+        if (text.TryGetProperty("rope_parameters", out var rope))
+        {
+            this._slidingRope = ReadRope(rope.GetProperty("sliding_attention"));
+            this._fullRope = ReadRope(rope.GetProperty("full_attention"));
+        }
+        else
+        {
+            // transformers 4's keys, as google/embeddinggemma-300m has them (its rope_scaling is null: no scaling).
+            Assert.Equal(JsonValueKind.Null, text.GetProperty("rope_scaling").ValueKind);
+            this._slidingRope = (text.GetProperty("rope_local_base_freq").GetDouble(), 1.0);
+            this._fullRope = (text.GetProperty("rope_theta").GetDouble(), 1.0);
+        }
         // Gemma 3 has no eoi vector; transformers' standalone T5Gemma2Encoder uses 256000 whatever its config says.
         this._eoi = this._gemma3 ? null : root.TryGetProperty("eoi_token_index", out var eoi) ? eoi.GetInt32() : 256_000;
         if (root.TryGetProperty("decoder", out var decoder))
