@@ -26,25 +26,21 @@ public sealed class RandomLayoutTests(TinyRandomLayouts layouts) : IClassFixture
     public void EmbeddingGemmaModuleFilesHaveTheRepositoryKeys()
     {
         string d = layouts.EmbeddingGemma;
-        Assert.True(JsonNode.DeepEquals(
-            JsonNode.Parse("""
+        AssertJson(d, "modules.json", """
                 [{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},
                  {"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},
                  {"idx":2,"name":"2","path":"2_Dense","type":"sentence_transformers.models.Dense"},
                  {"idx":3,"name":"3","path":"3_Dense","type":"sentence_transformers.models.Dense"},
                  {"idx":4,"name":"4","path":"4_Normalize","type":"sentence_transformers.models.Normalize"}]
-                """),
-            Json(d, "modules.json")));
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"max_seq_length": 512, "do_lower_case": false}"""), Json(d, "sentence_bert_config.json")));
-        Assert.True(JsonNode.DeepEquals(
-            JsonNode.Parse("""
+                """);
+        AssertJson(d, "sentence_bert_config.json", """{"max_seq_length": 512, "do_lower_case": false}""");
+        AssertJson(d, "1_Pooling/config.json", """
                 {"word_embedding_dimension": 16, "pooling_mode_cls_token": false, "pooling_mode_mean_tokens": true,
                  "pooling_mode_max_tokens": false, "pooling_mode_mean_sqrt_len_tokens": false,
                  "pooling_mode_weightedmean_tokens": false, "pooling_mode_lasttoken": false, "include_prompt": true}
-                """),
-            Json(d, "1_Pooling/config.json")));
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"in_features": 16, "out_features": 64, "bias": false, "activation_function": "torch.nn.modules.linear.Identity"}"""), Json(d, "2_Dense/config.json")));
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"in_features": 64, "out_features": 16, "bias": false, "activation_function": "torch.nn.modules.linear.Identity"}"""), Json(d, "3_Dense/config.json")));
+                """);
+        AssertJson(d, "2_Dense/config.json", """{"in_features": 16, "out_features": 64, "bias": false, "activation_function": "torch.nn.modules.linear.Identity"}""");
+        AssertJson(d, "3_Dense/config.json", """{"in_features": 64, "out_features": 16, "bias": false, "activation_function": "torch.nn.modules.linear.Identity"}""");
         AssertTensors(Path.Combine(d, "2_Dense", "model.safetensors"), new() { ["linear.weight"] = [64, 16] }, "F32");
         AssertTensors(Path.Combine(d, "3_Dense", "model.safetensors"), new() { ["linear.weight"] = [16, 64] }, "F32");
 
@@ -158,17 +154,13 @@ public sealed class RandomLayoutTests(TinyRandomLayouts layouts) : IClassFixture
     public void StandaloneEncoderModuleFilesHaveTheNewSentenceTransformersKeys()
     {
         string d = layouts.StandaloneEncoder;
-        Assert.True(JsonNode.DeepEquals(
-            JsonNode.Parse("""
+        AssertJson(d, "modules.json", """
                 [{"idx":0,"name":"0","path":"","type":"sentence_transformers.base.modules.transformer.Transformer"},
                  {"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
                  {"idx":2,"name":"2","path":"2_Normalize","type":"sentence_transformers.base.modules.normalize.Normalize"}]
-                """),
-            Json(d, "modules.json")));
-        Assert.True(JsonNode.DeepEquals(
-            JsonNode.Parse("""{"transformer_task": "feature-extraction", "modality_config": {"text": {"method": "forward", "method_output_name": "last_hidden_state"}}, "module_output_name": "token_embeddings"}"""),
-            Json(d, "sentence_bert_config.json")));
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"embedding_dimension": 16, "pooling_mode": "mean", "include_prompt": true}"""), Json(d, "1_Pooling/config.json")));
+                """);
+        AssertJson(d, "sentence_bert_config.json", """{"transformer_task": "feature-extraction", "modality_config": {"text": {"method": "forward", "method_output_name": "last_hidden_state"}}, "module_output_name": "token_embeddings"}""");
+        AssertJson(d, "1_Pooling/config.json", """{"embedding_dimension": 16, "pooling_mode": "mean", "include_prompt": true}""");
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"query": "query: ", "document": "document: "}"""), Json(d, "config_sentence_transformers.json")["prompts"]));
         Assert.Equal("Gemma3Processor", (string?)Json(d, "processor_config.json")["processor_class"]);
         Assert.Equal("Gemma3ImageProcessor", (string?)Json(d, "preprocessor_config.json")["image_processor_type"]);
@@ -221,6 +213,9 @@ public sealed class RandomLayoutTests(TinyRandomLayouts layouts) : IClassFixture
 
     private static string[] Files(string directory) =>
         [.. Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(directory, f).Replace('\\', '/')).Order(StringComparer.Ordinal)];
+
+    private static void AssertJson(string directory, string file, string expected) =>
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), Json(directory, file)), $"{file}: {Json(directory, file).ToJsonString()}");
 
     private static JsonNode Json(string directory, string file) => JsonNode.Parse(File.ReadAllText(Path.Combine(directory, file)))!;
 
