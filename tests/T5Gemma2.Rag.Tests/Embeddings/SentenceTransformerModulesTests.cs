@@ -4,7 +4,9 @@ using Microsoft.ML.OnnxRuntime;
 using T5Gemma2.Rag.Encoder;
 using T5Gemma2.Rag.Encoder.Checkpoints;
 using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Generation;
 using T5Gemma2.Rag.Encoder.Models;
+using T5Gemma2.Rag.Encoder.Onnx;
 using T5Gemma2.Rag.Encoder.Tokenization;
 using T5Gemma2.Rag.Tests.Cli;
 using T5Gemma2.Rag.Tests.Infrastructure;
@@ -333,6 +335,14 @@ public sealed class SentenceTransformerModulesTests(SharedTinySentenceTransforme
     [InlineData("config_sentence_transformers.json", """{"similarity_fn_name": "euclidean"}""", "field 'similarity_fn_name' is \"euclidean\"")]
     [InlineData("config_sentence_transformers.json", """{"model_type": "SparseEncoder"}""", "field 'model_type' is \"SparseEncoder\"")]
     [InlineData("sentence_bert_config.json", """{"modality_config": {"message": {"method": "forward"}}}""", "field 'modality_config' has \"message\"")]
+    [InlineData("modules.json", """[{"idx":0,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},{"idx":1,"name":"0","path":"","type":"sentence_transformers.models.Transformer"}]""", "entry 0 (type \"sentence_transformers.models.Pooling\") is out of place; expected exactly one Transformer, first")]
+    [InlineData("modules.json", """[{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},{"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},{"idx":2,"name":"2","path":"1_Pooling","type":"sentence_transformers.models.Pooling"}]""", "entry 2 (type \"sentence_transformers.models.Pooling\") is a second Pooling module")]
+    [InlineData("modules.json", """[{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"}]""", "lists no Pooling module")]
+    [InlineData("1_Pooling/config.json", """{"embedding_dimension": 16, "pooling_mode": ["mean", "attention"]}""", "field 'pooling_mode' has \"attention\"")]
+    [InlineData("config_sentence_transformers.json", """{"similarity_fn_name": "manhattan"}""", "field 'similarity_fn_name' is \"manhattan\"; expected \"cosine\" or \"dot\"")]
+    [InlineData("config_sentence_transformers.json", """{"model_type": "CrossEncoder"}""", "field 'model_type' is \"CrossEncoder\"; expected \"SentenceTransformer\"")]
+    [InlineData("sentence_bert_config.json", """{"transformer_task": "text-generation"}""", "field 'transformer_task' is \"text-generation\"; expected \"feature-extraction\"")]
+    [InlineData("sentence_bert_config.json", """{"do_lower_case": true}""", "field 'do_lower_case' is true; expected false for a Gemma tokenizer")]
     public void BadModuleFilesAreOneLineNamingTheFileAndField(string file, string content, string problem)
     {
         string model = this.CopyOfEmbeddingGemma(withoutDense: false);
@@ -347,6 +357,69 @@ public sealed class SentenceTransformerModulesTests(SharedTinySentenceTransforme
         Assert.Contains(problem, failure.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', failure.Message);
         Assert.StartsWith(model, failure.FilePath, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheNewerModuleNamesDropoutAFallbackConfigNameDotSimilarityAndTruncateDimAreAccepted()
+    {
+        // sentence-transformers 5.4+'s module paths, a Dropout (identity at inference), the Transformer config under a
+        // fallback name, dot similarity, and truncate_dim as the default length.
+        string model = this.CopyOfEmbeddingGemma(withoutDense: false);
+        Write(Path.Combine(model, "modules.json"), JsonNode.Parse("""
+            [{"idx":0,"name":"0","path":"","type":"sentence_transformers.base.modules.transformer.Transformer"},
+             {"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
+             {"idx":2,"name":"2","path":"2_Dropout","type":"sentence_transformers.models.Dropout"},
+             {"idx":3,"name":"3","path":"2_Dense","type":"sentence_transformers.base.modules.dense.Dense"},
+             {"idx":4,"name":"4","path":"3_Dense","type":"sentence_transformers.base.modules.dense.Dense"},
+             {"idx":5,"name":"5","path":"4_Normalize","type":"sentence_transformers.base.modules.normalize.Normalize"}]
+            """)!);
+        File.Move(Path.Combine(model, "sentence_bert_config.json"), Path.Combine(model, "sentence_roberta_config.json"));
+        Write(Path.Combine(model, "sentence_roberta_config.json"), new JsonObject { ["max_seq_length"] = 100, ["do_lower_case"] = false });
+        var settings = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config_sentence_transformers.json")))!.AsObject();
+        settings["similarity_fn_name"] = "dot";
+        settings["truncate_dim"] = 8;
+        Write(Path.Combine(model, "config_sentence_transformers.json"), settings);
+
+        var directory = ModelDirectory.Open(model);
+        using var generator = OnnxEmbeddingGenerator.Create(model);
+        var vector = (await generator.GenerateAsync(["accepted"], cancellationToken: Token))[0].Vector.ToArray();
+
+        Assert.Equal(100, directory.MaxLength);
+        Assert.Equal("dot", directory.Prompts.Similarity);
+        Assert.Equal(16, generator.FullDimensions);
+        Assert.Equal(8, generator.Dimensions);
+        var full = Normalize(Dense(model, "3_Dense", Dense(model, "2_Dense", Mean(States(model, Ids(generator, "title: none | text: accepted")), 0))));
+        AssertClose(Normalize([.. full.Take(8)]), vector, 1e-5);
+    }
+
+    [Theory]
+    [InlineData("t5gemma2_text")]
+    [InlineData("t5gemma2_encoder")]
+    public void AT5Gemma2TextConfigWithItsFieldsAtTheRootReadsAsT5Gemma2(string modelType)
+    {
+        // A standalone encoder's or text model's config may keep hidden_size and max_position_embeddings at its root.
+        string model = this.CopyOfEmbeddingGemma(withoutDense: false);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!.AsObject();
+        config["model_type"] = modelType;
+        config["max_position_embeddings"] = 64;
+        Write(Path.Combine(model, "config.json"), config);
+
+        var directory = ModelDirectory.Open(model);
+
+        Assert.Equal(ModelKind.T5Gemma2, directory.Kind);
+        Assert.Equal(Hidden, directory.HiddenSize);
+        Assert.Equal(64, directory.MaxLength); // sentence_bert_config.json's 512, capped at the positions
+        Assert.Equal(Path.Combine(model, "onnx", "encoder_model.onnx"), directory.EncoderGraphPath);
+    }
+
+    [Fact]
+    public void EmbeddingGemmaIsRefusedForGenerationInOneLine()
+    {
+        var error = Assert.Throws<ModelFileException>(() => Seq2SeqModel.Open(layouts.EmbeddingGemma.OutputDirectory, new OnnxSessionOptions()));
+
+        Assert.Equal(FailureKind.InputFile, error.Kind);
+        Assert.Contains("expected a T5Gemma 2 conversion (t5rag model convert) to generate text", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     [Fact]
