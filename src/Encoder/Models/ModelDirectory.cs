@@ -211,10 +211,11 @@ public sealed class ModelDirectory
             ?? TokenizerMaxLength(directory)
             ?? maxPositions;
 
-        bool lowerCase = tokenizerConfig?.GetBoolean("do_lower_case") ?? true;
+        bool tokenizerLowerCase = tokenizerConfig?.GetBoolean("do_lower_case") ?? true;
         var files = (RequireFile(directory, ["onnx/model.onnx", "model.onnx"], "the ONNX export of the model"), RequireFile(directory, ["vocab.txt"], "the WordPiece vocab.txt"));
-        // Hugging Face strips accents whenever it lower-cases, unless strip_accents says otherwise.
-        var wordPiece = (lowerCase, tokenizerConfig?.GetBoolean("strip_accents") ?? lowerCase, tokenizerConfig?.GetBoolean("tokenize_chinese_chars") ?? true);
+        // Hugging Face strips accents whenever its tokenizer lower-cases, unless strip_accents says otherwise; the
+        // Transformer module's do_lower_case lower-cases the text before the tokenizer and strips nothing.
+        var wordPiece = (tokenizerLowerCase || modules is { LowerCase: true }, tokenizerConfig?.GetBoolean("strip_accents") ?? tokenizerLowerCase, tokenizerConfig?.GetBoolean("tokenize_chinese_chars") ?? true);
         return Build(directory, ModelKind.BertSentenceTransformer, modelId, manifest, modules, hidden, (maxLength, maxPositions, 3), files, wordPiece);
     }
 
