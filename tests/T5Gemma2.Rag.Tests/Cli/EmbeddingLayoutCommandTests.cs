@@ -90,13 +90,7 @@ public sealed class EmbeddingLayoutCommandTests(SharedTinySentenceTransformers l
         Assert.StartsWith("t5rag: collection 'default' holds 8-dimension vectors of model 't5rag/random-embeddinggemma-tiny'; the model given makes 16-dimension vectors", Assert.Single(fullError.Trim().Split('\n')), StringComparison.Ordinal);
 
         // Another passage prompt (a t5rag.json override) is refused too: the new passages would not match the old.
-        string other = this._directory.Combine("other-model");
-        foreach (string file in Directory.EnumerateFiles(model, "*", SearchOption.AllDirectories))
-        {
-            string destination = Path.Combine(other, Path.GetRelativePath(model, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
+        string other = ModelDirectoryCopy.AllFiles(model, this._directory.Combine("other-model"));
 
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(other, "t5rag.json")))!.AsObject();
         manifest["passage_prefix"] = "title: unknown | text: ";

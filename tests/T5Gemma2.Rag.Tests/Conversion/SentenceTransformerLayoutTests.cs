@@ -86,7 +86,7 @@ public sealed class SentenceTransformerLayoutTests(SharedTinySentenceTransformer
     public void ACausalGemma3IsRefusedByNameBeforeAnythingIsWritten()
     {
         using var temp = new TempDirectory();
-        string checkpoint = CopyOf(layouts.EmbeddingGemmaCheckpoint, temp.Combine("hf"));
+        string checkpoint = ModelDirectoryCopy.AllFiles(layouts.EmbeddingGemmaCheckpoint, temp.Combine("hf"));
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(checkpoint, "config.json")))!;
         config["use_bidirectional_attention"] = false;
         File.WriteAllText(Path.Combine(checkpoint, "config.json"), config.ToJsonString());
@@ -102,7 +102,7 @@ public sealed class SentenceTransformerLayoutTests(SharedTinySentenceTransformer
     public void APickleOnlyDenseModuleIsNamedAndNothingIsWritten()
     {
         using var temp = new TempDirectory();
-        string checkpoint = CopyOf(layouts.EmbeddingGemmaCheckpoint, temp.Combine("hf"));
+        string checkpoint = ModelDirectoryCopy.AllFiles(layouts.EmbeddingGemmaCheckpoint, temp.Combine("hf"));
         string dense = Path.Combine(checkpoint, "3_Dense");
         File.Move(Path.Combine(dense, "model.safetensors"), Path.Combine(dense, "pytorch_model.bin"));
         string output = temp.Combine("onnx");
@@ -118,7 +118,7 @@ public sealed class SentenceTransformerLayoutTests(SharedTinySentenceTransformer
     public void ADenseWhoseWeightsDisagreeWithItsConfigIsNamed()
     {
         using var temp = new TempDirectory();
-        string checkpoint = CopyOf(layouts.EmbeddingGemmaCheckpoint, temp.Combine("hf"));
+        string checkpoint = ModelDirectoryCopy.AllFiles(layouts.EmbeddingGemmaCheckpoint, temp.Combine("hf"));
         string weights = Path.Combine(checkpoint, "2_Dense", "model.safetensors");
         File.Delete(weights);
         SafeTensorsWriter.Write(weights, [("linear.weight", [64, 15], () => new float[64 * 15])], "F32");
@@ -179,17 +179,5 @@ public sealed class SentenceTransformerLayoutTests(SharedTinySentenceTransformer
             ? session.Run(runOptions, ["input_ids", "attention_mask", "image_features"], [idsValue, maskValue, imageValue], ["last_hidden_state"])
             : session.Run(runOptions, ["input_ids", "attention_mask"], [idsValue, maskValue], ["last_hidden_state"]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
-    }
-
-    private static string CopyOf(string source, string target)
-    {
-        foreach (string file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            string destination = Path.Combine(target, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
-
-        return target;
     }
 }

@@ -439,14 +439,7 @@ public sealed class SentenceTransformerModulesTests(SharedTinySentenceTransforme
 
     private string CopyOfEmbeddingGemma(bool withoutDense)
     {
-        string target = this._temp.Combine($"model-{Guid.NewGuid():N}");
-        string source = layouts.EmbeddingGemma.OutputDirectory;
-        foreach (string file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            string destination = Path.Combine(target, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
+        string target = ModelDirectoryCopy.AllFiles(layouts.EmbeddingGemma.OutputDirectory, this._temp.Combine($"model-{Guid.NewGuid():N}"));
 
         if (withoutDense)
         {

@@ -15,6 +15,19 @@ internal static class ModelDirectoryCopy
         return target;
     }
 
+    /// <summary>Copies every file below <paramref name="source"/> into <paramref name="target"/>, keeping the folders (a model's module folders).</summary>
+    public static string AllFiles(string source, string target)
+    {
+        foreach (string file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            string destination = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+
+        return target;
+    }
+
     public static string OfMiniLm(TempDirectory temp, string name = "model")
     {
         string source = TestAssets.MiniLmDirectory;

@@ -212,6 +212,25 @@ public abstract class PassageCollectionContract
         Assert.False(await store.DeleteCollectionAsync("dims", TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public async Task TheQueryAndPassagePromptsAreRecordedAndOtherPromptsRefused()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var prompted = new CollectionSettings(Dimensions, "contract-model", "task: search result | query: ", "title: none | text: ");
+        using var reopened = this.Store();
+        (await reopened.OpenOrCreateCollectionAsync("prompts", prompted, token)).Dispose();
+        (await reopened.OpenOrCreateCollectionAsync("unrecorded", s_settings, token)).Dispose();
+
+        var collection = await reopened.OpenCollectionAsync("prompts", token);
+        Assert.Equal(prompted, collection!.Settings);
+        var other = await Assert.ThrowsAsync<ModelMismatchException>(() => reopened.OpenOrCreateCollectionAsync("prompts", prompted with { QueryPrompt = "query: " }, token));
+        Assert.Contains("with the query prompt \"task: search result | query: \"; the model given uses \"query: \"", other.Message, StringComparison.Ordinal);
+
+        // A collection made without recorded prompts (as before they were recorded) takes any: nothing to compare.
+        var unrecorded = await reopened.OpenOrCreateCollectionAsync("unrecorded", prompted, token);
+        Assert.Null(unrecorded.Settings.QueryPrompt);
+    }
+
     protected IPassageStore Store()
     {
         var store = this.CreateStore(out string? reason);
