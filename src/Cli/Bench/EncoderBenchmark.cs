@@ -48,6 +48,14 @@ internal static class EncoderBenchmark
 
         console.WriteTable("encoder throughput (tokens/s; GEMM ratio = model FLOPs/token × tokens/s ÷ GEMM limit)", ["model", "batch × length", "tokens/s", "seconds", "GEMM ratio"], rows);
 
+        var modules = new List<string[]>();
+        foreach (string model in models)
+        {
+            modules.Add(await MeasureModulesAsync(console, model, shapes[0], session, cancellationToken));
+        }
+
+        console.WriteTable("the modules after the ONNX run (Pooling, Dense, Normalize, Matryoshka cut) beside the run itself, one batch through the embedding generator", ["model", "batch × length", "ONNX run ms", "modules ms", "modules ÷ run"], modules);
+
         string baseline = models[0].TrimEnd(Path.DirectorySeparatorChar);
         foreach (var ((model, batch, length), value) in throughput.Where(t => t.Key.Model != baseline))
         {
@@ -71,6 +79,22 @@ internal static class EncoderBenchmark
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>One batch of the first shape through the embedding generator: the ONNX run's time and the modules' after it.</summary>
+    private static async Task<string[]> MeasureModulesAsync(CliConsole console, string model, (int Batch, int Length) shape, OnnxSessionOptions session, CancellationToken cancellationToken)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        // No logger: every input is cut at the length on purpose, and its truncation warning would be noise.
+        using var generator = OnnxEmbeddingGenerator.Create(model, new OnnxEmbeddingGeneratorOptions { MaxLength = shape.Length, Session = session });
+        // Words enough to fill the length; the generator cuts each input at it.
+        string text = string.Join(' ', Enumerable.Range(0, shape.Length).Select(i => $"word{i % 97}"));
+        string[] texts = [.. Enumerable.Repeat(text, shape.Batch)];
+        await generator.GenerateAsync(texts.Take(1), cancellationToken: cancellationToken); // warm-up, untimed
+        var result = await generator.GenerateAsync(texts, cancellationToken: cancellationToken);
+        double run = (double)result.AdditionalProperties![OnnxEmbeddingGenerator.EncoderMillisecondsKey]!;
+        double modules = (double)result.AdditionalProperties[OnnxEmbeddingGenerator.ModulesMillisecondsKey]!;
+        return [model.TrimEnd(Path.DirectorySeparatorChar), $"{shape.Batch} × {shape.Length}", run.ToString("F1", culture), modules.ToString("F2", culture), (modules / run).ToString("F4", culture)];
     }
 
     /// <summary>Mean cosine of each model's pooled embeddings to the first model's, over 64 real passages.</summary>

@@ -31,6 +31,15 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <summary>The <see cref="GeneratedEmbeddings{TEmbedding}.AdditionalProperties"/> key with the number of inputs that were truncated.</summary>
     public const string TruncatedInputsKey = "truncated_inputs";
 
+    /// <summary>The <see cref="GeneratedEmbeddings{TEmbedding}.AdditionalProperties"/> key with the milliseconds the ONNX runs took.</summary>
+    public const string EncoderMillisecondsKey = "encoder_ms";
+
+    /// <summary>
+    /// The <see cref="GeneratedEmbeddings{TEmbedding}.AdditionalProperties"/> key with the milliseconds spent after the ONNX
+    /// runs, in Pooling, Dense, Normalize and the Matryoshka cut (what <c>bench encoder</c> sets beside the encoder's time).
+    /// </summary>
+    public const string ModulesMillisecondsKey = "modules_ms";
+
     private static readonly HashSet<string> s_knownInputs =
         [EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask, EncoderGraphNames.TokenTypeIds, EncoderGraphNames.ImageFeatures];
 
@@ -44,6 +53,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private readonly int _maxLength;
     private readonly SentenceEmbeddingPipeline _pipeline;
     private readonly ConcurrentDictionary<string, int> _promptLengths = new(StringComparer.Ordinal);
+    private readonly int _hidden;
     private int _warnedDimensions;
     private volatile bool _disposed;
 
@@ -57,7 +67,8 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         this._logger = logger;
         this._inputNames = [.. session.InputMetadata.Keys];
         this._maxLength = Math.Min(options.MaxLength ?? model.MaxLength, model.MaxLength);
-        this._pipeline = SentenceEmbeddingPipeline.For(model, options.Pooling, options.Normalize, CheckGraph(model, session));
+        this._hidden = CheckGraph(model, session);
+        this._pipeline = SentenceEmbeddingPipeline.For(model, options.Pooling, options.Normalize, this._hidden);
         this.FullDimensions = this._pipeline.OutputWidth;
         this.Dimensions = this.CheckDimensions(options.Dimensions ?? model.Prompts.TruncateDimension ?? this.FullDimensions);
         this._metadata = new EmbeddingGeneratorMetadata("onnxruntime", new Uri(model.Path + Path.DirectorySeparatorChar), model.ModelId, this.Dimensions);
@@ -112,6 +123,11 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<OnnxEmbeddingGenerator>();
             var generator = new OnnxEmbeddingGenerator(model, input, encoder, options, logger);
             logger.ModelLoaded(model.ModelId, model.Kind, generator.Dimensions, generator._maxLength, model.Path);
+            if (model.ConfiguredMaxLength > model.MaxLength)
+            {
+                logger.MaxLengthCapped(model.ModelId, model.ConfiguredMaxLength, model.MaxLength);
+            }
+
             return generator;
         }
         catch
@@ -197,10 +213,11 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         long started = Stopwatch.GetTimestamp();
         var vectors = new float[texts.Count][];
         var batches = TokenBudgetBatcher.Plan([.. ids.Select(x => x.Length)], this._options.EffectiveMaxBatchTokens, this._options.MaxBatchSize, this._options.SortByLength);
+        var timings = new BatchTimings();
         foreach (int[] batch in batches)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            this.RunBatch(batch, ids, vectors, dimensions, skipped, cancellationToken);
+            this.RunBatch(batch, ids, vectors, dimensions, skipped, timings, cancellationToken);
         }
 
         if (truncated > 0)
@@ -213,7 +230,12 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         var result = new GeneratedEmbeddings<Embedding<float>>(vectors.Select(v => new Embedding<float>(v) { ModelId = this.Model.ModelId, CreatedAt = DateTimeOffset.UtcNow }))
         {
             Usage = new UsageDetails { InputTokenCount = tokenCount, TotalTokenCount = tokenCount },
-            AdditionalProperties = new AdditionalPropertiesDictionary { [TruncatedInputsKey] = truncated },
+            AdditionalProperties = new AdditionalPropertiesDictionary
+            {
+                [TruncatedInputsKey] = truncated,
+                [EncoderMillisecondsKey] = timings.Encoder.TotalMilliseconds,
+                [ModulesMillisecondsKey] = timings.Modules.TotalMilliseconds,
+            },
         };
         return result;
     }
@@ -251,7 +273,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         return ids.Length > 0 && this._input.IsSpecial(ids[^1]) ? ids.Length - 1 : ids.Length;
     });
 
-    private void RunBatch(int[] batch, int[][] ids, float[][] vectors, int dimensions, int skipped, CancellationToken cancellationToken)
+    private void RunBatch(int[] batch, int[][] ids, float[][] vectors, int dimensions, int skipped, BatchTimings timings, CancellationToken cancellationToken)
     {
         int count = batch.Length;
         int length = batch.Max(i => ids[i].Length);
@@ -290,16 +312,18 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
                     EncoderGraphNames.InputIds => OrtValue.CreateTensorValueFromMemory(inputIds, shape),
                     EncoderGraphNames.AttentionMask => OrtValue.CreateTensorValueFromMemory(attentionMask, shape),
                     EncoderGraphNames.TokenTypeIds => OrtValue.CreateTensorValueFromMemory(new long[count * length], shape),
-                    _ => OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [0, this.Dimensions]), // image_features: none for text
+                    _ => OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [0, this._hidden]), // image_features: none for text
                 });
             }
 
             using var runOptions = new RunOptions();
             using var registration = cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions);
             IDisposableReadOnlyCollection<OrtValue> outputs;
+            long runStarted = Stopwatch.GetTimestamp();
             try
             {
                 outputs = this._encoder.Session.Run(runOptions, this._inputNames, inputs, this._outputNames);
+                timings.Encoder += Stopwatch.GetElapsedTime(runStarted);
             }
             catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
             {
@@ -308,13 +332,15 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
             using (outputs)
             {
-                var states = outputs[0].GetTensorDataAsSpan<float>();
-                int hidden = states.Length / (count * length);
+                long modulesStarted = Stopwatch.GetTimestamp();
+                int[] tokens = [.. batch.Select(i => ids[i].Length)];
+                var embedded = this._pipeline.Embed(outputs[0].GetTensorDataAsSpan<float>(), length, tokens, skipped, dimensions);
                 for (int row = 0; row < count; row++)
                 {
-                    var rowStates = states.Slice(row * length * hidden, length * hidden);
-                    vectors[batch[row]] = this._pipeline.Embed(rowStates, ids[batch[row]].Length, skipped, dimensions);
+                    vectors[batch[row]] = embedded[row];
                 }
+
+                timings.Modules += Stopwatch.GetElapsedTime(modulesStarted);
             }
         }
         finally
@@ -364,5 +390,13 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         }
 
         return hidden;
+    }
+
+    /// <summary>Where one call's time went: the ONNX runs, and the modules after them.</summary>
+    private sealed class BatchTimings
+    {
+        public TimeSpan Encoder { get; set; }
+
+        public TimeSpan Modules { get; set; }
     }
 }

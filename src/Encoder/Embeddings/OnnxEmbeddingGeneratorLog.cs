@@ -17,4 +17,7 @@ internal static partial class OnnxEmbeddingGeneratorLog
 
     [LoggerMessage(1003, LogLevel.Warning, "Model {ModelId} lists no Matryoshka dimensions; its vectors are cut to {Dimensions} of {Width} components anyway, which works only if it was trained for it")]
     public static partial void DimensionsNotListed(this ILogger logger, string modelId, int dimensions, int width);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Model {ModelId} asks for up to {Configured} tokens per input, past its {Positions} positions (config.json max_position_embeddings); inputs are cut at {Positions}")]
+    public static partial void MaxLengthCapped(this ILogger logger, string modelId, int configured, int positions);
 }

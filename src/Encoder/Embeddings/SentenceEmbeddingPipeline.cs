@@ -12,7 +12,8 @@ namespace T5Gemma2.Rag.Encoder.Embeddings;
 /// <remarks>
 /// This runs in C# rather than in the graph because BERT exports are third-party graphs without these modules, and
 /// because the prompt's length is a per-call value. Its cost is small beside the encoder: EmbeddingGemma's two Dense
-/// modules are 4.7 M multiply-adds per vector against about 0.3 G per token in the encoder (`bench encoder` reports it).
+/// modules are 4.7 M multiply-adds per vector against about 0.3 G per token in the encoder (`bench encoder` reports
+/// the time spent here beside the ONNX run's).
 /// </remarks>
 internal sealed class SentenceEmbeddingPipeline
 {
@@ -40,44 +41,60 @@ internal sealed class SentenceEmbeddingPipeline
         new(poolingOverride is { } mode ? PoolingModule.Of(mode) : model.PoolingModule, [.. model.Dense.Select(DenseModuleWeights.Load)], normalizeOverride ?? model.Normalize, hidden);
 
     /// <summary>
-    /// One input's final vector from its states [length, hidden] (right-padded: positions past <paramref name="tokens"/>
-    /// are padding), with the first <paramref name="skipped"/> positions (the prompt) left out of pooling.
+    /// The final vectors of one batch from its states [rows, length, hidden] (right-padded: positions of row r past
+    /// <paramref name="tokens"/>[r] are padding), with the first <paramref name="skipped"/> positions (the prompt) left
+    /// out of pooling, cut to <paramref name="dimensions"/>.
     /// </summary>
-    public float[] Embed(ReadOnlySpan<float> states, int tokens, int skipped, int dimensions)
+    /// <remarks>
+    /// Each Dense module is one matrix product over the batch, so its weight is read once per batch, not once per vector.
+    /// A cut below the full width is always renormalised (sentence-transformers' <c>encode(truncate_dim=N,
+    /// normalize_embeddings=True)</c>), with or without a Normalize module; at full width only the Normalize module normalises.
+    /// </remarks>
+    public float[][] Embed(ReadOnlySpan<float> states, int length, ReadOnlySpan<int> tokens, int skipped, int dimensions)
     {
-        var vector = this.Pool(states, tokens, skipped);
+        int rows = tokens.Length;
+        int width = this._pooling.OutputWidth(this._hidden);
+        var pooled = new float[rows * width];
+        for (int row = 0; row < rows; row++)
+        {
+            this.Pool(states.Slice(row * length * this._hidden, length * this._hidden), tokens[row], skipped, pooled.AsSpan(row * width, width));
+        }
+
         foreach (var dense in this._dense)
         {
-            vector = Apply(dense, vector);
+            pooled = Apply(dense, pooled, rows);
+            width = dense.Module.OutFeatures;
         }
 
-        if (dimensions < vector.Length)
+        var vectors = new float[rows][];
+        bool normalize = this._normalize || dimensions < width;
+        for (int row = 0; row < rows; row++)
         {
-            Array.Resize(ref vector, dimensions);
-        }
-
-        // One normalisation covers both: the Normalize module, and renormalising after the Matryoshka cut.
-        if (this._normalize)
-        {
-            float norm = TensorPrimitives.Norm(vector);
-            if (norm > 0)
+            // One normalisation covers both: the Normalize module, and renormalising after the Matryoshka cut.
+            var vector = pooled.AsSpan(row * width, Math.Min(dimensions, width)).ToArray();
+            if (normalize)
             {
-                TensorPrimitives.Divide(vector, Math.Max(norm, 1e-12f), vector);
+                float norm = TensorPrimitives.Norm(vector);
+                if (norm > 0)
+                {
+                    TensorPrimitives.Divide(vector, Math.Max(norm, 1e-12f), vector);
+                }
             }
+
+            vectors[row] = vector;
         }
 
-        return vector;
+        return vectors;
     }
 
-    private float[] Pool(ReadOnlySpan<float> states, int tokens, int skipped)
+    private void Pool(ReadOnlySpan<float> states, int tokens, int skipped, Span<float> result)
     {
         int hidden = this._hidden;
-        var result = new float[this._pooling.OutputWidth(hidden)];
         int first = Math.Min(skipped, tokens);
         int kept = tokens - first;
         for (int m = 0; m < this._pooling.Modes.Count; m++)
         {
-            var target = result.AsSpan(m * hidden, hidden);
+            var target = result.Slice(m * hidden, hidden);
             if (kept == 0)
             {
                 continue; // nothing to pool (an empty text with no special tokens, or all prompt): the zero vector, as sentence-transformers gives
@@ -121,17 +138,23 @@ internal sealed class SentenceEmbeddingPipeline
             }
         }
 
-        return result;
     }
 
-    private static float[] Apply(DenseModuleWeights dense, float[] input)
+    // y = act(x · Wᵀ + b) for all rows at once: each weight row is dotted with every row of the batch while it is in cache.
+    private static float[] Apply(DenseModuleWeights dense, float[] input, int rows)
     {
         int outputs = dense.Module.OutFeatures, inputs = dense.Module.InFeatures;
-        var output = new float[outputs];
+        var output = new float[rows * outputs];
         var weight = dense.Weight.AsSpan();
+        var x = input.AsSpan();
         for (int o = 0; o < outputs; o++)
         {
-            output[o] = TensorPrimitives.Dot(weight.Slice(o * inputs, inputs), input) + (dense.Bias?[o] ?? 0);
+            var w = weight.Slice(o * inputs, inputs);
+            float bias = dense.Bias?[o] ?? 0;
+            for (int row = 0; row < rows; row++)
+            {
+                output[row * outputs + o] = TensorPrimitives.Dot(w, x.Slice(row * inputs, inputs)) + bias;
+            }
         }
 
         switch (dense.Module.Activation)
@@ -146,7 +169,7 @@ internal sealed class SentenceEmbeddingPipeline
                 TensorPrimitives.Sigmoid(output, output);
                 break;
             case DenseActivation.Gelu:
-                for (int o = 0; o < outputs; o++)
+                for (int o = 0; o < output.Length; o++)
                 {
                     output[o] = (float)(0.5 * output[o] * (1 + Erf(output[o] / Math.Sqrt(2))));
                 }

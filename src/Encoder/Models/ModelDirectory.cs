@@ -47,6 +47,12 @@ public sealed class ModelDirectory
     /// <summary>The most tokens (special tokens included) one input keeps; longer inputs are truncated.</summary>
     public int MaxLength { get; private init; }
 
+    /// <summary>
+    /// The length the files asked for (t5rag.json, sentence_bert_config.json, tokenizer_config.json), before the cap at
+    /// config.json's max_position_embeddings: above <see cref="MaxLength"/> when it was capped, which the generator warns about.
+    /// </summary>
+    public int ConfiguredMaxLength { get; private init; }
+
     /// <summary>The width of the encoder's states, from config.json, when it says.</summary>
     public int? HiddenSize { get; private init; }
 
@@ -191,7 +197,7 @@ public sealed class ModelDirectory
         int? tokenizerMax = modules is null ? null : TokenizerMaxLength(directory);
         int maxLength = manifest?.GetInt32("max_length") ?? modules?.MaxSequenceLength ?? tokenizerMax ?? maxPositions;
         var files = (RequireFile(directory, [EncoderGraphNames.GraphFile], "the encoder graph written by t5rag model convert"), RequireFile(directory, ["tokenizer.json"], "the Gemma tokenizer.json"));
-        return Build(directory, kind, modelId, manifest, modules, hidden, CheckMaxLength(Math.Min(maxLength, maxPositions), 1, directory), files, wordPiece: default);
+        return Build(directory, kind, modelId, manifest, modules, hidden, (maxLength, maxPositions, 1), files, wordPiece: default);
     }
 
     private static ModelDirectory OpenBert(string directory, string modelId, JsonElement config, JsonElement? manifest)
@@ -205,16 +211,17 @@ public sealed class ModelDirectory
             ?? TokenizerMaxLength(directory)
             ?? maxPositions;
 
-        bool lowerCase = tokenizerConfig?.GetBoolean("do_lower_case") ?? true;
+        bool tokenizerLowerCase = tokenizerConfig?.GetBoolean("do_lower_case") ?? true;
         var files = (RequireFile(directory, ["onnx/model.onnx", "model.onnx"], "the ONNX export of the model"), RequireFile(directory, ["vocab.txt"], "the WordPiece vocab.txt"));
-        // Hugging Face strips accents whenever it lower-cases, unless strip_accents says otherwise.
-        var wordPiece = (lowerCase, tokenizerConfig?.GetBoolean("strip_accents") ?? lowerCase, tokenizerConfig?.GetBoolean("tokenize_chinese_chars") ?? true);
-        return Build(directory, ModelKind.BertSentenceTransformer, modelId, manifest, modules, hidden, CheckMaxLength(Math.Min(maxLength, maxPositions), 3, directory), files, wordPiece);
+        // Hugging Face strips accents whenever its tokenizer lower-cases, unless strip_accents says otherwise; the
+        // Transformer module's do_lower_case lower-cases the text before the tokenizer and strips nothing.
+        var wordPiece = (tokenizerLowerCase || modules is { LowerCase: true }, tokenizerConfig?.GetBoolean("strip_accents") ?? tokenizerLowerCase, tokenizerConfig?.GetBoolean("tokenize_chinese_chars") ?? true);
+        return Build(directory, ModelKind.BertSentenceTransformer, modelId, manifest, modules, hidden, (maxLength, maxPositions, 3), files, wordPiece);
     }
 
     /// <summary>What every kind shares: the module pipeline, the prompts and Matryoshka dimensions, with the manifest over them.</summary>
     private static ModelDirectory Build(
-        string directory, ModelKind kind, string modelId, JsonElement? manifest, SentenceTransformerModules? modules, int? hidden, int maxLength,
+        string directory, ModelKind kind, string modelId, JsonElement? manifest, SentenceTransformerModules? modules, int? hidden, (int Configured, int Positions, int Minimum) length,
         (string Graph, string Tokenizer) files, (bool LowerCase, bool StripAccents, bool ChineseCharacters) wordPiece)
     {
         var prompts = SentenceTransformerPrompts.Read(directory);
@@ -227,7 +234,9 @@ public sealed class ModelDirectory
             StripAccents = wordPiece.StripAccents,
             TokenizeChineseCharacters = wordPiece.ChineseCharacters,
             HiddenSize = hidden,
-            MaxLength = maxLength,
+            // The model was never trained past its positions (and RoPE would run past them): capped, as sentence-transformers caps the tokenizer's length.
+            MaxLength = CheckMaxLength(Math.Min(length.Configured, length.Positions), length.Minimum, directory),
+            ConfiguredMaxLength = length.Configured,
             Modules = modules,
             PoolingModule = manifestPooling is { } mode ? PoolingModule.Of(mode) : modules?.Pooling ?? PoolingModule.Of(PoolingMode.Mean),
             Dense = modules?.Dense ?? [],

@@ -338,7 +338,7 @@ public sealed class SentenceTransformerModules
             string pickle = Path.Combine(folder, "pytorch_model.bin");
             throw File.Exists(pickle)
                 ? new ModelFileException(pickle, $"holds the Dense weights as a pickle, which is not read; expected {DenseModule.WeightsFileName} (save the model again with safetensors).")
-                : new ModelFileException(module.WeightsPath, "not found; expected the Dense module's weights (linear.weight).");
+                : new ModelFileException(folder, $"has neither {DenseModule.WeightsFileName} nor pytorch_model.bin; expected the Dense module's weights (linear.weight).");
         }
 
         return module;

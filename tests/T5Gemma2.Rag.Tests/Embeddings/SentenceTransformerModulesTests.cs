@@ -4,8 +4,11 @@ using Microsoft.ML.OnnxRuntime;
 using T5Gemma2.Rag.Encoder;
 using T5Gemma2.Rag.Encoder.Checkpoints;
 using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Generation;
 using T5Gemma2.Rag.Encoder.Models;
+using T5Gemma2.Rag.Encoder.Onnx;
 using T5Gemma2.Rag.Encoder.Tokenization;
+using T5Gemma2.Rag.Tests.Cli;
 using T5Gemma2.Rag.Tests.Infrastructure;
 
 namespace T5Gemma2.Rag.Tests.Embeddings;
@@ -180,6 +183,119 @@ public sealed class SentenceTransformerModulesTests(SharedTinySentenceTransforme
     }
 
     [Fact]
+    public async Task ABatchOfTextsOfDifferentLengthsGoesThroughTheDenseModulesTogether()
+    {
+        // One call, one padded batch: the Dense modules run as one product over its rows, each row its own text's vector.
+        string model = layouts.EmbeddingGemma.OutputDirectory;
+        using var generator = OnnxEmbeddingGenerator.Create(model);
+        string[] texts = ["a", "a somewhat longer passage of text", "a passage of middling length"];
+
+        var result = await generator.GenerateAsync(texts, cancellationToken: Token);
+
+        for (int i = 0; i < texts.Length; i++)
+        {
+            var states = States(model, Ids(generator, "title: none | text: " + texts[i]));
+            AssertClose(Normalize(Dense(model, "3_Dense", Dense(model, "2_Dense", Mean(states, 0)))), result[i].Vector.ToArray(), 1e-5);
+        }
+
+        // Where the time went, for bench encoder: both measured, the modules' beside the run's.
+        Assert.True((double)result.AdditionalProperties![OnnxEmbeddingGenerator.EncoderMillisecondsKey]! > 0);
+        Assert.True((double)result.AdditionalProperties[OnnxEmbeddingGenerator.ModulesMillisecondsKey]! > 0);
+    }
+
+    [Fact]
+    public async Task AMatryoshkaCutIsRenormalisedEvenWithoutANormalizeModule()
+    {
+        // t5rag.json turns Normalize off: the full vectors keep their length, a cut is still made unit length
+        // (sentence-transformers' encode(truncate_dim=8, normalize_embeddings=True)).
+        string model = this.CopyOfEmbeddingGemma(withoutDense: false);
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "t5rag.json")))!.AsObject();
+        manifest["normalize"] = false;
+        manifest["matryoshka_dimensions"] = new JsonArray(16, 8);
+        Write(Path.Combine(model, "t5rag.json"), manifest);
+        using var generator = OnnxEmbeddingGenerator.Create(model);
+
+        var full = (await generator.GenerateAsync(["unnormalised"], cancellationToken: Token))[0].Vector.ToArray();
+        var cut = (await generator.GenerateAsync(["unnormalised"], new EmbeddingGenerationOptions { Dimensions = 8 }, Token))[0].Vector.ToArray();
+
+        var expected = Dense(model, "3_Dense", Dense(model, "2_Dense", Mean(States(model, Ids(generator, "title: none | text: unnormalised")), 0)));
+        AssertClose(expected, full, 1e-5);
+        AssertClose(Normalize([.. expected.Take(8)]), cut, 1e-5);
+    }
+
+    [Fact]
+    public async Task AT5Gemma2EncoderMakesFewerDimensionsThanItsHiddenSize()
+    {
+        // The graph's image_features input is [images, hidden]: a cut below the hidden size must not change it.
+        string model = layouts.StandaloneEncoder.OutputDirectory;
+        using var full = OnnxEmbeddingGenerator.Create(model);
+        using var cut = OnnxEmbeddingGenerator.Create(model, new OnnxEmbeddingGeneratorOptions { Dimensions = 8 });
+
+        var vector = (await full.GenerateAsync(["fewer dimensions"], cancellationToken: Token))[0].Vector.ToArray();
+        var shorter = (await cut.GenerateAsync(["fewer dimensions"], cancellationToken: Token))[0].Vector.ToArray();
+
+        Assert.Equal(8, cut.Dimensions);
+        AssertClose(Normalize([.. vector.Take(8).Select(v => (double)v)]), shorter, 1e-6);
+    }
+
+    [Theory]
+    [InlineData("pickle", "pytorch_model.bin", "holds the Dense weights as a pickle, which is not read; expected model.safetensors")]
+    [InlineData("neither", "2_Dense", "has neither model.safetensors nor pytorch_model.bin; expected the Dense module's weights")]
+    [InlineData("shape", "model.safetensors", "tensor 'linear.weight' has shape [16, 64]; config.json's in_features and out_features imply [64, 16]")]
+    [InlineData("chain", "config.json", "field 'in_features' is 63; expected 64, the width of the vector before this module")]
+    public void BadDenseWeightsAreOneLineNamingTheFile(string problem, string named, string expected)
+    {
+        string model = this.CopyOfEmbeddingGemma(withoutDense: false);
+        string dense = Path.Combine(model, "2_Dense");
+        switch (problem)
+        {
+            case "pickle":
+                File.Move(Path.Combine(dense, "model.safetensors"), Path.Combine(dense, "pytorch_model.bin"));
+                break;
+            case "neither":
+                File.Delete(Path.Combine(dense, "model.safetensors"));
+                break;
+            case "shape":
+                float[] transposed = new float[64 * Hidden];
+                SafeTensorsWriter.Write(Path.Combine(dense, "model.safetensors"), [("linear.weight", [Hidden, 64], () => transposed)], "F32");
+                break;
+            case "chain":
+                // The second Dense takes 63 where the first makes 64.
+                dense = Path.Combine(model, "3_Dense");
+                Write(Path.Combine(dense, "config.json"), new JsonObject { ["in_features"] = 63, ["out_features"] = Hidden, ["bias"] = false, ["activation_function"] = "torch.nn.modules.linear.Identity" });
+                break;
+        }
+
+        var error = Record.Exception(() =>
+        {
+            using var generator = OnnxEmbeddingGenerator.Create(model);
+        });
+
+        var failure = Assert.IsType<ModelFileException>(error);
+        Assert.Equal(FailureKind.InputFile, failure.Kind);
+        Assert.Equal(named == "2_Dense" ? dense : Path.Combine(dense, named), failure.FilePath);
+        Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', failure.Message);
+    }
+
+    [Fact]
+    public async Task ALengthPastTheModelsPositionsIsCappedThereWithAWarning()
+    {
+        string model = this.CopyOfEmbeddingGemma(withoutDense: false);
+        Write(Path.Combine(model, "sentence_bert_config.json"), new JsonObject { ["max_seq_length"] = 4096, ["do_lower_case"] = false });
+
+        var directory = ModelDirectory.Open(model);
+        var (code, output, error) = await CliRunner.RunAsync("embed", "--model", model, "capped");
+
+        // config.json's max_position_embeddings is 512.
+        Assert.Equal(512, directory.MaxLength);
+        Assert.Equal(4096, directory.ConfiguredMaxLength);
+        Assert.True(code == 0, error);
+        Assert.StartsWith("dimensions: 16", output, StringComparison.Ordinal);
+        Assert.Contains("asks for up to 4096 tokens per input, past its 512 positions (config.json max_position_embeddings); inputs are cut at 512", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TruncationKeepsEmbeddingGemmasEndTokenLast()
     {
         string model = layouts.EmbeddingGemma.OutputDirectory;
@@ -219,6 +335,14 @@ public sealed class SentenceTransformerModulesTests(SharedTinySentenceTransforme
     [InlineData("config_sentence_transformers.json", """{"similarity_fn_name": "euclidean"}""", "field 'similarity_fn_name' is \"euclidean\"")]
     [InlineData("config_sentence_transformers.json", """{"model_type": "SparseEncoder"}""", "field 'model_type' is \"SparseEncoder\"")]
     [InlineData("sentence_bert_config.json", """{"modality_config": {"message": {"method": "forward"}}}""", "field 'modality_config' has \"message\"")]
+    [InlineData("modules.json", """[{"idx":0,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},{"idx":1,"name":"0","path":"","type":"sentence_transformers.models.Transformer"}]""", "entry 0 (type \"sentence_transformers.models.Pooling\") is out of place; expected exactly one Transformer, first")]
+    [InlineData("modules.json", """[{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},{"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},{"idx":2,"name":"2","path":"1_Pooling","type":"sentence_transformers.models.Pooling"}]""", "entry 2 (type \"sentence_transformers.models.Pooling\") is a second Pooling module")]
+    [InlineData("modules.json", """[{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"}]""", "lists no Pooling module")]
+    [InlineData("1_Pooling/config.json", """{"embedding_dimension": 16, "pooling_mode": ["mean", "attention"]}""", "field 'pooling_mode' has \"attention\"")]
+    [InlineData("config_sentence_transformers.json", """{"similarity_fn_name": "manhattan"}""", "field 'similarity_fn_name' is \"manhattan\"; expected \"cosine\" or \"dot\"")]
+    [InlineData("config_sentence_transformers.json", """{"model_type": "CrossEncoder"}""", "field 'model_type' is \"CrossEncoder\"; expected \"SentenceTransformer\"")]
+    [InlineData("sentence_bert_config.json", """{"transformer_task": "text-generation"}""", "field 'transformer_task' is \"text-generation\"; expected \"feature-extraction\"")]
+    [InlineData("sentence_bert_config.json", """{"do_lower_case": true}""", "field 'do_lower_case' is true; expected false for a Gemma tokenizer")]
     public void BadModuleFilesAreOneLineNamingTheFileAndField(string file, string content, string problem)
     {
         string model = this.CopyOfEmbeddingGemma(withoutDense: false);
@@ -233,6 +357,69 @@ public sealed class SentenceTransformerModulesTests(SharedTinySentenceTransforme
         Assert.Contains(problem, failure.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', failure.Message);
         Assert.StartsWith(model, failure.FilePath, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheNewerModuleNamesDropoutAFallbackConfigNameDotSimilarityAndTruncateDimAreAccepted()
+    {
+        // sentence-transformers 5.4+'s module paths, a Dropout (identity at inference), the Transformer config under a
+        // fallback name, dot similarity, and truncate_dim as the default length.
+        string model = this.CopyOfEmbeddingGemma(withoutDense: false);
+        Write(Path.Combine(model, "modules.json"), JsonNode.Parse("""
+            [{"idx":0,"name":"0","path":"","type":"sentence_transformers.base.modules.transformer.Transformer"},
+             {"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
+             {"idx":2,"name":"2","path":"2_Dropout","type":"sentence_transformers.models.Dropout"},
+             {"idx":3,"name":"3","path":"2_Dense","type":"sentence_transformers.base.modules.dense.Dense"},
+             {"idx":4,"name":"4","path":"3_Dense","type":"sentence_transformers.base.modules.dense.Dense"},
+             {"idx":5,"name":"5","path":"4_Normalize","type":"sentence_transformers.base.modules.normalize.Normalize"}]
+            """)!);
+        File.Move(Path.Combine(model, "sentence_bert_config.json"), Path.Combine(model, "sentence_roberta_config.json"));
+        Write(Path.Combine(model, "sentence_roberta_config.json"), new JsonObject { ["max_seq_length"] = 100, ["do_lower_case"] = false });
+        var settings = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config_sentence_transformers.json")))!.AsObject();
+        settings["similarity_fn_name"] = "dot";
+        settings["truncate_dim"] = 8;
+        Write(Path.Combine(model, "config_sentence_transformers.json"), settings);
+
+        var directory = ModelDirectory.Open(model);
+        using var generator = OnnxEmbeddingGenerator.Create(model);
+        var vector = (await generator.GenerateAsync(["accepted"], cancellationToken: Token))[0].Vector.ToArray();
+
+        Assert.Equal(100, directory.MaxLength);
+        Assert.Equal("dot", directory.Prompts.Similarity);
+        Assert.Equal(16, generator.FullDimensions);
+        Assert.Equal(8, generator.Dimensions);
+        var full = Normalize(Dense(model, "3_Dense", Dense(model, "2_Dense", Mean(States(model, Ids(generator, "title: none | text: accepted")), 0))));
+        AssertClose(Normalize([.. full.Take(8)]), vector, 1e-5);
+    }
+
+    [Theory]
+    [InlineData("t5gemma2_text")]
+    [InlineData("t5gemma2_encoder")]
+    public void AT5Gemma2TextConfigWithItsFieldsAtTheRootReadsAsT5Gemma2(string modelType)
+    {
+        // A standalone encoder's or text model's config may keep hidden_size and max_position_embeddings at its root.
+        string model = this.CopyOfEmbeddingGemma(withoutDense: false);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!.AsObject();
+        config["model_type"] = modelType;
+        config["max_position_embeddings"] = 64;
+        Write(Path.Combine(model, "config.json"), config);
+
+        var directory = ModelDirectory.Open(model);
+
+        Assert.Equal(ModelKind.T5Gemma2, directory.Kind);
+        Assert.Equal(Hidden, directory.HiddenSize);
+        Assert.Equal(64, directory.MaxLength); // sentence_bert_config.json's 512, capped at the positions
+        Assert.Equal(Path.Combine(model, "onnx", "encoder_model.onnx"), directory.EncoderGraphPath);
+    }
+
+    [Fact]
+    public void EmbeddingGemmaIsRefusedForGenerationInOneLine()
+    {
+        var error = Assert.Throws<ModelFileException>(() => Seq2SeqModel.Open(layouts.EmbeddingGemma.OutputDirectory, new OnnxSessionOptions()));
+
+        Assert.Equal(FailureKind.InputFile, error.Kind);
+        Assert.Contains("expected a T5Gemma 2 conversion (t5rag model convert) to generate text", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     [Fact]

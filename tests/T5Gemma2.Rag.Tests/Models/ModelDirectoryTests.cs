@@ -24,6 +24,26 @@ public sealed class ModelDirectoryTests
         Assert.EndsWith(Path.Combine("onnx", "model.onnx"), sut.EncoderGraphPath, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TheTransformerModulesDoLowerCaseLowerCasesTheTextBeforeACasedTokenizer(bool moduleLowerCase)
+    {
+        // A cased WordPiece tokenizer; sentence_bert_config.json's do_lower_case lower-cases the text first (and strips no accents).
+        using var temp = new TempDirectory();
+        string directory = ModelDirectoryCopy.OfMiniLm(temp);
+        File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), """{"do_lower_case": false, "model_max_length": 512}""");
+        File.WriteAllText(Path.Combine(directory, "sentence_bert_config.json"), $$"""{"max_seq_length": 256, "do_lower_case": {{(moduleLowerCase ? "true" : "false")}}}""");
+
+        var sut = ModelDirectory.Open(directory);
+        using var generator = OnnxEmbeddingGenerator.Create(directory);
+        var vectors = await generator.GenerateAsync(["Hello World", "hello world"], cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(moduleLowerCase, sut.LowerCase);
+        Assert.False(sut.StripAccents);
+        Assert.Equal(moduleLowerCase, vectors[0].Vector.Span.SequenceEqual(vectors[1].Vector.Span));
+    }
+
     [Fact]
     public void ManifestOverridesThePublishersFiles()
     {
