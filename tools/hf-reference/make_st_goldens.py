@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Goldens for issue 14 (sentence-transformers layouts: standalone T5Gemma 2 encoder, EmbeddingGemma).
+"""Sentence-transformers goldens (issue 14: a standalone T5Gemma 2 encoder's ST repository, and EmbeddingGemma).
 
 Runs sentence-transformers (written against 6.0.x, the GPU machine has 6.0.1; 5.4+ should work) on top of
 transformers (>= 5.1 for t5gemma2_encoder; the GPU machine has 5.17) and writes one JSON per model directory with:
@@ -14,23 +14,24 @@ Modes
       Builds tiny random repositories of both layouts with transformers' save_pretrained and ST's own module save:
       WORK/tiny-st-t5gemma2-encoder and WORK/tiny-embeddinggemma. TOKDIR holds a Gemma 3 tokenizer.json and
       tokenizer_config.json (the project's artifacts/assets/gemma3-tokenizer); vocab stays 262,144 so real ids fit.
-  goldens --model DIR [--model DIR ...] --out OUTDIR [--dims 768,512,256,128] [--token-states]
+  goldens --model DIR [--model DIR ...] --out OUTDIR [--work WORK] [--dims 768,512,256,128] [--token-states]
       One OUTDIR/<dirname>.json per model directory: a tiny one from make-tiny, one written by
       `t5rag model create-random --layout ...`, or a real repository downloaded beforehand
-      (google/embeddinggemma-300m, tomaarsen/t5gemma2-270m-gooaq-cmnrl).
+      (google/embeddinggemma-300m, tomaarsen/t5gemma2-270m-gooaq-cmnrl). A directory whose tokenizer_config.json has a
+      chat_template or processor_class (create-random copies the Gemma 3 tokenizer's as it is) is run from a copy under
+      WORK without them, so ST stays text-only as the real repositories are; the layout is recorded from the original.
+      The C# test (tests/T5Gemma2.Rag.Tests/Conversion/SentenceTransformersGoldenTests.cs) reads
+      Goldens/embeddinggemma-tiny.json and Goldens/st-t5gemma2-encoder-tiny.json, made from
+        t5rag model create-random --layout embeddinggemma --preset tiny --seed 20251207 \
+            --tokenizer artifacts/assets/gemma3-tokenizer embeddinggemma-tiny
+        t5rag model create-random --layout st-t5gemma2-encoder --preset tiny --seed 20251207 \
+            --tokenizer artifacts/assets/gemma3-tokenizer st-t5gemma2-encoder-tiny
+      and recreates the same directories from the seed, so no weights need to travel back.
   all --tokenizer TOKDIR --work WORK --out OUTDIR [--model DIR ...]
       make-tiny, then goldens for the two tiny repositories and any --model given.
 
-The C# test (tests/T5Gemma2.Rag.Tests/Conversion/SentenceTransformersGoldenTests.cs) reads
-tests/T5Gemma2.Rag.Tests/Conversion/Goldens/<layout>-tiny-seed20261207.json, made from the test fixture's own checkpoints:
-  t5rag model create-random --layout embeddinggemma --preset tiny --seed 20261207 \
-      --tokenizer artifacts/assets/gemma3-tokenizer embeddinggemma-tiny-seed20261207
-  t5rag model create-random --layout st-t5gemma2-encoder --preset tiny --seed 20261207 \
-      --tokenizer artifacts/assets/gemma3-tokenizer st-t5gemma2-encoder-tiny-seed20261207
-  python3 make_st_goldens.py goldens --model embeddinggemma-tiny-seed20261207 --model st-t5gemma2-encoder-tiny-seed20261207 --out <Goldens>
-
 On the device machine (files from $OUT come back; at most 8 files, 16 MiB each):
-  HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 python3 make_st_goldens.py all --tokenizer <carried tokenizer dir> \
+  HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 python3 tools/hf-reference/make_st_goldens.py all --tokenizer <carried tokenizer dir> \
       --work /tmp/i14 --out $OUT --model <carried create-random dir> ...
 """
 
@@ -369,7 +370,29 @@ def _dense_checks(dimension: int, seed: int = 7) -> list:
     return checks
 
 
-def goldens(model_dir: Path, out_dir: Path, dims: list[int] | None, token_states: bool) -> Path:
+def _text_only(model_dir: Path, work: Path) -> tuple[Path, list[str]]:
+    """The directory ST should load: `model_dir` itself, or a copy whose tokenizer_config.json lacks the keys that make
+    ST 6 infer a chat ("message") modality or AutoProcessor look for a processor class."""
+    config_path = model_dir / "tokenizer_config.json"
+    if not config_path.exists():
+        return model_dir, []
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    dropped = [key for key in ("chat_template", "processor_class") if key in config]
+    if not dropped:
+        return model_dir, []
+    staged = work / "text-only" / model_dir.name
+    if staged.exists():
+        shutil.rmtree(staged)
+    shutil.copytree(model_dir, staged)
+    for key in dropped:
+        config.pop(key)
+    (staged / "tokenizer_config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
+    return staged, dropped
+
+
+def goldens(model_dir: Path, out_dir: Path, dims: list[int] | None, token_states: bool, work: Path | None = None) -> Path:
+    original = model_dir
+    model_dir, dropped = _text_only(model_dir, work or Path("/tmp/st-goldens"))
     st = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True,
                              model_kwargs={"attn_implementation": "eager", "dtype": torch.float32})
     st.eval()
@@ -390,8 +413,9 @@ def goldens(model_dir: Path, out_dir: Path, dims: list[int] | None, token_states
     result = {
         "versions": {"sentence_transformers": sentence_transformers.__version__, "transformers": transformers.__version__,
                      "torch": torch.__version__, "numpy": np.__version__},
-        "model_dir": model_dir.name,
-        "layout": _layout(model_dir),
+        "model_dir": original.name,
+        "layout": _layout(original),
+        "tokenizer_config_keys_dropped_for_st": dropped,
         "modules": [{"name": n, "type": f"{type(m).__module__}.{type(m).__name__}"} for n, m in st.named_children()],
         "backbone": {"class": type(backbone).__name__, "model_type": backbone.config.model_type,
                      "effective_sliding_window": getattr(text_config, "sliding_window", None),
@@ -464,7 +488,7 @@ def goldens(model_dir: Path, out_dir: Path, dims: list[int] | None, token_states
     result["dense_checks"] = _dense_checks(hidden)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{model_dir.name}.json"
+    target = out_dir / f"{original.name}.json"
     target.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
     print(f"wrote {target} ({target.stat().st_size / 1024:.0f} KiB)")
     return target
@@ -484,6 +508,7 @@ def main() -> None:
     both.add_argument("--work", type=Path, required=True)
     both.add_argument("--out", type=Path, required=True)
     both.add_argument("--model", type=Path, action="append", default=[])
+    gold.add_argument("--work", type=Path, default=Path("/tmp/st-goldens"))
     for p in (gold, both):
         p.add_argument("--dims", type=lambda s: [int(x) for x in s.split(",")], default=None)
         p.add_argument("--token-states", action="store_true", help="token embeddings for every case, not just two")
@@ -505,7 +530,7 @@ def main() -> None:
     failures = 0
     for model in models:
         try:
-            goldens(model, args.out, args.dims, args.token_states)
+            goldens(model, args.out, args.dims, args.token_states, args.work)
         except Exception as error:  # keep going: one broken directory should not cost the others' goldens
             failures += 1
             print(f"FAILED {model}: {error!r}", file=sys.stderr)

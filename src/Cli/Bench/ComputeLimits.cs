@@ -106,7 +106,10 @@ internal static class ComputeLimits
         double attention = 0;
         foreach (var type in c.LayerTypes)
         {
-            double keys = type == AttentionLayerType.Full ? length : Math.Min(length, c.SlidingWindow);
+            // A sliding query sees itself and its reach on either side: 512 keys for T5Gemma 2's W = 512, 513 for
+            // EmbeddingGemma's (W' = 257, 256 each way).
+            var (left, right) = c.BidirectionalWindowReach;
+            double keys = type == AttentionLayerType.Full ? length : Math.Min(length, left + right + 1);
             attention += 2 * 2 * q * keys; // scores and weighted values
         }
 

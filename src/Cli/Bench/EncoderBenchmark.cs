@@ -102,8 +102,12 @@ internal static class EncoderBenchmark
         using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [batch, length]);
         using var image = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [0, config.HiddenSize]);
         using var options = new RunOptions();
+        // A Gemma 3 encoder (EmbeddingGemma) has no image input: feed what the graph declares.
+        bool takesImages = session.InputMetadata.ContainsKey(EncoderGraphNames.ImageFeatures);
+        string[] names = takesImages ? [EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask, EncoderGraphNames.ImageFeatures] : [EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask];
+        OrtValue[] values = takesImages ? [idsValue, maskValue, image] : [idsValue, maskValue];
         var stopwatch = Stopwatch.StartNew();
-        using var outputs = session.Run(options, [EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask, EncoderGraphNames.ImageFeatures], [idsValue, maskValue, image], [EncoderGraphNames.LastHiddenState]);
+        using var outputs = session.Run(options, names, values, [EncoderGraphNames.LastHiddenState]);
         return stopwatch.Elapsed.TotalSeconds;
     }
 }

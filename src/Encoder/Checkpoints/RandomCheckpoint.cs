@@ -68,37 +68,41 @@ public static class RandomCheckpoint
         return encoder;
     }
 
-    /// <summary>config.json of a bidirectional Gemma 3 text model, as google/embeddinggemma-300m's (transformers 5's rope_parameters form).</summary>
+    /// <summary>
+    /// config.json of a bidirectional Gemma 3 text model, with google/embeddinggemma-300m's keys as transformers 4.57
+    /// wrote them (the legacy rope_theta / rope_local_base_freq / rope_scaling, not transformers 5's rope_parameters).
+    /// </summary>
     public static JsonObject EmbeddingGemmaConfig(T5Gemma2Preset preset) => new()
     {
-        ["architectures"] = new JsonArray("Gemma3TextModel"),
-        ["model_type"] = "gemma3_text",
         ["_name_or_path"] = $"t5rag/random-embeddinggemma-{preset.Name}",
+        ["_sliding_window_pattern"] = 6,
+        ["architectures"] = new JsonArray("Gemma3TextModel"),
         ["attention_bias"] = false,
         ["attention_dropout"] = 0.0,
         ["attn_logit_softcapping"] = null,
-        ["final_logit_softcapping"] = null,
         ["bos_token_id"] = 2,
-        ["eos_token_id"] = 1,
-        ["pad_token_id"] = 0,
         ["dtype"] = "float32",
+        ["eos_token_id"] = 1,
+        ["final_logit_softcapping"] = null,
         ["head_dim"] = preset.HeadDim,
         ["hidden_activation"] = "gelu_pytorch_tanh",
         ["hidden_size"] = preset.HiddenSize,
+        ["initializer_range"] = 0.02,
         ["intermediate_size"] = preset.IntermediateSize,
         ["layer_types"] = new JsonArray([.. preset.LayerTypes.Select(t => (JsonNode)t)]),
         ["max_position_embeddings"] = preset.MaxPositionEmbeddings,
+        ["model_type"] = "gemma3_text",
         ["num_attention_heads"] = preset.NumAttentionHeads,
         ["num_hidden_layers"] = preset.NumLayers,
         ["num_key_value_heads"] = preset.NumKeyValueHeads,
+        ["pad_token_id"] = 0,
         ["query_pre_attn_scalar"] = preset.QueryPreAttentionScalar,
         ["rms_norm_eps"] = 1e-6,
-        ["rope_parameters"] = new JsonObject
-        {
-            ["full_attention"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 1_000_000.0 },
-            ["sliding_attention"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 10_000.0 },
-        },
+        ["rope_local_base_freq"] = 10_000.0,
+        ["rope_scaling"] = null,
+        ["rope_theta"] = 1_000_000.0,
         ["sliding_window"] = preset.SlidingWindow,
+        ["transformers_version"] = "4.57.0.dev0",
         ["use_bidirectional_attention"] = true,
         ["use_cache"] = true,
         ["vocab_size"] = T5Gemma2Preset.VocabSize,

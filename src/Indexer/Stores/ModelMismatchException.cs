@@ -56,6 +56,6 @@ public sealed class ModelMismatchException : T5RagException
             return $"collection '{collection}' was indexed by model '{stored.ModelId}' with the {which} prompt {Quoted(was)}; the model given uses {Quoted(now)}. Use the same prompts (t5rag.json query_prefix/passage_prefix) or another collection.";
         }
 
-        return $"collection '{collection}' holds {stored?.Dimensions}-dimension vectors of model '{stored?.ModelId}'; the model given makes {given?.Dimensions}-dimension vectors as '{given?.ModelId}'. Use another collection, or the same model and --dimensions.";
+        return $"collection '{collection}' holds {stored?.Dimensions}-dimension vectors of model '{stored?.ModelId}'; the model given makes {given?.Dimensions}-dimension vectors as '{given?.ModelId}'. Use another collection, or the same model and vector length.";
     }
 }

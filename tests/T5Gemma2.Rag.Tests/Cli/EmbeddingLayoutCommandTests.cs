@@ -6,8 +6,8 @@ using T5Gemma2.Rag.Tests.Pipeline;
 namespace T5Gemma2.Rag.Tests.Cli;
 
 /// <summary>
-/// The sentence-transformers layouts through the CLI: create-random, convert, embed with a named prompt and fewer
-/// dimensions, and collections that record their vector length and prompts and refuse vectors made otherwise.
+/// The sentence-transformers layouts through the CLI (create-random and convert: ModelLayoutCommandTests): embed with
+/// a named prompt and fewer dimensions, and collections that record their vector length and prompts and refuse vectors made otherwise.
 /// </summary>
 public sealed class EmbeddingLayoutCommandTests(SharedTinySentenceTransformers layouts) : IDisposable
 {
@@ -17,34 +17,6 @@ public sealed class EmbeddingLayoutCommandTests(SharedTinySentenceTransformers l
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         this._directory.Dispose();
-    }
-
-    [Theory]
-    [InlineData("embeddinggemma", "tiny", "2_Dense/model.safetensors")]
-    [InlineData("st-t5gemma2-encoder", "tiny", "1_Pooling/config.json")]
-    public async Task CreateRandomThenConvertThenEmbedWorksForEachLayout(string layout, string preset, string moduleFile)
-    {
-        string checkpoint = this._directory.Combine("hf"), converted = this._directory.Combine("onnx");
-
-        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("model", "create-random", "--layout", layout, "--preset", preset, "--tokenizer", TestAssets.GemmaTokenizerDirectory, checkpoint)).ExitCode);
-        Assert.True(File.Exists(Path.Combine(checkpoint, moduleFile)));
-        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("model", "convert", checkpoint, converted)).ExitCode);
-        var (code, output, error) = await CliRunner.RunAsync("embed", "--model", converted, "--query", "what is a fox", "a fox is an animal");
-
-        Assert.True(code == ExitCodes.Success, error);
-        Assert.StartsWith("dimensions: 16", output, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task AnUnknownLayoutOrPresetIsAUsageError()
-    {
-        var (layout, _, layoutError) = await CliRunner.RunAsync("model", "create-random", "--layout", "gemma4", "--preset", "tiny", this._directory.Combine("a"));
-        var (preset, _, presetError) = await CliRunner.RunAsync("model", "create-random", "--layout", "embeddinggemma", "--preset", "270m-270m", this._directory.Combine("b"));
-
-        Assert.Equal(ExitCodes.UsageError, layout);
-        Assert.Contains("--layout is \"gemma4\"; expected t5gemma2, st-t5gemma2-encoder or embeddinggemma", layoutError, StringComparison.Ordinal);
-        Assert.Equal(ExitCodes.UsageError, preset);
-        Assert.Contains("expected one of tiny, 300m for --layout embeddinggemma", presetError, StringComparison.Ordinal);
     }
 
     [Fact]

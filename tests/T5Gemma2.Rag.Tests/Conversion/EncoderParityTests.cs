@@ -83,13 +83,13 @@ public sealed class EncoderParityTests(SharedTinyT5Gemma2 tiny)
         long[][] ids = [[2, 651, 9259, 1902, 236764, 256000, 107, 3721, 88, 17], [2, 11, 22, 33, 0, 0, 0, 0, 0, 0]];
         long[][] mask = [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]];
 
-        this.AssertParity(ids, mask, imageFeatures: null, checkpoint, converted.EncoderGraphPath);
+        AssertParity(ids, mask, imageFeatures: null, checkpoint, converted.EncoderGraphPath);
     }
 
     private void AssertParity(long[][] ids, long[][] mask, float[][]? imageFeatures) =>
-        this.AssertParity(ids, mask, imageFeatures, tiny.CheckpointDirectory, tiny.Conversion.EncoderGraphPath);
+        AssertParity(ids, mask, imageFeatures, tiny.CheckpointDirectory, tiny.Conversion.EncoderGraphPath);
 
-    private void AssertParity(long[][] ids, long[][] mask, float[][]? imageFeatures, string checkpoint, string graph)
+    internal static void AssertParity(long[][] ids, long[][] mask, float[][]? imageFeatures, string checkpoint, string graph)
     {
         using var weights = SafeTensorsCheckpoint.Open(checkpoint);
         var expected = new ReferenceEncoder(checkpoint, weights).Run(ids, mask, imageFeatures);
@@ -127,7 +127,11 @@ public sealed class EncoderParityTests(SharedTinyT5Gemma2 tiny)
         using var maskValue = OrtValue.CreateTensorValueFromMemory(mask.SelectMany(r => r).ToArray(), [batch, length]);
         using var imageValue = OrtValue.CreateTensorValueFromMemory(features, [features.Length / Hidden, Hidden]);
         using var runOptions = new RunOptions();
-        using var outputs = session.Run(runOptions, ["input_ids", "attention_mask", "image_features"], [idsValue, maskValue, imageValue], ["last_hidden_state"]);
+        // A Gemma 3 encoder's graph declares no image input; feed what the graph has.
+        bool hasImage = session.InputMetadata.ContainsKey("image_features");
+        using var outputs = hasImage
+            ? session.Run(runOptions, ["input_ids", "attention_mask", "image_features"], [idsValue, maskValue, imageValue], ["last_hidden_state"])
+            : session.Run(runOptions, ["input_ids", "attention_mask"], [idsValue, maskValue], ["last_hidden_state"]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 }

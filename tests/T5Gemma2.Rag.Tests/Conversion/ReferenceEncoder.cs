@@ -4,14 +4,21 @@ using T5Gemma2.Rag.Encoder.Checkpoints;
 namespace T5Gemma2.Rag.Tests.Conversion;
 
 /// <summary>
-/// The T5Gemma 2 text encoder (full checkpoint or standalone encoder) or a bidirectional Gemma 3 (EmbeddingGemma) computed plainly, in double precision, from the specification
+/// The T5Gemma 2 text encoder computed plainly, in double precision, from the specification
 /// (../shared/docs/t5gemma2-architecture.md §2) and the checkpoint's own files. It shares no code with the graph
 /// builder: config.json is read here field by field and every step is a loop, so a slip in either shows as a mismatch.
+/// It reads the three checkpoint shapes: a full <c>t5gemma2</c> (<c>model.encoder.*</c>), a standalone
+/// <c>t5gemma2_encoder</c> (bare names, <c>text_config</c>), and a bidirectional <c>gemma3_text</c> (EmbeddingGemma:
+/// bare names, <c>input_layernorm</c>/<c>post_attention_layernorm</c>, no eoi vector, and transformers' symmetric
+/// window: W becomes W // 2 + 1 on load and a query sees the keys with |i − j| &lt; that).
 /// </summary>
 internal sealed class ReferenceEncoder
 {
     private readonly SafeTensorsCheckpoint _weights;
-    private readonly int _hidden, _layers, _heads, _kvHeads, _headDim, _window, _eoi, _image;
+    private readonly int _hidden, _layers, _heads, _kvHeads, _headDim, _window, _image;
+    private readonly int? _eoi;
+    private readonly bool _gemma3;
+    private readonly string _prefix, _preAttentionNorm, _postAttentionNorm;
     private readonly double _eps, _scale;
     private readonly double? _softcap;
     private readonly string[] _layerTypes;
@@ -20,8 +27,6 @@ internal sealed class ReferenceEncoder
     private readonly string[] _decoderLayerTypes = [];
     private readonly int _decoderWindow;
     private readonly double _decoderScale;
-    private readonly string _prefix = "model.encoder.";
-    private readonly bool _gemma3;
 
     public ReferenceEncoder(string checkpointDirectory, SafeTensorsCheckpoint weights)
     {
@@ -30,18 +35,16 @@ internal sealed class ReferenceEncoder
         var root = document.RootElement;
         string modelType = root.GetProperty("model_type").GetString()!;
         this._gemma3 = modelType == "gemma3_text";
-        // A full checkpoint nests the encoder; a standalone encoder has text_config at the top; Gemma 3 has no nesting.
         var text = modelType switch
         {
             "t5gemma2" => root.GetProperty("encoder").GetProperty("text_config"),
             "t5gemma2_encoder" => root.GetProperty("text_config"),
             _ => root,
         };
-        if (modelType != "t5gemma2")
-        {
-            this._prefix = ""; // standalone saves store bare embed_tokens.*, layers.*, norm.*
-        }
-
+        this._prefix = modelType == "t5gemma2" ? "model.encoder." : "";
+        (this._preAttentionNorm, this._postAttentionNorm) = this._gemma3
+            ? ("input_layernorm", "post_attention_layernorm")
+            : ("pre_self_attn_layernorm", "post_self_attn_layernorm");
         this._hidden = text.GetProperty("hidden_size").GetInt32();
         this._layers = text.GetProperty("num_hidden_layers").GetInt32();
         this._heads = text.GetProperty("num_attention_heads").GetInt32();
@@ -52,10 +55,20 @@ internal sealed class ReferenceEncoder
         this._scale = Math.Pow(text.GetProperty("query_pre_attn_scalar").GetDouble(), -0.5);
         this._softcap = text.TryGetProperty("attn_logit_softcapping", out var cap) && cap.ValueKind == JsonValueKind.Number ? cap.GetDouble() : null;
         this._layerTypes = [.. text.GetProperty("layer_types").EnumerateArray().Select(e => e.GetString()!)];
-        var rope = text.GetProperty("rope_parameters");
-        this._slidingRope = ReadRope(rope.GetProperty("sliding_attention"));
-        this._fullRope = ReadRope(rope.GetProperty("full_attention"));
-        this._eoi = this._gemma3 ? -1 : root.GetProperty("eoi_token_index").GetInt32();
+        if (text.TryGetProperty("rope_parameters", out var rope))
+        {
+            this._slidingRope = ReadRope(rope.GetProperty("sliding_attention"));
+            this._fullRope = ReadRope(rope.GetProperty("full_attention"));
+        }
+        else
+        {
+            // transformers 4's keys, as google/embeddinggemma-300m has them (its rope_scaling is null: no scaling).
+            Assert.Equal(JsonValueKind.Null, text.GetProperty("rope_scaling").ValueKind);
+            this._slidingRope = (text.GetProperty("rope_local_base_freq").GetDouble(), 1.0);
+            this._fullRope = (text.GetProperty("rope_theta").GetDouble(), 1.0);
+        }
+        // Gemma 3 has no eoi vector; transformers' standalone T5Gemma2Encoder uses 256000 whatever its config says.
+        this._eoi = this._gemma3 ? null : root.TryGetProperty("eoi_token_index", out var eoi) ? eoi.GetInt32() : 256_000;
         if (root.TryGetProperty("decoder", out var decoder))
         {
             // The tiny preset's decoder has the encoder's dimensions; its own window, layer types and scale are read here.
@@ -63,7 +76,7 @@ internal sealed class ReferenceEncoder
             this._decoderWindow = decoder.GetProperty("sliding_window").GetInt32();
             this._decoderScale = Math.Pow(decoder.GetProperty("query_pre_attn_scalar").GetDouble(), -0.5);
         }
-        this._image = this._gemma3 ? -1 : root.GetProperty("image_token_index").GetInt32();
+        this._image = root.TryGetProperty("image_token_index", out var image) ? image.GetInt32() : -1;
     }
 
     /// <summary>last_hidden_state [batch][position][hidden] for right- or left-padded inputs.</summary>
@@ -95,12 +108,11 @@ internal sealed class ReferenceEncoder
             for (int layer = 0; layer < this._layers; layer++)
             {
                 string p = $"{this._prefix}layers.{layer}.";
-                // Gemma 3 names the attention's sandwich norms as a decoder-only model does.
-                var h = x.Select(v => this.RmsNorm(v, p + (this._gemma3 ? "input_layernorm.weight" : "pre_self_attn_layernorm.weight"))).ToArray();
+                var h = x.Select(v => this.RmsNorm(v, $"{p}{this._preAttentionNorm}.weight")).ToArray();
                 var attention = this.Attention(h, mask[b], p, this._layerTypes[layer] == "full_attention");
                 for (int s = 0; s < n; s++)
                 {
-                    Add(x[s], this.RmsNorm(attention[s], p + (this._gemma3 ? "post_attention_layernorm.weight" : "post_self_attn_layernorm.weight")));
+                    Add(x[s], this.RmsNorm(attention[s], $"{p}{this._postAttentionNorm}.weight"));
                 }
 
                 for (int s = 0; s < n; s++)
@@ -226,9 +238,10 @@ internal sealed class ReferenceEncoder
             v[s] = [.. Enumerable.Range(0, this._kvHeads).Select(i => vs[(i * d)..((i + 1) * d)])];
         }
 
-        // T5Gemma 2's bidirectional window: itself, (W+1)/2 − 1 to the left, W/2 to the right. Gemma 3 run
-        // bidirectionally loads W as W' = W // 2 + 1 and lets a query see every key with |i − j| < W'.
-        int left = this._gemma3 ? this._window / 2 + 1 : (this._window + 1) / 2, right = this._gemma3 ? this._window / 2 + 1 : this._window / 2 + 1;
+        // T5Gemma 2's bidirectional window: itself, (W+1)/2 − 1 to the left, W/2 to the right. Gemma 3's: W' = W // 2 + 1
+        // on load, then every key with |i − j| < W' on both sides.
+        int loaded = this._window / 2 + 1;
+        int left = this._gemma3 ? loaded : (this._window + 1) / 2, right = this._gemma3 ? loaded : this._window / 2 + 1;
         var output = new double[n][];
         for (int i = 0; i < n; i++)
         {

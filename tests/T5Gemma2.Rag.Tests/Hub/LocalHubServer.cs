@@ -159,11 +159,12 @@ internal sealed class LocalHubServer : IDisposable
 
     private string Listing()
     {
-        var siblings = Directory.EnumerateFiles(this._directory).Select(file =>
+        // Every file, sub-folders included (a sentence-transformers repository's module folders), as the Hub lists them.
+        var siblings = Directory.EnumerateFiles(this._directory, "*", SearchOption.AllDirectories).Select(file =>
         {
             byte[] content = File.ReadAllBytes(file);
-            string name = Path.GetFileName(file);
-            if (name.EndsWith(".safetensors", StringComparison.Ordinal))
+            string name = Path.GetRelativePath(this._directory, file).Replace('\\', '/');
+            if (name.EndsWith(".safetensors", StringComparison.Ordinal) || name.EndsWith(".bin", StringComparison.Ordinal))
             {
                 return (object)new { rfilename = name, size = content.Length, lfs = new { sha256 = Convert.ToHexStringLower(SHA256.HashData(content)), size = content.Length } };
             }

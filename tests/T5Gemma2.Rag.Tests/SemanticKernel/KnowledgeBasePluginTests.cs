@@ -174,7 +174,7 @@ public sealed class KnowledgeBasePluginTests(SharedMiniLm miniLm, SharedTinyT5Ge
         }
 
         // Each function returns the refusal to the model word for word instead of throwing out of the kernel.
-        string expected = $"collection 'kb' holds 768-dimension vectors of model 'google/t5gemma-2-270m-270m'; the model given makes 384-dimension vectors as '{miniLm.Generator.Model.ModelId}'. Use another collection or the same model.";
+        string expected = $"collection 'kb' holds 768-dimension vectors of model 'google/t5gemma-2-270m-270m'; the model given makes 384-dimension vectors as '{miniLm.Generator.Model.ModelId}'. Use another collection, or the same model and vector length.";
         await using var sut = KnowledgeKernel.Create(miniLm.Generator, store, o => o.GeneratorModelDirectory = tiny.ConvertedDirectory);
         var search = await sut.InvokeAsync<SearchResults>("search", new() { ["query"] = "ships" });
         Assert.Equal(expected, search.Error);
