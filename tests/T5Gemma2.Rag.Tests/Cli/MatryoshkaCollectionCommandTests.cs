@@ -32,6 +32,10 @@ public sealed class MatryoshkaCollectionCommandTests : IDisposable
         Assert.True(indexed == ExitCodes.Success, indexError);
         var (_, shown, _) = await CliRunner.RunAsync("collections", "info", "--store", store);
         Assert.Contains("(128 dimensions)", shown, StringComparison.Ordinal);
+        // MiniLM has no prompts: both recorded as empty, which list shows beside the length.
+        var (_, listed, _) = await CliRunner.RunAsync("collections", "list", "--store", store);
+        string row = Assert.Single(listed.Split('\n'), l => l.StartsWith("default", StringComparison.Ordinal));
+        Assert.Matches("sentence-transformers/all-MiniLM-L6-v2 +128 +\"\" +\"\"", row);
 
         // No flag and no settings: the collection's recorded 128 is the query's length, and the passage is found.
         var (found, output, foundError) = await CliRunner.RunAsync("search", records[2].Title, "--store", store, "--model", TestAssets.MiniLmDirectory, "--mode", "dense", "--top", "1", "--json");
