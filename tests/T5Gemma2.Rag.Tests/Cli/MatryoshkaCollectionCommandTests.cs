@@ -59,6 +59,36 @@ public sealed class MatryoshkaCollectionCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task ACollectionMadeBeforePromptsWereRecordedOpensIsSearchableAndTakesMorePassages()
+    {
+        string docs = this._directory.Combine("docs");
+        var records = TestCorpus.Records(3);
+        TestCorpus.WriteMarkdown(docs, records);
+        string store = this._directory.Combine("store");
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("index", docs, "--store", store, "--model", TestAssets.MiniLmDirectory)).ExitCode);
+
+        // What an older t5rag wrote: the same meta table without the prompt keys.
+        string file = Assert.Single(Directory.GetFiles(store, "collection.db", SearchOption.AllDirectories));
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file}"))
+        {
+            connection.Open();
+            using var delete = connection.CreateCommand();
+            delete.CommandText = "DELETE FROM meta WHERE key IN ('query_prompt', 'passage_prompt')";
+            Assert.Equal(2, delete.ExecuteNonQuery());
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var (_, shown, _) = await CliRunner.RunAsync("collections", "info", "--store", store);
+        Assert.Contains("prompts: query (not recorded); passage (not recorded)", shown, StringComparison.Ordinal);
+        var (found, output, foundError) = await CliRunner.RunAsync("search", records[1].Title, "--store", store, "--model", TestAssets.MiniLmDirectory, "--mode", "dense", "--top", "1", "--json");
+        Assert.True(found == ExitCodes.Success, foundError);
+        Assert.EndsWith("0001.md", JsonDocument.Parse(output).RootElement[0].GetProperty("source").GetString(), StringComparison.Ordinal);
+        TestCorpus.WriteMarkdown(this._directory.Combine("more"), TestCorpus.Records(5));
+        var (added, _, addedError) = await CliRunner.RunAsync("index", this._directory.Combine("more"), "--store", store, "--model", TestAssets.MiniLmDirectory);
+        Assert.True(added == ExitCodes.Success, addedError);
+    }
+
+    [Fact]
     public async Task TheEnvironmentLengthReachesTheCollectionInARealProcess()
     {
         string docs = this._directory.Combine("docs");
