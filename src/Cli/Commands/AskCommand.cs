@@ -42,13 +42,14 @@ internal static class AskCommand
 
             string embeddingModel = shared.ModelPath(parse, settings);
 
-            // The generator answers (and reranks); with one directory for both, its encoder is loaded once.
-            using var models = RetrievalModels.Load(embeddingModel, parse.GetValue(retrieval.Generator) ?? embeddingModel, shared.Embedding(parse, settings), console.LoggerFactory);
-            var generator = models.Generator!;
             using var store = shared.OpenStore(parse, settings, console.LoggerFactory);
             string name = shared.CollectionName(parse, settings);
             var collection = await store.OpenCollectionAsync(name, cancellationToken)
                 ?? throw new UsageException($"no collection '{name}' in {store.Location}; index into it first (t5rag index <paths> --collection {name}).");
+
+            // The generator answers (and reranks); with one directory for both, its encoder is loaded once.
+            using var models = RetrievalModels.Load(embeddingModel, parse.GetValue(retrieval.Generator) ?? embeddingModel, shared.Embedding(parse, settings, collection.Settings, embeddingModel), console.LoggerFactory);
+            var generator = models.Generator!;
             models.ThrowIfMismatched(name, collection);
 
             var options = new AskOptions

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Cli.Configuration;
 using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Encoder.Onnx;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Qdrant;
@@ -48,8 +49,23 @@ internal sealed class CollectionOptions
     /// <summary>How the command's models run: --threads (else the settings', else every core) and --device.</summary>
     public OnnxSessionOptions Session(ParseResult parse, T5RagSettings settings) => this.Runtime.Session(parse, settings);
 
-    /// <summary>How the embedding model runs: the session and --dimensions.</summary>
-    public OnnxEmbeddingGeneratorOptions Embedding(ParseResult parse, T5RagSettings settings) => new() { Session = this.Session(parse, settings), Dimensions = parse.GetValue(this.Dimensions) };
+    /// <summary>How the embedding model runs: the session and the vector length.</summary>
+    /// <param name="recorded">The settings of the collection the command uses, when it exists.</param>
+    /// <param name="modelPath">The embedding model directory, to tell whether <paramref name="recorded"/> is its collection.</param>
+    /// <remarks>
+    /// The length is --dimensions, else the settings' "dimensions" (T5RAG_DIMENSIONS), else the length the collection
+    /// recorded when the same model built it, so that <c>search</c> after <c>index --dimensions 256</c> needs no flag.
+    /// A length given explicitly and other than the recorded one, or another model, meets the mismatch line.
+    /// </remarks>
+    public OnnxEmbeddingGeneratorOptions Embedding(ParseResult parse, T5RagSettings settings, CollectionSettings? recorded = null, string? modelPath = null) => new()
+    {
+        Session = this.Session(parse, settings),
+        Dimensions = this.DimensionsGiven(parse, settings)
+            ?? (recorded is not null && modelPath is not null && ModelDirectory.Open(modelPath).ModelId == recorded.ModelId ? recorded.Dimensions : null),
+    };
+
+    /// <summary>--dimensions, else the settings' "dimensions"; null when neither sets it.</summary>
+    public int? DimensionsGiven(ParseResult parse, T5RagSettings settings) => parse.GetValue(this.Dimensions) ?? settings.Dimensions;
 
     /// <summary>The store location: --store, else the settings' (a directory, or a Qdrant URL).</summary>
     public string StorePath(ParseResult parse, T5RagSettings settings) => ResolveLocation(parse.GetValue(this.Store) ?? settings.Store, settings);

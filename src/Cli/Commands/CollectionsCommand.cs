@@ -22,10 +22,10 @@ internal static class CollectionsCommand
             foreach (string name in await store.ListCollectionsAsync(cancellationToken))
             {
                 var info = await (await store.OpenCollectionAsync(name, cancellationToken))!.GetInfoAsync(cancellationToken);
-                rows.Add([name, info.Documents.ToString("N0", CultureInfo.InvariantCulture), info.Passages.ToString("N0", CultureInfo.InvariantCulture), info.Settings.ModelId, info.Settings.Dimensions.ToString(CultureInfo.InvariantCulture)]);
+                rows.Add([name, info.Documents.ToString("N0", CultureInfo.InvariantCulture), info.Passages.ToString("N0", CultureInfo.InvariantCulture), info.Settings.ModelId, info.Settings.Dimensions.ToString(CultureInfo.InvariantCulture), Prompt(info.Settings.QueryPrompt), Prompt(info.Settings.PassagePrompt)]);
             }
 
-            console.WriteTable($"collections in {store.Location}", ["collection", "documents", "passages", "model", "dimensions"], rows);
+            console.WriteTable($"collections in {store.Location}", ["collection", "documents", "passages", "model", "dimensions", "query prompt", "passage prompt"], rows);
             return ExitCodes.Success;
         });
 

@@ -53,7 +53,7 @@ internal static class EvalCommand
             };
             var loaded = parse.GetValue(datasets)!.Select(load).ToList();
             string? rerankModel = retrieval.RerankerPath(parse, shared, modelPath);
-            using var models = RetrievalModels.Load(modelPath, rerankModel, new OnnxEmbeddingGeneratorOptions { Session = runtime.Session(parse, settings), Dimensions = parse.GetValue(dimensions) }, console.LoggerFactory);
+            using var models = RetrievalModels.Load(modelPath, rerankModel, new OnnxEmbeddingGeneratorOptions { Session = runtime.Session(parse, settings), Dimensions = parse.GetValue(dimensions) ?? settings.Dimensions }, console.LoggerFactory);
             var embedder = models.Embedder!;
             string storePath = parse.GetValue(store) ?? Path.Combine(Path.GetTempPath(), "t5rag-eval-" + Guid.NewGuid().ToString("N")[..12]);
             var results = new List<(string Dataset, RetrievalScores Scores)>();

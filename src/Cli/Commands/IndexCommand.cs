@@ -55,7 +55,13 @@ internal static class IndexCommand
                 throw new UsageException("--shards and --replicas lay out a Qdrant collection; give a Qdrant store (--store qdrant://host:6334).");
             }
 
-            using var generator = OnnxEmbeddingGenerator.Create(shared.ModelPath(parse, settings), shared.Embedding(parse, settings), console.LoggerFactory);
+            using var store = shared.OpenStore(parse, settings, console.LoggerFactory, o => o with { Shards = shardCount ?? o.Shards, Replicas = replicaCount ?? o.Replicas });
+            string name = shared.CollectionName(parse, settings);
+
+            // Opening only (no create): adding to a collection takes its recorded length unless one is given.
+            var existing = await store.OpenCollectionAsync(name, cancellationToken);
+            string modelPath = shared.ModelPath(parse, settings);
+            using var generator = OnnxEmbeddingGenerator.Create(modelPath, shared.Embedding(parse, settings, existing?.Settings, modelPath), console.LoggerFactory);
             var options = new IngestOptions
             {
                 Chunking = Chunking(parse.GetValue(chunkTokens) ?? settings.ChunkTokens, parse.GetValue(overlap) ?? settings.OverlapTokens, generator.MaxLength),
@@ -67,8 +73,6 @@ internal static class IndexCommand
                 EmbeddingBatchPassages = parse.GetValue(embedBatch),
             };
 
-            using var store = shared.OpenStore(parse, settings, console.LoggerFactory, o => o with { Shards = shardCount ?? o.Shards, Replicas = replicaCount ?? o.Replicas });
-            string name = shared.CollectionName(parse, settings);
             var collection = await store.OpenOrCreateCollectionAsync(name, generator.CollectionSettings(), cancellationToken);
             var pipeline = IngestPipeline.Create(generator, collection, options, console.LoggerFactory);
 

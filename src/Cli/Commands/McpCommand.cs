@@ -51,7 +51,7 @@ internal static class McpCommand
                 options.Ingest = new IngestOptions { Chunking = chunking };
                 options.FileRoots = parse.GetValue(roots) is { Length: > 0 } given ? given : null;
                 options.Session = shared.Session(parse, settings);
-                options.Dimensions = parse.GetValue(shared.Dimensions);
+                options.Dimensions = shared.DimensionsGiven(parse, settings);
             });
 
             await using var provider = services.BuildServiceProvider();

@@ -38,7 +38,7 @@ internal static class SearchCommand
             // Keyword search embeds nothing, so it needs no model unless the decoder reranks.
             string? embeddingModel = options.Mode == SearchMode.Keyword ? null : shared.ModelPath(parse, settings);
             string? generatorModel = retrieval.RerankerPath(parse, options, parse.GetValue(shared.Model) ?? settings.Model);
-            using var models = RetrievalModels.Load(embeddingModel, generatorModel, shared.Embedding(parse, settings), console.LoggerFactory);
+            using var models = RetrievalModels.Load(embeddingModel, generatorModel, shared.Embedding(parse, settings, collection.Settings, embeddingModel), console.LoggerFactory);
             models.ThrowIfMismatched(name, collection);
 
             var hits = await models.Retriever(collection).RetrieveAsync(text, options, cancellationToken);

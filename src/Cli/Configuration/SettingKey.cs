@@ -17,6 +17,7 @@ internal sealed record SettingKey(string Key, SettingKind Kind, string Variable)
         new("store", SettingKind.Text, "T5RAG_STORE"),
         new("collection", SettingKind.Text, "T5RAG_COLLECTION"),
         new("threads", SettingKind.PositiveInteger, "T5RAG_THREADS"),
+        new("dimensions", SettingKind.PositiveInteger, "T5RAG_DIMENSIONS"),
         new("chunking:maxTokens", SettingKind.PositiveInteger, "T5RAG_CHUNK_TOKENS"),
         new("chunking:overlapTokens", SettingKind.Count, "T5RAG_OVERLAP_TOKENS"),
         new("search:mode", SettingKind.SearchMode, "T5RAG_SEARCH_MODE"),

@@ -34,6 +34,7 @@ internal sealed class T5RagSettings
         this.Store = Text(configuration, "store") ?? ".t5rag";
         this.Collection = Text(configuration, "collection") ?? "default";
         this.Threads = Count(configuration, "threads");
+        this.Dimensions = Count(configuration, "dimensions");
         this.ChunkTokens = Count(configuration, "chunking:maxTokens");
         this.OverlapTokens = Count(configuration, "chunking:overlapTokens");
         this.SearchMode = Text(configuration, "search:mode") is { } mode && SettingKey.TryParseMode(mode, out var parsed) ? parsed : SearchMode.Hybrid;
@@ -58,6 +59,9 @@ internal sealed class T5RagSettings
 
     /// <summary>ONNX Runtime's intra-op threads for every model the commands load (null: every core).</summary>
     public int? Threads { get; }
+
+    /// <summary>The collection's vector length, a Matryoshka cut of the embedding model's (null: the collection's recorded length, else the model's).</summary>
+    public int? Dimensions { get; }
 
     /// <summary>The Qdrant server that the store location <c>qdrant</c> means (t5rag.json qdrant.url, or QDRANT_URL).</summary>
     public string? QdrantUrl { get; }

@@ -56,8 +56,9 @@ public sealed class EmbeddingLayoutCommandTests(SharedTinySentenceTransformers l
         Assert.Equal(ExitCodes.Success, found);
         Assert.Contains(".md", output, StringComparison.Ordinal);
 
-        // The full 16 against the 8-dimension collection: the mismatch line, exit 3.
-        var (full, _, fullError) = await CliRunner.RunAsync("search", records[2].Title, "--store", store, "--model", model);
+        // Without --dimensions the search takes the collection's recorded 8; the full 16 given explicitly: the mismatch line, exit 3.
+        Assert.Equal(ExitCodes.Success, (await CliRunner.RunAsync("search", records[2].Title, "--store", store, "--model", model, "--mode", "dense")).ExitCode);
+        var (full, _, fullError) = await CliRunner.RunAsync("search", records[2].Title, "--store", store, "--model", model, "--dimensions", "16");
         Assert.Equal(ExitCodes.InputError, full);
         Assert.StartsWith("t5rag: collection 'default' holds 8-dimension vectors of model 't5rag/random-embeddinggemma-tiny'; the model given makes 16-dimension vectors", Assert.Single(fullError.Trim().Split('\n')), StringComparison.Ordinal);
 

@@ -23,7 +23,7 @@ public sealed class T5RagSettingsTests : IDisposable
         SettingsVariables.SkipWhereSet();
         string path = this._directory.Write("t5rag.json", """
             // comments and trailing commas are allowed
-            { "model": "models/minilm", "store": "kb-store", "collection": "docs", "threads": 3,
+            { "model": "models/minilm", "store": "kb-store", "collection": "docs", "threads": 3, "dimensions": 256,
               "chunking": { "maxTokens": 200, "overlapTokens": 0 }, "search": { "mode": "Keyword", "top": 7 },
               "qdrant": { "url": "qdrant://db:6334", "apiKey": "from-file" }, }
             """);
@@ -34,6 +34,7 @@ public sealed class T5RagSettingsTests : IDisposable
         Assert.Equal(("models/minilm", "kb-store", "docs", 3), (settings.Model, settings.Store, settings.Collection, settings.Threads));
         Assert.Equal((200, 0, SearchMode.Keyword, 7), (settings.ChunkTokens, settings.OverlapTokens, settings.SearchMode, settings.SearchTop));
         Assert.Equal(("qdrant://db:6334", "from-file"), (settings.QdrantUrl, settings.QdrantApiKey));
+        Assert.Equal((256, null), (settings.Dimensions, defaults.Dimensions));
         Assert.Equal((null, ".t5rag", "default", null, null, null), (defaults.Model, defaults.Store, defaults.Collection, defaults.Threads, defaults.ChunkTokens, defaults.OverlapTokens));
         Assert.Equal((SearchMode.Hybrid, 10, null, null), (defaults.SearchMode, defaults.SearchTop, defaults.QdrantUrl, defaults.QdrantApiKey));
     }
@@ -42,6 +43,7 @@ public sealed class T5RagSettingsTests : IDisposable
     [InlineData("{ \"store\": 5 }", "\"store\" is Number; expected a string.")]
     [InlineData("{ \"threads\": \"many\" }", "\"threads\" is String; expected a positive integer.")]
     [InlineData("{ \"threads\": 0 }", "\"threads\" is 0; expected a positive integer.")]
+    [InlineData("{ \"dimensions\": 0 }", "\"dimensions\" is 0; expected a positive integer.")]
     [InlineData("{ \"search\": { \"top\": -1 } }", "\"search.top\" is -1; expected a positive integer.")]
     [InlineData("{ \"chunking\": { \"maxTokens\": 1.5 } }", "\"chunking.maxTokens\" is 1.5; expected a positive integer.")]
     [InlineData("{ \"search\": { \"mode\": \"fuzzy\" } }", "\"search.mode\" is \"fuzzy\"; expected a search mode (dense, keyword or hybrid).")]
@@ -82,7 +84,7 @@ public sealed class T5RagSettingsTests : IDisposable
             [
                 $"t5rag: warning: {path}: unknown setting \"serach\" is ignored; did you mean \"search\"?",
                 $"t5rag: warning: {path}: unknown setting \"chunking.maxToken\" is ignored; did you mean \"chunking.maxTokens\"?",
-                $"t5rag: warning: {path}: unknown setting \"colour\" is ignored; the settings here are model, store, collection, threads, chunking, search, qdrant",
+                $"t5rag: warning: {path}: unknown setting \"colour\" is ignored; the settings here are model, store, collection, threads, dimensions, chunking, search, qdrant",
             ],
             error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal((ExitCodes.Success, ""), (quiet, quietError));

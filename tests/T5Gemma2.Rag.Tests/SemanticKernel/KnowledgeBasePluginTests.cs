@@ -196,6 +196,32 @@ public sealed class KnowledgeBasePluginTests(SharedMiniLm miniLm, SharedTinyT5Ge
     }
 
     [Fact]
+    public async Task KnowledgeBaseOptionsDimensionsCutEveryEmbeddingAndAnotherLengthIsRefusedAsData()
+    {
+        string store = this._directory.Combine("store");
+        await using (var cut = BuildWithDimensions(store, 128))
+        {
+            var indexed = await cut.InvokeAsync<IndexResult>("index_text", new() { ["text"] = Lighthouse });
+            Assert.Null(indexed.Error);
+            var found = await cut.InvokeAsync<SearchResults>("search", new() { ["query"] = "Who feeds the cats at Vellmar Point?" });
+            Assert.Null(found.Error);
+            Assert.Equal(Lighthouse, found.Passages[0].Text);
+        }
+
+        using (var check = EmbeddedPassageStore.Open(store))
+        {
+            var collection = (await check.OpenCollectionAsync("kb", TestContext.Current.CancellationToken))!;
+            Assert.Equal((128, miniLm.Generator.Model.ModelId), (collection.Settings.Dimensions, collection.Settings.ModelId));
+        }
+
+        // The model's full 384 against the 128-dimension collection: the mismatch as data, nothing thrown.
+        await using var full = BuildWithDimensions(store, null);
+        var refused = await full.InvokeAsync<SearchResults>("search", new() { ["query"] = "cats" });
+        Assert.StartsWith($"collection 'kb' holds 128-dimension vectors of model '{miniLm.Generator.Model.ModelId}'; the model given makes 384-dimension vectors", refused.Error, StringComparison.Ordinal);
+        Assert.Empty(refused.Passages);
+    }
+
+    [Fact]
     public void OptionsThatCannotWorkAreRefusedWhenRegistered()
     {
         var services = new ServiceCollection();
@@ -204,6 +230,9 @@ public sealed class KnowledgeBasePluginTests(SharedMiniLm miniLm, SharedTinyT5Ge
         var badName = Assert.Throws<ArgumentException>(() => services.AddT5Gemma2Rag(o => { o.EmbeddingModelDirectory = "m"; o.PluginName = "knowledge base"; }));
         Assert.Contains("PluginName \"knowledge base\"", badName.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>A kernel whose container loads MiniLM itself, so that <see cref="KnowledgeBaseOptions.Dimensions"/> reaches the generator.</summary>
+    private static KnowledgeKernel BuildWithDimensions(string store, int? dimensions) => KnowledgeKernel.Create(embedder: null, store, o => o.Dimensions = dimensions);
 
     private int BuildWithGenerator(string generator)
     {

@@ -20,10 +20,15 @@ internal sealed class KnowledgeKernel : IAsyncDisposable
 
     public Kernel Kernel { get; }
 
-    public static KnowledgeKernel Create(OnnxEmbeddingGenerator embedder, string store, Action<KnowledgeBaseOptions>? configure = null)
+    /// <param name="embedder">The session to share; null lets the container load the model from the options.</param>
+    public static KnowledgeKernel Create(OnnxEmbeddingGenerator? embedder, string store, Action<KnowledgeBaseOptions>? configure = null)
     {
         var builder = Kernel.CreateBuilder();
-        builder.Services.AddSingleton(embedder);
+        if (embedder is not null)
+        {
+            builder.Services.AddSingleton(embedder);
+        }
+
         builder.AddT5Gemma2Rag(options =>
         {
             options.EmbeddingModelDirectory = TestAssets.MiniLmDirectory;
