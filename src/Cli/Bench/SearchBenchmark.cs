@@ -21,26 +21,28 @@ internal static class SearchBenchmark
     /// <summary>The ef values measured besides the default, each through its own store instance on the saved graph.</summary>
     private static readonly int[] s_expansions = [64, 128, 192, 256];
 
-    public static async Task<int> RunAsync(CliConsole console, string passages, int dimensions, int queries, string? storePath, int seed, CancellationToken cancellationToken)
+    /// <param name="dimensions">One vector length, or several ("768,256"): the first is drawn, the others are its Matryoshka cuts (leading components, renormalised), measured in the same run.</param>
+    public static async Task<int> RunAsync(CliConsole console, string passages, string dimensions, int queries, string? storePath, int seed, CancellationToken cancellationToken)
     {
-        if (!TryParseSizes(passages, out int[] sizes) || dimensions < 1 || queries < 1)
+        if (!TryParseSizes(passages, out int[] sizes) || !TryParseSizes(dimensions, out int[] lengths) || queries < 1 || lengths.Skip(1).Any(d => d > lengths[0]))
         {
-            await console.Error.WriteLineAsync($"t5rag bench search: --passages \"{passages}\", --dimensions {dimensions}, --queries {queries}; expected sizes such as 10000,1000000 (or 10k,1m) and positive counts.");
+            await console.Error.WriteLineAsync($"t5rag bench search: --passages \"{passages}\", --dimensions \"{dimensions}\", --queries {queries}; expected sizes such as 10000,1000000 (or 10k,1m), lengths such as 768 or 768,256 (the first the widest), and positive counts.");
             return ExitCodes.UsageError;
         }
 
         var culture = CultureInfo.InvariantCulture;
         var defaults = EmbeddedStoreOptions.Default;
         await BenchEnvironment.WriteAsync(console, $"{defaults.BuildThreads} (HNSW build, EmbeddedStoreOptions.BuildThreads: every core); each search on one");
-        var corpus = new SyntheticCorpus(dimensions, seed);
         string root = storePath ?? Path.Combine(Path.GetTempPath(), "t5rag-bench-search-" + Guid.NewGuid().ToString("N")[..12]);
         var builds = new List<string[]>();
         var searches = new List<string[]>();
+        var footprint = new Dictionary<(int Size, int Dimensions), (long StoreBytes, double ExactP50, double GraphP50)>();
         try
         {
-            foreach (int size in sizes)
+            foreach (var (size, length) in sizes.SelectMany(size => lengths.Select(length => (size, length))))
             {
-                string name = string.Create(culture, $"bench-{size}-d{dimensions}-s{seed}");
+                var corpus = new SyntheticCorpus(lengths[0], seed, length == lengths[0] ? null : length);
+                string name = string.Create(culture, $"bench-{size}-d{lengths[0]}{(length == lengths[0] ? "" : $"-cut{length}")}-s{seed}");
                 double? writeSeconds = await WriteAsync(console, root, name, corpus, size, cancellationToken);
                 var random = new Random(seed ^ 0x5EED);
                 var queryList = Enumerable.Range(0, WarmUp + queries).Select(_ => corpus.Query(random, size)).ToList();
@@ -64,8 +66,12 @@ internal static class SearchBenchmark
 
                 foreach (var (_, _, path, latencies, recall) in measured.OrderBy(m => m.Group).ThenBy(m => m.Expansion))
                 {
-                    searches.Add([size.ToString("N0", culture), path, Percentile.Of(latencies, 0.50).ToString("F2", culture), Percentile.Of(latencies, 0.99).ToString("F2", culture), recall is { } value ? value.ToString("F4", culture) : string.Empty]);
+                    searches.Add([size.ToString("N0", culture), length.ToString(culture), path, Percentile.Of(latencies, 0.50).ToString("F2", culture), Percentile.Of(latencies, 0.99).ToString("F2", culture), recall is { } value ? value.ToString("F4", culture) : string.Empty]);
                 }
+
+                long storeBytes = Directory.EnumerateFiles(Path.Combine(root, name), "*", SearchOption.AllDirectories).Sum(file => new FileInfo(file).Length);
+                double P50(Func<string, bool> which) => Percentile.Of(measured.First(m => which(m.Path)).Latencies, 0.50);
+                footprint[(size, length)] = (storeBytes, P50(p => p == "dense, exact scan"), P50(p => p.EndsWith("(default)", StringComparison.Ordinal)));
             }
         }
         finally
@@ -77,9 +83,27 @@ internal static class SearchBenchmark
             }
         }
 
-        await console.Out.WriteLineAsync(string.Create(culture, $"synthetic passages: {dimensions}-dimension unit vectors around {SyntheticCorpus.Centers:N0} centres (noise σ {SyntheticCorpus.Noise} per component), {SyntheticCorpus.MinWords}–{SyntheticCorpus.MaxWords} words of a Zipf vocabulary of {SyntheticCorpus.Vocabulary:N0}; queries: a vector near a random passage's centre, 3 vocabulary words drawn uniformly; HNSW M {defaults.HnswConnectivity}, ef(add) {defaults.HnswExpansionAdd}, int8 vectors re-ranked on float32, built on {defaults.BuildThreads} threads; {Environment.ProcessorCount} cores"));
+        await console.Out.WriteLineAsync(string.Create(culture, $"synthetic passages: {lengths[0]}-dimension unit vectors{(lengths.Length > 1 ? $" (and their Matryoshka cuts to {string.Join(", ", lengths.Skip(1))}: leading components, renormalised)" : "")} around {SyntheticCorpus.Centers:N0} centres (noise σ {SyntheticCorpus.Noise} per component), {SyntheticCorpus.MinWords}–{SyntheticCorpus.MaxWords} words of a Zipf vocabulary of {SyntheticCorpus.Vocabulary:N0}; queries: a vector near a random passage's centre, 3 vocabulary words drawn uniformly; HNSW M {defaults.HnswConnectivity}, ef(add) {defaults.HnswExpansionAdd}, int8 vectors re-ranked on float32, built on {defaults.BuildThreads} threads; {Environment.ProcessorCount} cores"));
         console.WriteTable("search benchmark: building (seconds; writes through UpsertDocumentsAsync, 2,000 passages a call)", ["passages", "SQLite writes s", "writes passages/s", "vector load s", "HNSW build s", "HNSW adds/s", "build threads", "cpu ÷ wall (load + build)", "graph save s", "graph MiB"], builds);
-        console.WriteTable($"search benchmark: latency end to end (ms, top {Top}, passages read back), recall@{Top} of the graph against the exact scan", ["passages", "path", "p50 ms", "p99 ms", $"recall@{Top}"], searches);
+        console.WriteTable($"search benchmark: latency end to end (ms, top {Top}, passages read back), recall@{Top} of the graph against the exact scan at the same length", ["passages", "dimensions", "path", "p50 ms", "p99 ms", $"recall@{Top}"], searches);
+        if (lengths.Length > 1)
+        {
+            // Each cut beside the full length, measured in this run on the prefixes of the same vectors.
+            var rows = footprint.Where(f => f.Key.Dimensions != lengths[0]).Select(f =>
+            {
+                var full = footprint[(f.Key.Size, lengths[0])];
+                long vectorBytes = 4L * f.Key.Size * f.Key.Dimensions, fullVectorBytes = 4L * f.Key.Size * lengths[0];
+                return (string[])[
+                    f.Key.Size.ToString("N0", culture), $"{f.Key.Dimensions} / {lengths[0]}",
+                    string.Create(culture, $"{vectorBytes / 1048576.0:N0} / {fullVectorBytes / 1048576.0:N0} MiB ({(double)vectorBytes / fullVectorBytes:F2})"),
+                    string.Create(culture, $"{f.Value.StoreBytes / 1048576.0:N0} / {full.StoreBytes / 1048576.0:N0} MiB ({(double)f.Value.StoreBytes / full.StoreBytes:F2})"),
+                    string.Create(culture, $"{f.Value.ExactP50:F2} / {full.ExactP50:F2} ({f.Value.ExactP50 / full.ExactP50:F2})"),
+                    string.Create(culture, $"{f.Value.GraphP50:F2} / {full.GraphP50:F2} ({f.Value.GraphP50 / full.GraphP50:F2})"),
+                ];
+            }).ToList();
+            console.WriteTable("Matryoshka cuts beside the full length (cut / full, ratio)", ["passages", "dimensions", "fp32 vectors in memory", "store on disk (SQLite + graph)", "exact scan p50 ms", "HNSW p50 ms (default ef)"], rows);
+        }
+
         await console.Out.WriteLineAsync(string.Create(culture, $"peak RSS of the process (VmHWM): {PeakResidentBytes() / 1048576.0:N0} MiB"));
         return ExitCodes.Success;
     }

@@ -8,7 +8,8 @@ namespace T5Gemma2.Rag.Cli.Bench;
 /// <summary>
 /// Deterministic synthetic passages for store benchmarks: unit vectors around random centres (so HNSW sees clusters)
 /// and text from a Zipf vocabulary. Passage i depends only on (seed, i), so a collection written in any batching, or
-/// reused from an earlier run, is the same and queries can aim at its clusters.
+/// reused from an earlier run, is the same and queries can aim at its clusters. With a Matryoshka cut, every vector is
+/// drawn at the full width and its leading components kept, renormalised, so a cut corpus is the prefix of the full one.
 /// </summary>
 internal sealed class SyntheticCorpus
 {
@@ -23,12 +24,17 @@ internal sealed class SyntheticCorpus
     private readonly string[] _words;
     private readonly double[] _zipf;
 
-    public SyntheticCorpus(int dimensions, int seed)
+    private readonly int _fullDimensions;
+
+    /// <param name="cut">Keep the leading <paramref name="cut"/> components of each <paramref name="dimensions"/>-wide vector, renormalised; null keeps them all.</param>
+    public SyntheticCorpus(int dimensions, int seed, int? cut = null)
     {
-        this.Dimensions = dimensions;
+        this._fullDimensions = dimensions;
+        this.Dimensions = cut ?? dimensions;
         this.Seed = seed;
         var random = new Random(seed);
         this._centers = [.. Enumerable.Range(0, Centers).Select(_ => Gaussian(random, new float[dimensions], 1.0))];
+        this._cut = cut;
         this._words = MakeVocabulary(random);
 
         // Zipf (s = 1): word r is drawn with probability ∝ 1 / r; a cumulative table for binary search.
@@ -45,6 +51,8 @@ internal sealed class SyntheticCorpus
             this._zipf[r] /= sum;
         }
     }
+
+    private readonly int? _cut;
 
     public int Dimensions { get; }
 
@@ -76,24 +84,26 @@ internal sealed class SyntheticCorpus
     public (float[] Vector, string Text) Query(Random random, int size)
     {
         int passage = random.Next(size);
-        var vector = Gaussian(random, new float[this.Dimensions], Noise);
+        var vector = Gaussian(random, new float[this._fullDimensions], Noise);
         for (int d = 0; d < vector.Length; d++)
         {
             vector[d] += this._centers[Center(this.Seed, passage)][d];
         }
 
-        return (vector, string.Join(' ', Enumerable.Range(0, 3).Select(_ => this._words[random.Next(Vocabulary)])));
+        return (this.Cut(vector), string.Join(' ', Enumerable.Range(0, 3).Select(_ => this._words[random.Next(Vocabulary)])));
     }
 
     private StoredPassage Passage(int index, string documentId)
     {
         var random = new Random((int)(Mix((ulong)this.Seed, (ulong)index) & int.MaxValue));
-        float[] vector = Gaussian(random, new float[this.Dimensions], Noise);
+        float[] vector = Gaussian(random, new float[this._fullDimensions], Noise);
         float[] center = this._centers[Center(this.Seed, index)];
         for (int d = 0; d < vector.Length; d++)
         {
             vector[d] += center[d];
         }
+
+        vector = this.Cut(vector);
 
         int words = random.Next(MinWords, MaxWords + 1);
         var text = new StringBuilder();
@@ -119,6 +129,19 @@ internal sealed class SyntheticCorpus
             IndexedAt = s_indexedAt,
         };
         return new StoredPassage(passage, vector);
+    }
+
+    /// <summary>The leading components, renormalised (as an embedding generator's Matryoshka cut), or the vector as it is.</summary>
+    private float[] Cut(float[] vector)
+    {
+        if (this._cut is not int cut)
+        {
+            return vector;
+        }
+
+        var prefix = vector[..cut];
+        System.Numerics.Tensors.TensorPrimitives.Divide(prefix, System.Numerics.Tensors.TensorPrimitives.Norm(prefix), prefix);
+        return prefix;
     }
 
     private string Word(Random random)

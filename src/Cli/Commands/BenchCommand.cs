@@ -80,12 +80,12 @@ internal static class BenchCommand
         bench.Subcommands.Add(decoder);
 
         var searchPassages = new Option<string>("--passages") { Description = "Collection sizes, comma-separated (k and m suffixes allowed)", DefaultValueFactory = _ => "10000,1000000" };
-        var searchDimensions = new Option<int>("--dimensions") { Description = "Vector dimensions", DefaultValueFactory = _ => 640 };
+        var searchDimensions = new Option<string>("--dimensions") { Description = "Vector dimensions; several (768,256) measure Matryoshka cuts of the first beside it in one run", DefaultValueFactory = _ => "640" };
         var searchQueries = new Option<int>("--queries") { Description = "Timed queries per path", DefaultValueFactory = _ => 200 };
         var searchStore = new Option<string?>("--store") { Description = "Keep the collections here and reuse one of the same size, dimensions and seed (default: a temporary directory, deleted after)" };
         var searchSeed = new Option<int>("--seed") { Description = "Seed of the synthetic passages and queries", DefaultValueFactory = _ => 1 };
         var search = new Command("search", "Embedded store search at scale on synthetic passages: build times, dense/keyword/hybrid latency, HNSW recall@10 vs exact, peak memory") { searchPassages, searchDimensions, searchQueries, searchStore, searchSeed };
-        search.SetAction((parse, cancellationToken) => SearchBenchmark.RunAsync(console, parse.GetValue(searchPassages)!, parse.GetValue(searchDimensions), parse.GetValue(searchQueries), parse.GetValue(searchStore), parse.GetValue(searchSeed), cancellationToken));
+        search.SetAction((parse, cancellationToken) => SearchBenchmark.RunAsync(console, parse.GetValue(searchPassages)!, parse.GetValue(searchDimensions)!, parse.GetValue(searchQueries), parse.GetValue(searchStore), parse.GetValue(searchSeed), cancellationToken));
         bench.Subcommands.Add(search);
 
         var qdrantUrl = new Option<string?>("--url") { Description = "Qdrant gRPC endpoint (default: t5rag.json qdrant.url, QDRANT_URL, or http://localhost:6334)" };
