@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using T5Gemma2.Rag.Cli;
 using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Tests.Infrastructure;
 
 namespace T5Gemma2.Rag.Tests.Cli;
 
@@ -17,17 +18,8 @@ internal static class CliRunner
 
     public static Task<(int ExitCode, string Out, string Error)> RunAsync(params string[] args) => RunWithInputAsync("", args);
 
-    /// <summary>Starts t5rag in a child process (its output streams redirected), for what needs a real process: a kill, a signal.</summary>
-    public static Process StartProcess(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "t5rag.dll"), .. args])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return Process.Start(start)!;
-    }
+    /// <summary>Starts t5rag in a child process (its output streams redirected, the shell's settings variables removed), for what needs a real process: a kill, a signal.</summary>
+    public static Process StartProcess(params string[] args) => T5ragProcess.Start(args);
 
     /// <summary>A benchmark's output after the four lines that say where and how it ran (machine, threads, runtime, command).</summary>
     public static string AfterBenchHeader(string output)
