@@ -10,15 +10,15 @@ using T5Gemma2.Rag.Tests.Infrastructure;
 namespace T5Gemma2.Rag.Tests.Cli;
 
 /// <summary>bench encoder on an EmbeddingGemma conversion (no image input, 3 heads over 1 key/value head at real size): it runs, and its FLOP count uses the model's own window.</summary>
-public sealed class EncoderBenchLayoutTests(TinyRandomLayouts layouts) : IClassFixture<TinyRandomLayouts>
+public sealed class EncoderBenchLayoutTests(SharedTinySentenceTransformers layouts)
 {
     [Fact]
     public async Task BenchEncoderRunsOnEmbeddingGemmaFp32AndInt4()
     {
         using var temp = new TempDirectory();
-        var int4 = CheckpointConverter.Convert(layouts.EmbeddingGemma, temp.Combine("int4"), WeightFormat.Int4, cancellationToken: TestContext.Current.CancellationToken);
+        var int4 = CheckpointConverter.Convert(layouts.EmbeddingGemmaCheckpoint, temp.Combine("int4"), WeightFormat.Int4, cancellationToken: TestContext.Current.CancellationToken);
 
-        var (code, output, error) = await CliRunner.RunAsync("bench", "encoder", "-m", layouts.EmbeddingGemmaConversion.OutputDirectory, "-m", int4.OutputDirectory, "--shapes", "2x8,1x16", "--threads", "1");
+        var (code, output, error) = await CliRunner.RunAsync("bench", "encoder", "-m", layouts.EmbeddingGemma.OutputDirectory, "-m", int4.OutputDirectory, "--shapes", "2x8,1x16", "--threads", "1");
 
         Assert.True(code == ExitCodes.Success, error);
         Assert.Contains("GEMM limit:", output, StringComparison.Ordinal);

@@ -11,7 +11,7 @@ namespace T5Gemma2.Rag.Tests.Conversion;
 /// module reader: the graph, config.json and the sentence-transformers files verbatim, a manifest without pooling),
 /// the standalone encoder's other config and prefix spellings, and one named error per bad input with nothing written.
 /// </summary>
-public sealed class LayoutConverterTests(TinyRandomLayouts layouts) : IClassFixture<TinyRandomLayouts>
+public sealed class LayoutConverterTests(SharedTinySentenceTransformers layouts)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -20,8 +20,8 @@ public sealed class LayoutConverterTests(TinyRandomLayouts layouts) : IClassFixt
     [InlineData("st-t5gemma2-encoder", "t5gemma2_encoder", new[] { "modules.json", "config_sentence_transformers.json", "sentence_bert_config.json", "1_Pooling/config.json", "2_Normalize/config.json" })]
     public void ConvertedDirectoryCarriesTheSentenceTransformersFilesVerbatim(string layout, string modelType, string[] moduleFiles)
     {
-        string source = layout == "embeddinggemma" ? layouts.EmbeddingGemma : layouts.StandaloneEncoder;
-        string converted = (layout == "embeddinggemma" ? layouts.EmbeddingGemmaConversion : layouts.StandaloneEncoderConversion).OutputDirectory;
+        string source = layout == "embeddinggemma" ? layouts.EmbeddingGemmaCheckpoint : layouts.StandaloneEncoderCheckpoint;
+        string converted = (layout == "embeddinggemma" ? layouts.EmbeddingGemma : layouts.StandaloneEncoder).OutputDirectory;
 
         foreach (string file in moduleFiles.Concat(["config.json", "tokenizer.json", "tokenizer_config.json"]))
         {
@@ -44,7 +44,7 @@ public sealed class LayoutConverterTests(TinyRandomLayouts layouts) : IClassFixt
     {
         // transformers' T5Gemma2TextConfig saved on its own: model_type t5gemma2_text, no text_config section.
         using var temp = new TempDirectory();
-        string checkpoint = CopyTree(layouts.StandaloneEncoder, temp.Combine("hf"));
+        string checkpoint = ModelDirectoryCopy.AllFiles(layouts.StandaloneEncoderCheckpoint, temp.Combine("hf"));
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(checkpoint, "config.json")))!.AsObject();
         var text = config["text_config"]!.DeepClone().AsObject();
         text["model_type"] = "t5gemma2_text";
@@ -54,7 +54,7 @@ public sealed class LayoutConverterTests(TinyRandomLayouts layouts) : IClassFixt
 
         long[][] ids = [[2, 651, 9259, 1902, 236764, 256000, 107, 3721], [2, 11, 22, 0, 0, 0, 0, 0]];
         long[][] mask = [[1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0, 0, 0]];
-        Assert.Equal(EncoderParityTests.RunGraph(layouts.StandaloneEncoderConversion.EncoderGraphPath, ids, mask, null), EncoderParityTests.RunGraph(result.EncoderGraphPath, ids, mask, null));
+        Assert.Equal(EncoderParityTests.RunGraph(layouts.StandaloneEncoder.EncoderGraphPath, ids, mask, null), EncoderParityTests.RunGraph(result.EncoderGraphPath, ids, mask, null));
     }
 
     [Theory]
@@ -63,15 +63,15 @@ public sealed class LayoutConverterTests(TinyRandomLayouts layouts) : IClassFixt
     public void TensorsUnderAModelPrefixConvertAlike(string layout)
     {
         using var temp = new TempDirectory();
-        string source = layout == "embeddinggemma" ? layouts.EmbeddingGemma : layouts.StandaloneEncoder;
-        string checkpoint = CopyTree(source, temp.Combine("hf"));
+        string source = layout == "embeddinggemma" ? layouts.EmbeddingGemmaCheckpoint : layouts.StandaloneEncoderCheckpoint;
+        string checkpoint = ModelDirectoryCopy.AllFiles(source, temp.Combine("hf"));
         RewriteTensors(source, checkpoint, tensors => tensors.Select(t => ("model." + t.Name, t.Shape, t.Values)));
 
         var result = CheckpointConverter.Convert(checkpoint, temp.Combine("onnx"), cancellationToken: Token);
 
         long[][] ids = [[2, 651, 9259, 1902, 236764, 256000, 107, 1]];
         long[][] mask = [[1, 1, 1, 1, 1, 1, 1, 1]];
-        string graph = (layout == "embeddinggemma" ? layouts.EmbeddingGemmaConversion : layouts.StandaloneEncoderConversion).EncoderGraphPath;
+        string graph = (layout == "embeddinggemma" ? layouts.EmbeddingGemma : layouts.StandaloneEncoder).EncoderGraphPath;
         Assert.Equal(EncoderParityTests.RunGraph(graph, ids, mask, null), EncoderParityTests.RunGraph(result.EncoderGraphPath, ids, mask, null));
     }
 
@@ -83,8 +83,8 @@ public sealed class LayoutConverterTests(TinyRandomLayouts layouts) : IClassFixt
     public void MissingTensorIsNamedAndNothingIsWritten(string layout, string tensor)
     {
         using var temp = new TempDirectory();
-        string source = layout == "embeddinggemma" ? layouts.EmbeddingGemma : layouts.StandaloneEncoder;
-        string checkpoint = CopyTree(source, temp.Combine("hf"));
+        string source = layout == "embeddinggemma" ? layouts.EmbeddingGemmaCheckpoint : layouts.StandaloneEncoderCheckpoint;
+        string checkpoint = ModelDirectoryCopy.AllFiles(source, temp.Combine("hf"));
         RewriteTensors(source, checkpoint, tensors => tensors.Where(t => t.Name != tensor));
 
         var error = this.AssertRefused(temp, checkpoint);
@@ -96,7 +96,7 @@ public sealed class LayoutConverterTests(TinyRandomLayouts layouts) : IClassFixt
     public void EmbeddingGemmaDoesNotNeedAnEoiVectorButATensorOfTheWrongShapeIsNamed()
     {
         using var temp = new TempDirectory();
-        string checkpoint = CopyTree(layouts.EmbeddingGemma, temp.Combine("hf"));
+        string checkpoint = ModelDirectoryCopy.AllFiles(layouts.EmbeddingGemmaCheckpoint, temp.Combine("hf"));
         EditConfig(checkpoint, config => config["intermediate_size"] = 40);
 
         var error = this.AssertRefused(temp, checkpoint);
@@ -113,7 +113,7 @@ public sealed class LayoutConverterTests(TinyRandomLayouts layouts) : IClassFixt
     public void EmbeddingGemmaConfigFieldsThatAreNotAnEncoderAreRefused(string field, string? json, string expected)
     {
         using var temp = new TempDirectory();
-        string checkpoint = CopyTree(layouts.EmbeddingGemma, temp.Combine("hf"));
+        string checkpoint = ModelDirectoryCopy.AllFiles(layouts.EmbeddingGemmaCheckpoint, temp.Combine("hf"));
         EditConfig(checkpoint, config =>
         {
             if (json is null)
@@ -136,7 +136,7 @@ public sealed class LayoutConverterTests(TinyRandomLayouts layouts) : IClassFixt
     public void ModuleFolderThatModulesJsonNamesButIsMissingIsNamed()
     {
         using var temp = new TempDirectory();
-        string checkpoint = CopyTree(layouts.EmbeddingGemma, temp.Combine("hf"));
+        string checkpoint = ModelDirectoryCopy.AllFiles(layouts.EmbeddingGemmaCheckpoint, temp.Combine("hf"));
         Directory.Delete(Path.Combine(checkpoint, "3_Dense"), recursive: true);
 
         var error = this.AssertRefused(temp, checkpoint);
@@ -148,7 +148,7 @@ public sealed class LayoutConverterTests(TinyRandomLayouts layouts) : IClassFixt
     public void PickleOnlyDenseWeightsAreNamed()
     {
         using var temp = new TempDirectory();
-        string checkpoint = CopyTree(layouts.EmbeddingGemma, temp.Combine("hf"));
+        string checkpoint = ModelDirectoryCopy.AllFiles(layouts.EmbeddingGemmaCheckpoint, temp.Combine("hf"));
         File.Move(Path.Combine(checkpoint, "2_Dense", "model.safetensors"), Path.Combine(checkpoint, "2_Dense", "pytorch_model.bin"));
 
         var error = this.AssertRefused(temp, checkpoint);
@@ -161,7 +161,7 @@ public sealed class LayoutConverterTests(TinyRandomLayouts layouts) : IClassFixt
     public void DenseWeightOfAnotherShapeIsNamed()
     {
         using var temp = new TempDirectory();
-        string checkpoint = CopyTree(layouts.EmbeddingGemma, temp.Combine("hf"));
+        string checkpoint = ModelDirectoryCopy.AllFiles(layouts.EmbeddingGemmaCheckpoint, temp.Combine("hf"));
         SafeTensorsWriter.Write(Path.Combine(checkpoint, "2_Dense", "model.safetensors"), [("linear.weight", [64, 8], () => new float[64 * 8])], "F32");
 
         var error = this.AssertRefused(temp, checkpoint);
@@ -199,17 +199,5 @@ public sealed class LayoutConverterTests(TinyRandomLayouts layouts) : IClassFixt
             return (info.Name, info.Shape, (Func<float[]>)(() => values));
         }).ToList();
         SafeTensorsWriter.Write(Path.Combine(checkpoint, "model.safetensors"), [.. change(tensors)], "BF16");
-    }
-
-    internal static string CopyTree(string source, string target)
-    {
-        foreach (string file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            string destination = Path.Combine(target, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
-
-        return target;
     }
 }

@@ -9,7 +9,7 @@ namespace T5Gemma2.Rag.Tests.Conversion;
 /// reference: EmbeddingGemma's symmetric window (tiny W = 4 loads as W' = 3: two keys either side, where T5Gemma 2's
 /// rule gives one to the left and two to the right), no eoi vector and no image input; the standalone encoder's bare names.
 /// </summary>
-public sealed class LayoutParityTests(TinyRandomLayouts layouts) : IClassFixture<TinyRandomLayouts>
+public sealed class LayoutParityTests(SharedTinySentenceTransformers layouts)
 {
     [Theory]
     [InlineData(1)]
@@ -27,7 +27,7 @@ public sealed class LayoutParityTests(TinyRandomLayouts layouts) : IClassFixture
         long[][] ids = [[2, .. Enumerable.Range(1, length - 1).Select(_ => (long)random.Next(3, 262_000))]];
         long[][] mask = [[.. ids[0].Select(_ => 1L)]];
 
-        EncoderParityTests.AssertParity(ids, mask, null, layouts.EmbeddingGemma, layouts.EmbeddingGemmaConversion.EncoderGraphPath);
+        EncoderParityTests.AssertParity(ids, mask, null, layouts.EmbeddingGemmaCheckpoint, layouts.EmbeddingGemma.EncoderGraphPath);
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class LayoutParityTests(TinyRandomLayouts layouts) : IClassFixture
             _ => 1L,
         }).ToArray())];
 
-        EncoderParityTests.AssertParity(ids, mask, null, layouts.EmbeddingGemma, layouts.EmbeddingGemmaConversion.EncoderGraphPath);
+        EncoderParityTests.AssertParity(ids, mask, null, layouts.EmbeddingGemmaCheckpoint, layouts.EmbeddingGemma.EncoderGraphPath);
     }
 
     [Fact]
@@ -58,14 +58,14 @@ public sealed class LayoutParityTests(TinyRandomLayouts layouts) : IClassFixture
         long[][] ids = [[2, 651, 9259, 1902, 236764, 256000, 107, 3721, 88, 17], [2, 11, 22, 33, 0, 0, 0, 0, 0, 0]];
         long[][] mask = [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]];
 
-        EncoderParityTests.AssertParity(ids, mask, null, layouts.StandaloneEncoder, layouts.StandaloneEncoderConversion.EncoderGraphPath);
+        EncoderParityTests.AssertParity(ids, mask, null, layouts.StandaloneEncoderCheckpoint, layouts.StandaloneEncoder.EncoderGraphPath);
     }
 
     [Fact]
     public void EmbeddingGemmaGraphHasNoImageInputAndTheStandaloneEncoderHasOne()
     {
-        using var gemma = new InferenceSession(layouts.EmbeddingGemmaConversion.EncoderGraphPath);
-        using var standalone = new InferenceSession(layouts.StandaloneEncoderConversion.EncoderGraphPath);
+        using var gemma = new InferenceSession(layouts.EmbeddingGemma.EncoderGraphPath);
+        using var standalone = new InferenceSession(layouts.StandaloneEncoder.EncoderGraphPath);
 
         Assert.Equal(["input_ids", "attention_mask"], gemma.InputMetadata.Keys);
         Assert.Contains("image_features", standalone.InputMetadata.Keys);
@@ -78,12 +78,12 @@ public sealed class LayoutParityTests(TinyRandomLayouts layouts) : IClassFixture
     public void EmbeddingGemmaQuantizedGraphsRunCloseToFp32(WeightFormat format, double minimumCosine)
     {
         using var temp = new TempDirectory();
-        var quantized = CheckpointConverter.Convert(layouts.EmbeddingGemma, temp.Combine("q"), format, cancellationToken: TestContext.Current.CancellationToken);
+        var quantized = CheckpointConverter.Convert(layouts.EmbeddingGemmaCheckpoint, temp.Combine("q"), format, cancellationToken: TestContext.Current.CancellationToken);
         var random = new Random(3);
         long[][] ids = [[2, .. Enumerable.Range(0, 12).Select(_ => (long)random.Next(3, 262_000)), 1]];
         long[][] mask = [[.. ids[0].Select(_ => 1L)]];
 
-        float[] full = EncoderParityTests.RunGraph(layouts.EmbeddingGemmaConversion.EncoderGraphPath, ids, mask, null);
+        float[] full = EncoderParityTests.RunGraph(layouts.EmbeddingGemma.EncoderGraphPath, ids, mask, null);
         float[] small = EncoderParityTests.RunGraph(quantized.EncoderGraphPath, ids, mask, null);
 
         // Per position: the states are what pooling reads.

@@ -11,7 +11,7 @@ namespace T5Gemma2.Rag.Tests.Conversion;
 /// (the expectations are written out here from the implementation spec §1.1–1.7, not taken from the writer): file
 /// names, JSON keys and values, tensor names, shapes and dtypes read back with <see cref="SafeTensorsFile"/>.
 /// </summary>
-public sealed class RandomLayoutTests(TinyRandomLayouts layouts) : IClassFixture<TinyRandomLayouts>
+public sealed class RandomLayoutTests(SharedTinySentenceTransformers layouts)
 {
     [Fact]
     public void EmbeddingGemmaHasExactlyTheRepositoryFiles()
@@ -19,13 +19,13 @@ public sealed class RandomLayoutTests(TinyRandomLayouts layouts) : IClassFixture
         Assert.Equal(
             ["1_Pooling/config.json", "2_Dense/config.json", "2_Dense/model.safetensors", "3_Dense/config.json", "3_Dense/model.safetensors",
              "config.json", "config_sentence_transformers.json", "model.safetensors", "modules.json", "sentence_bert_config.json", "tokenizer.json", "tokenizer_config.json"],
-            Files(layouts.EmbeddingGemma));
+            Files(layouts.EmbeddingGemmaCheckpoint));
     }
 
     [Fact]
     public void EmbeddingGemmaModuleFilesHaveTheRepositoryKeys()
     {
-        string d = layouts.EmbeddingGemma;
+        string d = layouts.EmbeddingGemmaCheckpoint;
         AssertJson(d, "modules.json", """
                 [{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},
                  {"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},
@@ -90,7 +90,7 @@ public sealed class RandomLayoutTests(TinyRandomLayouts layouts) : IClassFixture
             expected[$"layers.{i}.mlp.down_proj.weight"] = [16, 24];
         }
 
-        AssertTensors(Path.Combine(layouts.EmbeddingGemma, "model.safetensors"), expected, "BF16");
+        AssertTensors(Path.Combine(layouts.EmbeddingGemmaCheckpoint, "model.safetensors"), expected, "BF16");
     }
 
     [Fact]
@@ -147,13 +147,13 @@ public sealed class RandomLayoutTests(TinyRandomLayouts layouts) : IClassFixture
         Assert.Equal(
             ["1_Pooling/config.json", "2_Normalize/config.json", "config.json", "config_sentence_transformers.json", "model.safetensors", "modules.json",
              "preprocessor_config.json", "processor_config.json", "sentence_bert_config.json", "tokenizer.json", "tokenizer_config.json"],
-            Files(layouts.StandaloneEncoder));
+            Files(layouts.StandaloneEncoderCheckpoint));
     }
 
     [Fact]
     public void StandaloneEncoderModuleFilesHaveTheNewSentenceTransformersKeys()
     {
-        string d = layouts.StandaloneEncoder;
+        string d = layouts.StandaloneEncoderCheckpoint;
         AssertJson(d, "modules.json", """
                 [{"idx":0,"name":"0","path":"","type":"sentence_transformers.base.modules.transformer.Transformer"},
                  {"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
@@ -181,7 +181,7 @@ public sealed class RandomLayoutTests(TinyRandomLayouts layouts) : IClassFixture
     [Fact]
     public void StandaloneEncoderStoresBareT5Gemma2NamesAndNoDecoder()
     {
-        using var file = SafeTensorsFile.Open(Path.Combine(layouts.StandaloneEncoder, "model.safetensors"));
+        using var file = SafeTensorsFile.Open(Path.Combine(layouts.StandaloneEncoderCheckpoint, "model.safetensors"));
 
         Assert.Equal([262_144, 16], file.Tensors["embed_tokens.weight"].Shape);
         Assert.Equal([16], file.Tensors["embed_tokens.eoi_embedding"].Shape);

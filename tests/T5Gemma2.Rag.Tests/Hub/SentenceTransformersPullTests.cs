@@ -6,7 +6,7 @@ using T5Gemma2.Rag.Tests.Infrastructure;
 namespace T5Gemma2.Rag.Tests.Hub;
 
 /// <summary>t5rag model pull of sentence-transformers repositories from the loopback Hub: the module files come too, a pickle-only Dense is refused before the weights.</summary>
-public sealed class SentenceTransformersPullTests(TinyRandomLayouts layouts) : IClassFixture<TinyRandomLayouts>
+public sealed class SentenceTransformersPullTests(SharedTinySentenceTransformers layouts)
 {
     private const string Repository = "t5rag-tests/tiny-embeddinggemma";
 
@@ -14,7 +14,7 @@ public sealed class SentenceTransformersPullTests(TinyRandomLayouts layouts) : I
     public async Task PullFetchesModulesAndTheirFoldersAndConverts()
     {
         using var temp = new TempDirectory();
-        string repository = LayoutConverterTests.CopyTree(layouts.EmbeddingGemma, temp.Combine("repo"));
+        string repository = ModelDirectoryCopy.AllFiles(layouts.EmbeddingGemmaCheckpoint, temp.Combine("repo"));
         // Files a real repository has that conversion does not need.
         File.WriteAllText(Path.Combine(repository, "README.md"), "# model card");
         temp.Write("repo/onnx/model.onnx", "not ours");
@@ -41,7 +41,7 @@ public sealed class SentenceTransformersPullTests(TinyRandomLayouts layouts) : I
     public async Task PickleOnlyDenseIsOneLineBeforeTheWeightsAreDownloaded()
     {
         using var temp = new TempDirectory();
-        string repository = LayoutConverterTests.CopyTree(layouts.EmbeddingGemma, temp.Combine("repo"));
+        string repository = ModelDirectoryCopy.AllFiles(layouts.EmbeddingGemmaCheckpoint, temp.Combine("repo"));
         File.Move(Path.Combine(repository, "3_Dense", "model.safetensors"), Path.Combine(repository, "3_Dense", "pytorch_model.bin"));
         using var hub = new LocalHubServer(Repository, repository);
 
