@@ -74,11 +74,8 @@ internal sealed class SentenceEmbeddingPipeline
             var vector = pooled.AsSpan(row * width, Math.Min(dimensions, width)).ToArray();
             if (normalize)
             {
-                float norm = TensorPrimitives.Norm(vector);
-                if (norm > 0)
-                {
-                    TensorPrimitives.Divide(vector, Math.Max(norm, 1e-12f), vector);
-                }
+                // x / max(‖x‖, 1e-12), as torch's normalize: a zero vector stays zero.
+                TensorPrimitives.Divide(vector, Math.Max(TensorPrimitives.Norm(vector), 1e-12f), vector);
             }
 
             vectors[row] = vector;

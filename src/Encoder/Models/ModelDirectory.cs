@@ -77,9 +77,6 @@ public sealed class ModelDirectory
     /// <summary>The shorter vector lengths the model was trained to keep (Matryoshka), longest first; empty when it lists none.</summary>
     public IReadOnlyList<int> MatryoshkaDimensions { get; private init; } = [];
 
-    /// <summary>The width of the vectors the model makes: the last Dense module's, else the pooled width.</summary>
-    public int? OutputWidth => this.HiddenSize is int hidden ? (this.Dense.Count > 0 ? this.Dense[^1].OutFeatures : this.PoolingModule.OutputWidth(hidden)) : null;
-
     /// <summary>Text put before a query before it is embedded (e.g. "query: "); empty when the model uses none. The manifest's query_prefix, else sentence-transformers' encode_query choice.</summary>
     public string QueryPrefix { get; private init; } = "";
 

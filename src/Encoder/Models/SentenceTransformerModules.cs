@@ -54,9 +54,6 @@ public sealed class SentenceTransformerModules
     /// <summary>The sentence-transformers files and module folders, relative to <see cref="Directory"/>: what a conversion carries over.</summary>
     public IReadOnlyList<string> Files { get; }
 
-    /// <summary>The width of the final vectors for a backbone of <paramref name="hidden"/> components.</summary>
-    public int OutputWidth(int hidden) => this.Dense.Count > 0 ? this.Dense[^1].OutFeatures : this.Pooling.OutputWidth(hidden);
-
     /// <summary>
     /// Reads the pipeline of <paramref name="directory"/>, or returns null when it has no modules.json.
     /// </summary>
