@@ -7,7 +7,7 @@ namespace T5Gemma2.Rag.Encoder.Checkpoints;
 /// <summary>
 /// Writes a Hugging Face checkpoint directory of a real architecture with seeded random weights, in one of the real
 /// repositories' layouts (<see cref="RandomLayout"/>): config.json as transformers writes it, model.safetensors in BF16
-/// under the hub's tensor names (text stacks; the vision tower is left to the vision work), the sentence-transformers
+/// under the hub's tensor names (text stacks, and the SigLIP tower and projector where the preset has one), the sentence-transformers
 /// module files where the layout has them, and the tokenizer files when given. Tests, benchmarks and demos then run
 /// with no download.
 /// </summary>
@@ -144,26 +144,40 @@ public static class RandomCheckpoint
             ["bos_token_id"] = 2,
         };
 
-        bool tiny = preset == T5Gemma2Preset.Tiny;
-        var vision = tiny
-            ? new JsonObject { ["model_type"] = "siglip_vision_model", ["hidden_size"] = 16, ["intermediate_size"] = 32, ["num_hidden_layers"] = 1, ["num_attention_heads"] = 2, ["image_size"] = 28, ["patch_size"] = 14, ["vision_use_head"] = false }
-            : new JsonObject { ["model_type"] = "siglip_vision_model", ["hidden_size"] = 1152, ["intermediate_size"] = 4304, ["num_hidden_layers"] = 27, ["num_attention_heads"] = 16, ["image_size"] = 896, ["patch_size"] = 14, ["layer_norm_eps"] = 1e-6, ["hidden_act"] = "gelu_pytorch_tanh", ["vision_use_head"] = false };
+        var encoder = new JsonObject
+        {
+            ["model_type"] = "t5gemma2_encoder",
+            ["text_config"] = Stack("t5gemma2_text"),
+        };
+        if (preset.Vision is { } v)
+        {
+            encoder["vision_config"] = new JsonObject
+            {
+                ["model_type"] = "siglip_vision_model",
+                ["hidden_size"] = v.HiddenSize,
+                ["intermediate_size"] = v.IntermediateSize,
+                ["num_hidden_layers"] = v.NumLayers,
+                ["num_attention_heads"] = v.NumAttentionHeads,
+                ["num_channels"] = 3,
+                ["image_size"] = v.ImageSize,
+                ["patch_size"] = v.PatchSize,
+                ["layer_norm_eps"] = 1e-6,
+                ["hidden_act"] = "gelu_pytorch_tanh",
+                ["attention_dropout"] = 0.0,
+                ["vision_use_head"] = false,
+            };
+            encoder["mm_tokens_per_image"] = v.TokensPerImage;
+        }
 
+        encoder["boi_token_index"] = 255_999;
+        encoder["eoi_token_index"] = 256_000;
+        encoder["image_token_index"] = 256_001;
         return new JsonObject
         {
             ["architectures"] = new JsonArray("T5Gemma2ForConditionalGeneration"),
             ["model_type"] = "t5gemma2",
             ["_name_or_path"] = $"t5rag/random-t5gemma-2-{preset.Name}",
-            ["encoder"] = new JsonObject
-            {
-                ["model_type"] = "t5gemma2_encoder",
-                ["text_config"] = Stack("t5gemma2_text"),
-                ["vision_config"] = vision,
-                ["boi_token_index"] = 255_999,
-                ["eoi_token_index"] = 256_000,
-                ["image_token_index"] = 256_001,
-                ["mm_tokens_per_image"] = tiny ? 4 : 256,
-            },
+            ["encoder"] = encoder,
             ["decoder"] = Stack("t5gemma2_decoder"),
             ["is_encoder_decoder"] = true,
             ["tie_word_embeddings"] = true,
@@ -204,6 +218,38 @@ public static class RandomCheckpoint
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     return Normal(TensorData.CountElements(shape), std, seed, prefix + suffix);
+                }));
+            }
+        }
+
+        if (layout != RandomLayout.EmbeddingGemma && parsed.Vision is { } vision)
+        {
+            // The full layout stores model.encoder.vision_tower.vision_model.*, a standalone encoder bare vision_tower.*.
+            string prefix = layout == RandomLayout.T5Gemma2 ? "model.encoder." : "";
+            foreach (var (suffix, shape) in T5Gemma2VisionWeights.ExpectedTensors(vision))
+            {
+                // LayerNorm weights near 1 (they multiply), Gemma's (1 + w) norm and biases small but non-zero: a zero
+                // would hide a dropped term. The projection is used as x · W, so its fan-in is its first dimension.
+                (float mean, float std) = suffix switch
+                {
+                    _ when suffix.Contains("layer_norm", StringComparison.Ordinal) && suffix.EndsWith(".weight", StringComparison.Ordinal) => (1f, 0.1f),
+                    _ when suffix.EndsWith(".bias", StringComparison.Ordinal) => (0f, 0.1f),
+                    "mm_soft_emb_norm.weight" => (0f, 0.5f),
+                    "mm_input_projection_weight" => (0f, 1f / MathF.Sqrt(shape[0])),
+                    "embeddings.position_embedding.weight" => (0f, 0.5f),
+                    _ => (0f, 1f / MathF.Sqrt(TensorData.CountElements(shape) / shape[0])),
+                };
+                string name = prefix + T5Gemma2VisionWeights.LogicalName(suffix);
+                tensors.Add((name, shape, () =>
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    float[] values = Normal(TensorData.CountElements(shape), std, seed, name);
+                    for (int i = 0; i < values.Length && mean != 0; i++)
+                    {
+                        values[i] += mean;
+                    }
+
+                    return values;
                 }));
             }
         }

@@ -21,13 +21,16 @@ public sealed record T5Gemma2Preset(
 {
     public const int VocabSize = 262_144;
 
+    /// <summary>The vision tower and projector a random checkpoint gets; null writes a text-only checkpoint (no vision_config, no tower).</summary>
+    public SiglipPreset? Vision { get; init; } = SiglipPreset.Tiny;
+
     public static T5Gemma2Preset Tiny { get; } = new("tiny", 16, 24, 4, 4, 2, 8, 12, 4, 512, ["sliding_attention", "sliding_attention", "full_attention", "sliding_attention"]);
 
-    public static T5Gemma2Preset M270 { get; } = new("270m-270m", 640, 2048, 18, 4, 1, 256, 256, 512, 32_768, Pattern(18));
+    public static T5Gemma2Preset M270 { get; } = new("270m-270m", 640, 2048, 18, 4, 1, 256, 256, 512, 32_768, Pattern(18)) { Vision = SiglipPreset.So400m896 };
 
-    public static T5Gemma2Preset B1 { get; } = new("1b-1b", 1152, 6912, 26, 4, 1, 256, 256, 512, 32_768, Pattern(26));
+    public static T5Gemma2Preset B1 { get; } = new("1b-1b", 1152, 6912, 26, 4, 1, 256, 256, 512, 32_768, Pattern(26)) { Vision = SiglipPreset.So400m896 };
 
-    public static T5Gemma2Preset B4 { get; } = new("4b-4b", 2560, 10_240, 34, 8, 4, 256, 256, 1024, 131_072, Pattern(34));
+    public static T5Gemma2Preset B4 { get; } = new("4b-4b", 2560, 10_240, 34, 8, 4, 256, 256, 1024, 131_072, Pattern(34)) { Vision = SiglipPreset.So400m896 };
 
     public static IReadOnlyList<T5Gemma2Preset> All { get; } = [Tiny, M270, B1, B4];
 

@@ -52,6 +52,14 @@ public static class CheckpointConverter
             : (BlockQuantizedLinear.ForEncoder(weights), BlockQuantizedLinear.For(weights));
         progress?.Report($"checked {T5Gemma2StackWeights.ExpectedTensors(config.Encoder, withEmbedding: true, config.Architecture).Count()} encoder tensors against config.json");
 
+        // A checkpoint without a vision tower converts text-only; one with a partial tower is refused here.
+        // A t5gemma2_text config describes the text stack alone, so a tower beside it is left out rather than refused.
+        bool textConfig = config.ModelType == "t5gemma2_text";
+        var vision = config.Architecture == EncoderArchitecture.T5Gemma2 && !textConfig ? T5Gemma2VisionWeights.Find(checkpoint, config.Vision, config.FilePath) : null;
+        progress?.Report(vision is null
+            ? textConfig ? "config.json is a t5gemma2_text config: converting text-only" : "no vision tower in the checkpoint: converting text-only"
+            : $"checked {T5Gemma2VisionWeights.ExpectedTensors(vision.Config).Count()} vision tower and projector tensors against config.json");
+
         // Encoder-only checkpoints (and t5gemma2_encoder configs) convert to an embedding model without decoder graphs.
         bool hasDecoder = config.Decoder is not null
             && (checkpoint.TryGet("model.decoder.layers.0.self_attn.q_proj.weight", out _) || checkpoint.TryGet("decoder.layers.0.self_attn.q_proj.weight", out _));
@@ -87,6 +95,16 @@ public static class CheckpointConverter
             graph.Save(Path.Combine(staging, EncoderGraphNames.GraphFile), externalDataThreshold, cancellationToken);
             long weightBytes = graph.InitializerBytes + (sharedEmbedding is null ? 0 : 4L * config.Encoder.VocabSize * config.Encoder.HiddenSize);
             var graphs = new JsonObject { ["encoder"] = EncoderGraphNames.GraphFile };
+            if (vision is not null)
+            {
+                // The tower's layers quantize uniformly: none of them has the text encoder's first-layer sensitivity.
+                var visionGraph = T5Gemma2VisionGraphBuilder.Build(vision, weights == WeightFormat.Fp32 ? LinearWeights.Float32 : BlockQuantizedLinear.For(weights));
+                progress?.Report($"writing {VisionGraphNames.GraphFile} ({visionGraph.InitializerBytes / 1048576.0:F0} MiB of weights, {encoderLinear.Name})");
+                visionGraph.Save(Path.Combine(staging, VisionGraphNames.GraphFile), externalDataThreshold, cancellationToken);
+                graphs[VisionGraphNames.ManifestKey] = VisionGraphNames.GraphFile;
+                weightBytes += visionGraph.InitializerBytes;
+            }
+
             if (decoder is not null)
             {
                 var cross = T5Gemma2DecoderGraphBuilder.BuildCrossCache(config, decoder, encoder, decoderLinear);

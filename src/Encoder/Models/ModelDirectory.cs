@@ -194,7 +194,8 @@ public sealed class ModelDirectory
         int? tokenizerMax = modules is null ? null : TokenizerMaxLength(directory);
         int maxLength = manifest?.GetInt32("max_length") ?? modules?.MaxSequenceLength ?? tokenizerMax ?? maxPositions;
         var files = (RequireFile(directory, [EncoderGraphNames.GraphFile], "the encoder graph written by t5rag model convert"), RequireFile(directory, ["tokenizer.json"], "the Gemma tokenizer.json"));
-        return Build(directory, kind, modelId, manifest, modules, hidden, (maxLength, maxPositions, 1), files, wordPiece: default);
+        var vision = File.Exists(System.IO.Path.Combine(directory, VisionGraphNames.GraphFile)) ? ReadVision(directory, config) : null;
+        return Build(directory, kind, modelId, manifest, modules, hidden, (maxLength, maxPositions, 1), files, wordPiece: default, vision);
     }
 
     private static ModelDirectory OpenBert(string directory, string modelId, JsonElement config, JsonElement? manifest)
@@ -219,7 +220,7 @@ public sealed class ModelDirectory
     /// <summary>What every kind shares: the module pipeline, the prompts and Matryoshka dimensions, with the manifest over them.</summary>
     private static ModelDirectory Build(
         string directory, ModelKind kind, string modelId, JsonElement? manifest, SentenceTransformerModules? modules, int? hidden, (int Configured, int Positions, int Minimum) length,
-        (string Graph, string Tokenizer) files, (bool LowerCase, bool StripAccents, bool ChineseCharacters) wordPiece)
+        (string Graph, string Tokenizer) files, (bool LowerCase, bool StripAccents, bool ChineseCharacters) wordPiece, VisionConfig? vision = null)
     {
         var prompts = SentenceTransformerPrompts.Read(directory);
         var manifestPooling = ParsePooling(manifest?.GetString("pooling"), directory);
@@ -243,7 +244,25 @@ public sealed class ModelDirectory
             QueryPrefix = manifest?.GetString("query_prefix") ?? prompts.QueryPrompt,
             PassagePrefix = manifest?.GetString("passage_prefix") ?? prompts.PassagePrompt,
             MatryoshkaDimensions = ReadMatryoshka(manifest, directory) ?? KnownMatryoshkaDimensions(modelId),
+            Vision = vision,
         };
+    }
+
+    /// <summary>
+    /// The image path's settings, when the directory has the vision graph (a conversion of a checkpoint with a vision
+    /// tower); null for a text-only model.
+    /// </summary>
+    public VisionConfig? Vision { get; private init; }
+
+    /// <summary>The image path's settings, or the one-line error an image request to a text-only model gets.</summary>
+    /// <exception cref="ImagesNotSupportedException">The model has no vision graph.</exception>
+    public VisionConfig RequireVision() => this.Vision ?? throw new ImagesNotSupportedException(this.Path);
+
+    private static VisionConfig ReadVision(string directory, JsonElement config)
+    {
+        string path = System.IO.Path.Combine(directory, "config.json");
+        return T5Gemma2Config.Parse(config, path).Vision
+            ?? throw new ModelFileException(path, $"has no encoder.vision_config, but the directory has {VisionGraphNames.GraphFile}; expected the config the model was converted from.");
     }
 
     private static int? TokenizerMaxLength(string directory) =>

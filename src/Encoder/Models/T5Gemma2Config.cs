@@ -46,6 +46,9 @@ public sealed class T5Gemma2Config
 
     public int PadTokenId { get; private init; }
 
+    /// <summary>The SigLIP tower and projector's settings (<c>encoder.vision_config</c>); null when the config has none.</summary>
+    public VisionConfig? Vision { get; private init; }
+
     /// <summary>config.json's <c>_name_or_path</c>, when it has one.</summary>
     public string? ModelName { get; private init; }
 
@@ -106,6 +109,7 @@ public sealed class T5Gemma2Config
             EosTokenId = ReadEos(root) ?? (decoder is { } dd ? ReadEos(dd) : null) ?? 1,
             PadTokenId = root.GetInt32("pad_token_id") ?? decoder?.GetInt32("pad_token_id") ?? 0,
             ModelName = root.GetString("_name_or_path") is { Length: > 0 } name ? name : null,
+            Vision = architecture == EncoderArchitecture.T5Gemma2 ? VisionConfig.Read(root, encoderSection, encoder.HiddenSize, path) : null,
         };
     }
 
@@ -258,7 +262,7 @@ public sealed class T5Gemma2Config
             ? value
             : throw new ModelFileException(path, $"has no \"{property}\" section; expected a T5Gemma 2 config with encoder and decoder.");
 
-    private static int Positive(JsonElement section, string field, int fallback, string path, string where)
+    internal static int Positive(JsonElement section, string field, int fallback, string path, string where)
     {
         if (!section.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -270,14 +274,14 @@ public sealed class T5Gemma2Config
             : throw Bad(path, where, field, value.GetRawText(), "a positive integer");
     }
 
-    private static double PositiveNumber(JsonElement section, string field, double fallback, string path, string where) =>
+    internal static double PositiveNumber(JsonElement section, string field, double fallback, string path, string where) =>
         Number(section, field) is not double value ? fallback
         : value > 0 ? value
         : throw Bad(path, where, field, value.ToString(CultureInfo.InvariantCulture), "a positive number");
 
-    private static double? Number(JsonElement section, string field) =>
+    internal static double? Number(JsonElement section, string field) =>
         section.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
 
-    private static ModelFileException Bad(string path, string where, string field, string found, string expected) =>
+    internal static ModelFileException Bad(string path, string where, string field, string found, string expected) =>
         new(path, $"field '{(where.Length == 0 ? field : where + "." + field)}' is {found}; expected {expected}.");
 }

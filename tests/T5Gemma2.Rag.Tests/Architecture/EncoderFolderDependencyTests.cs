@@ -37,6 +37,8 @@ public sealed class EncoderFolderDependencyTests
         ["Embeddings"] = ["Models", "Tokenization", "Onnx", "Checkpoints"], // Checkpoints: the Dense modules' safetensors
         ["Generation"] = ["Models", "Tokenization", "Onnx", "Embeddings"],
         ["Hub"] = [],
+        ["Images"] = [],                // pixels: decoding and the processor's resize and normalisation
+        ["Vision"] = ["Models", "Onnx", "Images", "Tokenization"], // the vision graph's runner and the image prompt
     };
 
     private static string EncoderSources => Path.Combine(TestAssets.RepositoryRoot, "src", "Encoder");

@@ -188,9 +188,12 @@ public sealed class RandomLayoutTests(SharedTinySentenceTransformers layouts)
         Assert.Equal([16], file.Tensors["layers.3.pre_self_attn_layernorm.weight"].Shape);
         Assert.Equal([16], file.Tensors["layers.3.post_self_attn_layernorm.weight"].Shape);
         Assert.Equal([16], file.Tensors["norm.weight"].Shape);
+        Assert.Equal([24, 3, 7, 7], file.Tensors["vision_tower.vision_model.embeddings.patch_embedding.weight"].Shape);
+        Assert.Equal([24, 16], file.Tensors["multi_modal_projector.mm_input_projection_weight"].Shape);
         Assert.DoesNotContain(file.Tensors.Keys, k => k.StartsWith("model.", StringComparison.Ordinal) || k.StartsWith("decoder.", StringComparison.Ordinal) || k.Contains("input_layernorm", StringComparison.Ordinal));
-        // 2 embedding tensors, 13 per layer, the final norm.
-        Assert.Equal(2 + 4 * 13 + 1, file.Tensors.Count);
+        // Text: 2 embedding tensors, 13 per layer, the final norm. The tiny SigLIP tower: patch weight and bias, position
+        // embedding, 16 per layer (two norms, q/k/v/out and fc1/fc2 with biases), the post norm; the projector's two.
+        Assert.Equal(2 + 4 * 13 + 1 + 3 + 2 * 16 + 2 + 2, file.Tensors.Count);
         Assert.All(file.Tensors.Values, t => Assert.Equal("BF16", t.DataType));
     }
 

@@ -136,9 +136,10 @@ internal sealed class ReferenceEncoder
     /// attention, one softmax over self keys (causal, windowed on sliding layers, RoPE) then cross keys (no RoPE, the
     /// encoder's padding masked), through the same k_proj/v_proj/k_norm; logits through the tied embedding.
     /// </summary>
-    public double[] DecoderLastLogits(long[] encoderIds, long[] encoderMask, IReadOnlyList<int> decoderIds)
+    /// <param name="imageFeatures">Rows for the encoder input's image soft tokens, in order, or null for text.</param>
+    public double[] DecoderLastLogits(long[] encoderIds, long[] encoderMask, IReadOnlyList<int> decoderIds, float[][]? imageFeatures = null)
     {
-        var encoder = this.Run([encoderIds], [encoderMask])[0];
+        var encoder = this.Run([encoderIds], [encoderMask], imageFeatures)[0];
         int n = decoderIds.Count, d = this._headDim, groups = this._heads / this._kvHeads;
         var x = decoderIds.Select(id => id == this._eoi
             ? [.. this.W("model.encoder.embed_tokens.eoi_embedding")]
