@@ -39,6 +39,12 @@ public sealed class Passage
     /// <summary>The model's token count of <see cref="Text"/>, special tokens excluded.</summary>
     public int TokenCount { get; init; }
 
+    /// <summary>Text, or an image whose <see cref="Text"/> is its nearby text (caption, alt text, paragraph; possibly empty).</summary>
+    public PassageKind Kind { get; init; } = PassageKind.Text;
+
+    /// <summary>The image of an <see cref="PassageKind.Image"/> passage; null for text.</summary>
+    public PassageImage? Image { get; init; }
+
     /// <summary>User tags (key = value), filterable.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = s_noTags;
 
