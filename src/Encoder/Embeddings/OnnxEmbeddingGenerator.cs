@@ -7,8 +7,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Microsoft.ML.Tokenizers;
+using T5Gemma2.Rag.Encoder.Images;
 using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Encoder.Onnx;
+using T5Gemma2.Rag.Encoder.Tokenization;
+using T5Gemma2.Rag.Encoder.Vision;
 
 namespace T5Gemma2.Rag.Encoder.Embeddings;
 
@@ -25,8 +28,13 @@ namespace T5Gemma2.Rag.Encoder.Embeddings;
 /// the maximum length is truncated and counted in <c>AdditionalProperties["truncated_inputs"]</c>; lone surrogates are
 /// read as U+FFFD; an empty batch returns no embeddings without running the model; cancellation stops between batches
 /// and interrupts a run in progress.</para>
+/// <para>Images (<see cref="DataContent"/> with an image/* media type) are embedded in the same space as text: each
+/// becomes the processor's image block between the text path's special tokens (bos, "\n\n", begin-of-image, the image
+/// soft tokens, end-of-image, "\n\n", and eos when the text path appends it), its soft tokens filled by the vision
+/// graph's features, and is pooled, Dense-projected and normalised as text is. The vision graph is opened on the first
+/// image; a text-only model refuses images with <see cref="ImagesNotSupportedException"/>.</para>
 /// </remarks>
-public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>, IEmbeddingGenerator<DataContent, Embedding<float>>
 {
     /// <summary>The <see cref="GeneratedEmbeddings{TEmbedding}.AdditionalProperties"/> key with the number of inputs that were truncated.</summary>
     public const string TruncatedInputsKey = "truncated_inputs";
@@ -54,6 +62,8 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private readonly SentenceEmbeddingPipeline _pipeline;
     private readonly ConcurrentDictionary<string, int> _promptLengths = new(StringComparer.Ordinal);
     private readonly int _hidden;
+    private readonly Lock _visionLock = new();
+    private VisionEncoder? _vision;
     private int _warnedDimensions;
     private volatile bool _disposed;
 
@@ -163,6 +173,25 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         }
     }
 
+    /// <summary>Embeds images (<see cref="DataContent"/> with an image/* media type) in the text embeddings' space.</summary>
+    /// <exception cref="ImagesNotSupportedException">The model has no vision graph.</exception>
+    /// <exception cref="ImageFileException">A value is not an image, or cannot be decoded; the message names it.</exception>
+    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<DataContent> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return Task.FromResult(this.GenerateImages(values, options, cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<GeneratedEmbeddings<Embedding<float>>>(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<GeneratedEmbeddings<Embedding<float>>>(ex);
+        }
+    }
+
     /// <inheritdoc />
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
@@ -186,6 +215,11 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
         this._disposed = true;
         this._encoder.Release();
+        lock (this._visionLock)
+        {
+            this._vision?.Dispose();
+            this._vision = null;
+        }
     }
 
     private GeneratedEmbeddings<Embedding<float>> Generate(IEnumerable<string> values, EmbeddingGenerationOptions? options, CancellationToken cancellationToken)
@@ -194,11 +228,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         ObjectDisposedException.ThrowIf(this._disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
         var texts = values as IReadOnlyList<string> ?? [.. values];
-        int dimensions = options?.Dimensions is int asked ? this.CheckDimensions(asked) : this.Dimensions;
-        string prefix = options.GetPromptName() is { } promptName ? this.Model.Prompts.Named(promptName)
-            : options.GetInputKind() == EmbeddingInputKind.Query ? this.Model.QueryPrefix
-            : this.Model.PassagePrefix;
-        int skipped = this._pipeline.ExcludesPrompt && prefix.Length > 0 ? this.PromptLength(prefix) : 0;
+        var (dimensions, prefix, skipped) = this.CallSettings(options);
         var ids = new int[texts.Count][];
         int truncated = 0;
         long tokenCount = 0;
@@ -217,7 +247,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         foreach (int[] batch in batches)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            this.RunBatch(batch, ids, vectors, dimensions, skipped, timings, cancellationToken);
+            this.RunBatch(batch, ids, vectors, dimensions, skipped, null, timings, cancellationToken);
         }
 
         if (truncated > 0)
@@ -226,7 +256,88 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         }
 
         this._logger.Embedded(texts.Count, tokenCount, batches.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return this.Result(vectors, tokenCount, truncated, timings);
+    }
 
+    private GeneratedEmbeddings<Embedding<float>> GenerateImages(IEnumerable<DataContent> values, EmbeddingGenerationOptions? options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ObjectDisposedException.ThrowIf(this._disposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        var vision = this.Model.RequireVision();
+        if (!this._inputNames.Contains(EncoderGraphNames.ImageFeatures))
+        {
+            throw new ModelFileException(this.Model.EncoderGraphPath, $"graph inputs are [{string.Join(", ", this._inputNames)}]; expected {EncoderGraphNames.ImageFeatures} beside the vision graph.");
+        }
+
+        var images = values as IReadOnlyList<DataContent> ?? [.. values];
+        var (dimensions, prefix, skipped) = this.CallSettings(options);
+
+        // Every image has the same ids (the prompt, one image block, the end), so one list serves them all.
+        var builder = ImagePromptBuilder.Create((GemmaTokenizer)this._input.Tokenizer, vision);
+        int[] imageIds = builder.AddText(prefix).AddImage().Build(addEndOfSentence: ((GemmaTokenizer)this._input.Tokenizer).AppendedEndId is not null);
+        if (imageIds.Length > this._maxLength)
+        {
+            throw new ArgumentException($"an image takes {imageIds.Length} tokens with the prompt; the model's input holds {this._maxLength}.", nameof(values));
+        }
+
+        var pixels = new PixelValues[images.Count];
+        for (int i = 0; i < images.Count; i++)
+        {
+            var image = images[i] ?? throw new ArgumentException($"values[{i}] is null; expected a DataContent image.", nameof(values));
+            string name = image.Name ?? $"values[{i}]";
+            if (!image.HasTopLevelMediaType("image"))
+            {
+                throw new ImageFileException(name, $"has media type {image.MediaType}; expected an image (image/png, image/jpeg, image/webp, image/gif, image/bmp).");
+            }
+
+            pixels[i] = ImageContentDecoder.Decode(image.Data.Span, name, vision.ImageSize);
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        var ids = Enumerable.Repeat(imageIds, images.Count).ToArray();
+        var vectors = new float[images.Count][];
+        var batches = TokenBudgetBatcher.Plan([.. ids.Select(x => x.Length)], this._options.EffectiveMaxBatchTokens, this._options.MaxBatchSize, sortByLength: false);
+        var timings = new BatchTimings();
+        var tower = this.Vision();
+        foreach (int[] batch in batches)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            // One tower run per batch: its features fill the batch's soft tokens row by row, in the batch's order.
+            long towerStarted = Stopwatch.GetTimestamp();
+            float[] features = tower.Encode(PixelValues.Concatenate([.. batch.Select(i => pixels[i])]), batch.Length, cancellationToken);
+            timings.Encoder += Stopwatch.GetElapsedTime(towerStarted);
+            this.RunBatch(batch, ids, vectors, dimensions, skipped, features, timings, cancellationToken);
+        }
+
+        long tokenCount = (long)imageIds.Length * images.Count;
+        this._logger.Embedded(images.Count, tokenCount, batches.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return this.Result(vectors, tokenCount, truncated: 0, timings);
+    }
+
+    /// <summary>The vision graph, opened on the first image.</summary>
+    private VisionEncoder Vision()
+    {
+        lock (this._visionLock)
+        {
+            ObjectDisposedException.ThrowIf(this._disposed, this);
+            return this._vision ??= VisionEncoder.Open(this.Model, this._options.Session);
+        }
+    }
+
+    /// <summary>One call's vector length, prompt and the prompt positions pooling leaves out.</summary>
+    private (int Dimensions, string Prefix, int Skipped) CallSettings(EmbeddingGenerationOptions? options)
+    {
+        int dimensions = options?.Dimensions is int asked ? this.CheckDimensions(asked) : this.Dimensions;
+        string prefix = options.GetPromptName() is { } promptName ? this.Model.Prompts.Named(promptName)
+            : options.GetInputKind() == EmbeddingInputKind.Query ? this.Model.QueryPrefix
+            : this.Model.PassagePrefix;
+        int skipped = this._pipeline.ExcludesPrompt && prefix.Length > 0 ? this.PromptLength(prefix) : 0;
+        return (dimensions, prefix, skipped);
+    }
+
+    private GeneratedEmbeddings<Embedding<float>> Result(float[][] vectors, long tokenCount, int truncated, BatchTimings timings)
+    {
         var result = new GeneratedEmbeddings<Embedding<float>>(vectors.Select(v => new Embedding<float>(v) { ModelId = this.Model.ModelId, CreatedAt = DateTimeOffset.UtcNow }))
         {
             Usage = new UsageDetails { InputTokenCount = tokenCount, TotalTokenCount = tokenCount },
@@ -273,7 +384,8 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         return ids.Length > 0 && this._input.IsSpecial(ids[^1]) ? ids.Length - 1 : ids.Length;
     });
 
-    private void RunBatch(int[] batch, int[][] ids, float[][] vectors, int dimensions, int skipped, BatchTimings timings, CancellationToken cancellationToken)
+    /// <param name="imageFeatures">The vision graph's features for the batch's image soft tokens, in order; null for text.</param>
+    private void RunBatch(int[] batch, int[][] ids, float[][] vectors, int dimensions, int skipped, float[]? imageFeatures, BatchTimings timings, CancellationToken cancellationToken)
     {
         int count = batch.Length;
         int length = batch.Max(i => ids[i].Length);
@@ -312,7 +424,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
                     EncoderGraphNames.InputIds => OrtValue.CreateTensorValueFromMemory(inputIds, shape),
                     EncoderGraphNames.AttentionMask => OrtValue.CreateTensorValueFromMemory(attentionMask, shape),
                     EncoderGraphNames.TokenTypeIds => OrtValue.CreateTensorValueFromMemory(new long[count * length], shape),
-                    _ => OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [0, this._hidden]), // image_features: none for text
+                    _ => OrtValue.CreateTensorValueFromMemory(imageFeatures ?? [], [(imageFeatures?.Length ?? 0) / this._hidden, this._hidden]), // image_features: none for text
                 });
             }
 

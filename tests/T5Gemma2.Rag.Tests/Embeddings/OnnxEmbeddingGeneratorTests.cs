@@ -135,7 +135,7 @@ public sealed class OnnxEmbeddingGeneratorTests(SharedMiniLm shared)
     [Fact]
     public async Task EmptyBatchReturnsNoEmbeddings()
     {
-        var result = await this._sut.GenerateAsync([], cancellationToken: Token);
+        var result = await this._sut.GenerateAsync(Array.Empty<string>(), cancellationToken: Token);
 
         Assert.Empty(result);
         Assert.Equal(0, result.Usage!.InputTokenCount);
