@@ -16,7 +16,9 @@ internal static class ImageContentDecoder
             throw new ImageFileException(sourceName, "is empty; expected an encoded image (PNG, JPEG, WebP, GIF or BMP).");
         }
 
-        using var decoded = SKBitmap.Decode(encoded.ToArray())
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data);
+        using var decoded = (codec is null ? null : SKBitmap.Decode(codec))
             ?? throw new ImageFileException(sourceName, "cannot be decoded; expected a PNG, JPEG, WebP, GIF or BMP image.");
         using var resized = decoded.Resize(new SKImageInfo(imageSize, imageSize, SKColorType.Rgba8888, SKAlphaType.Unpremul), new SKSamplingOptions(SKFilterMode.Linear))
             ?? throw new ImageFileException(sourceName, $"cannot be resized to {imageSize}×{imageSize}.");

@@ -22,7 +22,8 @@ public static class T5Gemma2RagServiceCollectionExtensions
 {
     /// <summary>
     /// Registers, as singletons built on first use: the <see cref="KnowledgeBaseOptions"/>; the
-    /// <see cref="OnnxEmbeddingGenerator"/> (also as <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/>); the
+    /// <see cref="OnnxEmbeddingGenerator"/> (also as <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of string and of
+    /// DataContent, for images); the
     /// <see cref="IPassageStore"/> its location names (a directory or a Qdrant URL); the <see cref="IPassageCollection"/>,
     /// opened or created on first use and refused with a <see cref="ModelMismatchException"/> when it was indexed with another
     /// model; <see cref="PassageRetriever"/>, <see cref="IngestPipeline"/>, <see cref="KnowledgeBasePlugin"/>,
@@ -52,17 +53,20 @@ public static class T5Gemma2RagServiceCollectionExtensions
         {
             // A generator the caller owns: registered as an instance, so the container will not dispose it.
             services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(given);
+            services.TryAddSingleton<IEmbeddingGenerator<DataContent, Embedding<float>>>(given);
         }
         else if (options.GeneratorModelDirectory is { } answering && ModelDirectory.IsSameDirectory(answering, options.EmbeddingModelDirectory!))
         {
             // One model embeds and answers: the embedding generator runs the generator's own encoder session.
             services.TryAddSingleton(sp => sp.GetRequiredService<Seq2SeqGenerator>().CreateEmbeddingGenerator(new OnnxEmbeddingGeneratorOptions { Session = options.Session, Dimensions = options.Dimensions }, sp.GetService<ILoggerFactory>()));
             services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
+            services.TryAddSingleton<IEmbeddingGenerator<DataContent, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
         }
         else
         {
             services.TryAddSingleton(sp => OnnxEmbeddingGenerator.Create(options.EmbeddingModelDirectory!, new OnnxEmbeddingGeneratorOptions { Session = options.Session, Dimensions = options.Dimensions }, sp.GetService<ILoggerFactory>()));
             services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
+            services.TryAddSingleton<IEmbeddingGenerator<DataContent, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
         }
 
         services.TryAddSingleton(sp => PassageStores.Open(options.Store, sp.GetService<ILoggerFactory>()));
