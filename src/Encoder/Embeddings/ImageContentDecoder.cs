@@ -18,8 +18,19 @@ internal static class ImageContentDecoder
 
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(data);
-        using var decoded = (codec is null ? null : SKBitmap.Decode(codec))
-            ?? throw new ImageFileException(sourceName, "cannot be decoded; expected a PNG, JPEG, WebP, GIF or BMP image.");
+        if (codec is null)
+        {
+            throw new ImageFileException(sourceName, "cannot be decoded; expected a PNG, JPEG, WebP, GIF or BMP image.");
+        }
+
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var decoded = new SKBitmap(info);
+        var result = codec.GetPixels(info, decoded.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            throw new ImageFileException(sourceName, $"is truncated or corrupt ({result}); expected a whole PNG, JPEG, WebP, GIF or BMP image.");
+        }
+
         using var resized = decoded.Resize(new SKImageInfo(imageSize, imageSize, SKColorType.Rgba8888, SKAlphaType.Unpremul), new SKSamplingOptions(SKFilterMode.Linear))
             ?? throw new ImageFileException(sourceName, $"cannot be resized to {imageSize}×{imageSize}.");
         var rgba = resized.GetPixelSpan();
