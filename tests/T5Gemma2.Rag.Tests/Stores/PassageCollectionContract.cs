@@ -231,6 +231,39 @@ public abstract class PassageCollectionContract
         Assert.Null(unrecorded.Settings.QueryPrompt);
     }
 
+    [Fact]
+    public async Task ImagePassagesKeepTheirKindAndImageBytesInEveryMode()
+    {
+        var token = TestContext.Current.CancellationToken;
+        using var store = this.Store();
+        var collection = await store.OpenOrCreateCollectionAsync("images", s_settings, token);
+        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0, 1, 2, 255, 254];
+        var update = Update("doc.pdf", ("the text of page one", Axis(0)), ("figure caption", Axis(1)));
+        var image = update.Passages[1].Passage;
+        var withImage = new StoredPassage(new Passage
+        {
+            Id = image.Id, DocumentId = image.DocumentId, Source = image.Source, Page = 1, ChunkIndex = image.ChunkIndex, Text = image.Text,
+            ContentHash = image.ContentHash, IndexedAt = image.IndexedAt, Kind = PassageKind.Image, Image = new PassageImage("image/png", png),
+        }, update.Passages[1].Vector);
+        await collection.UpsertDocumentsAsync([update with { Passages = [update.Passages[0], withImage] }], token);
+
+        var dense = await collection.SearchAsync(Query(SearchMode.Dense, Axis(1), null, 2), token);
+        var keyword = await collection.SearchAsync(Query(SearchMode.Keyword, null, "caption", 1), token);
+        var hybrid = await collection.SearchAsync(Query(SearchMode.Hybrid, Axis(1), "caption", 2), token);
+
+        foreach (var found in new[] { dense[0].Passage, keyword[0].Passage, hybrid[0].Passage })
+        {
+            Assert.Equal(image.Id, found.Id);
+            Assert.Equal(PassageKind.Image, found.Kind);
+            Assert.Equal("image/png", found.Image!.MediaType);
+            Assert.Equal(png, found.Image.Data);
+            Assert.Equal((1, "figure caption"), (found.Page, found.Text));
+        }
+
+        Assert.Equal(PassageKind.Text, dense[1].Passage.Kind);
+        Assert.Null(dense[1].Passage.Image);
+    }
+
     protected IPassageStore Store()
     {
         var store = this.CreateStore(out string? reason);

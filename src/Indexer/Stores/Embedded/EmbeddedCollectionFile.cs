@@ -14,7 +14,8 @@ namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 /// <param name="ReadOnly">True when it can only be searched.</param>
 /// <param name="Settings">The model and dimensions it was created for.</param>
 /// <param name="Owner">The identity its saved HNSW graph is stamped with (its name and creation time), so a graph copied from another collection is not adopted.</param>
-internal sealed record EmbeddedCollectionFile(string Path, string ConnectionString, bool ReadOnly, CollectionSettings Settings, string Owner)
+/// <param name="SchemaVersion">The file's schema version: <see cref="EmbeddedSchema.Version"/>, or an older one in a file that cannot be written (and so was not migrated).</param>
+internal sealed record EmbeddedCollectionFile(string Path, string ConnectionString, bool ReadOnly, CollectionSettings Settings, string Owner, int SchemaVersion)
 {
     /// <summary>Opens the file in <paramref name="directory"/>, creating it when <paramref name="create"/> is given and no file exists.</summary>
     /// <exception cref="StoreException">The directory is not writable, the file is not a collection, or its schema is newer.</exception>
@@ -54,7 +55,7 @@ internal sealed record EmbeddedCollectionFile(string Path, string ConnectionStri
         }
 
         string connectionString = ConnectionStringFor(path, readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWrite);
-        (CollectionSettings Settings, string Owner) settings;
+        (CollectionSettings Settings, string Owner, int Version) settings;
         try
         {
             settings = ReadSettings(connectionString, path);
@@ -72,7 +73,7 @@ internal sealed record EmbeddedCollectionFile(string Path, string ConnectionStri
             ModelMismatchException.ThrowIfDiffers(name, settings.Settings, create);
         }
 
-        return new EmbeddedCollectionFile(path, connectionString, readOnly, settings.Settings, settings.Owner);
+        return new EmbeddedCollectionFile(path, connectionString, readOnly, settings.Settings, settings.Owner, settings.Version);
     }
 
     /// <summary>A new open connection; a writable one in WAL mode.</summary>
@@ -98,6 +99,12 @@ internal sealed record EmbeddedCollectionFile(string Path, string ConnectionStri
         if (version > EmbeddedSchema.Version)
         {
             throw new StoreException($"{path}: collection schema version {version} is newer than this t5rag reads ({EmbeddedSchema.Version}); upgrade t5rag or index into a new store.");
+        }
+
+        if (version is >= EmbeddedSchema.OldestReadable and < EmbeddedSchema.Version)
+        {
+            Migrate(connection, path);
+            return;
         }
 
         if (version == 0 && create is not null)
@@ -144,25 +151,50 @@ internal sealed record EmbeddedCollectionFile(string Path, string ConnectionStri
         }
     }
 
-    private static void CheckVersion(SqliteConnection connection, string path)
+    /// <summary>Brings an older file to <see cref="EmbeddedSchema.Version"/> in one transaction under the write lock (two processes migrate it once).</summary>
+    private static void Migrate(SqliteConnection connection, string path)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        long version = Scalar(connection, transaction, "PRAGMA user_version");
+        if (version == 1)
+        {
+            using var migrate = Command(connection, transaction, EmbeddedSchema.MigrateFrom1);
+            migrate.ExecuteNonQuery();
+        }
+        else if (version != EmbeddedSchema.Version)
+        {
+            throw new StoreException($"{path}: collection schema version {version} changed while it was opened; expected {EmbeddedSchema.Version}.");
+        }
+
+        using (var setVersion = Command(connection, transaction, $"PRAGMA user_version = {EmbeddedSchema.Version}"))
+        {
+            setVersion.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    private static int CheckVersion(SqliteConnection connection, string path)
     {
         long version = Scalar(connection, null, "PRAGMA user_version");
-        if (version != EmbeddedSchema.Version)
+        if (version is < EmbeddedSchema.OldestReadable or > EmbeddedSchema.Version)
         {
             throw new StoreException(version > EmbeddedSchema.Version
                 ? $"{path}: collection schema version {version} is newer than this t5rag reads ({EmbeddedSchema.Version}); upgrade t5rag or index into a new store."
                 : $"{path}: not a t5rag collection (schema version {version}); expected version {EmbeddedSchema.Version}.");
         }
+
+        return (int)version;
     }
 
     /// <summary>The collection's settings, and the identity its saved HNSW graph is stamped with.</summary>
-    private static (CollectionSettings Settings, string Owner) ReadSettings(string connectionString, string path)
+    private static (CollectionSettings Settings, string Owner, int Version) ReadSettings(string connectionString, string path)
     {
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
-        CheckVersion(connection, path);
+        int version = CheckVersion(connection, path);
         string owner = $"{System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(path))}@{ReadMeta(connection, "created_at") ?? "0"}";
-        return (ReadSettings(connection, path), owner);
+        return (ReadSettings(connection, path), owner, version);
     }
 
     private static CollectionSettings ReadSettings(SqliteConnection connection, string path)

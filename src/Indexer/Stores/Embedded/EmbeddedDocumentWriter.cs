@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using T5Gemma2.Rag.Indexer.Documents;
 using static T5Gemma2.Rag.Indexer.Stores.Embedded.EmbeddedErrors;
 using static T5Gemma2.Rag.Indexer.Stores.Embedded.EmbeddedSql;
 
@@ -21,8 +22,8 @@ internal sealed class EmbeddedDocumentWriter(EmbeddedCollectionFile file, Embedd
         using var select = Command(connection, transaction, "SELECT rowid FROM passages WHERE document_id = $document");
         using var delete = Command(connection, transaction, "DELETE FROM passages WHERE document_id = $document");
         using var insert = Command(connection, transaction, """
-            INSERT INTO passages(id, document_id, source, title, section_path, page, start, length, chunk_index, text, content_hash, token_count, tags, indexed_at, vector)
-            VALUES ($id, $document, $source, $title, $section, $page, $start, $length, $chunk, $text, $hash, $tokens, $tags, $indexed, $vector)
+            INSERT INTO passages(id, document_id, source, title, section_path, page, start, length, chunk_index, text, content_hash, token_count, tags, indexed_at, vector, kind, image_type, image)
+            VALUES ($id, $document, $source, $title, $section, $page, $start, $length, $chunk, $text, $hash, $tokens, $tags, $indexed, $vector, $kind, $imageType, $image)
             RETURNING rowid
             """);
         using var document = Command(connection, transaction, """
@@ -40,7 +41,8 @@ internal sealed class EmbeddedDocumentWriter(EmbeddedCollectionFile file, Embedd
                 SetValues(insert, ("$id", p.Id), ("$document", p.DocumentId), ("$source", p.Source), ("$title", p.Title), ("$section", p.SectionPath),
                     ("$page", p.Page), ("$start", p.Start), ("$length", p.Length), ("$chunk", p.ChunkIndex), ("$text", p.Text), ("$hash", p.ContentHash),
                     ("$tokens", p.TokenCount), ("$tags", JsonSerializer.Serialize(p.Tags)), ("$indexed", p.IndexedAt.ToUnixTimeMilliseconds()),
-                    ("$vector", MemoryMarshal.AsBytes(vector.AsSpan()).ToArray()));
+                    ("$vector", MemoryMarshal.AsBytes(vector.AsSpan()).ToArray()), ("$kind", p.Kind == PassageKind.Image ? "image" : "text"),
+                    ("$imageType", p.Image?.MediaType), ("$image", p.Image?.Data));
                 added.Add(((long)insert.ExecuteScalar()!, vector));
             }
 

@@ -227,7 +227,7 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
                 using var transaction = connection.BeginTransaction(deferred: true);
                 if (ReadGeneration(connection, transaction) == this._vectors.Generation)
                 {
-                    return Task.FromResult(EmbeddedSearch.Run(connection, transaction, request, (query, k, allowed) => this._vectors.Nearest(query, k, allowed, exact)));
+                    return Task.FromResult(EmbeddedSearch.Run(connection, transaction, request, this._file.SchemaVersion, (query, k, allowed) => this._vectors.Nearest(query, k, allowed, exact)));
                 }
             }
             catch (SqliteException ex) when (IsDamaged(ex))

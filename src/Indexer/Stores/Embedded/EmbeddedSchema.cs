@@ -4,10 +4,16 @@ namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 /// The SQLite layout of one embedded collection. <c>PRAGMA user_version</c> holds <see cref="Version"/>; a file of a
 /// newer version is refused rather than misread. Passages keep their vector as a little-endian float32 BLOB; an
 /// external-content FTS5 table (porter stemming, diacritics folded) over text, title and section path serves BM25.
+/// Version 2 added each passage's kind and image (media type and encoded bytes); a version 1 file is migrated when it is
+/// opened writable (<see cref="MigrateFrom1"/>: the new columns, every old passage text), and read as it is when it
+/// cannot be written.
 /// </summary>
 internal static class EmbeddedSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
+
+    /// <summary>The oldest version this t5rag reads.</summary>
+    public const int OldestReadable = 1;
 
     public const string FileName = "collection.db";
 
@@ -35,7 +41,10 @@ internal static class EmbeddedSchema
             token_count INTEGER NOT NULL,
             tags TEXT NOT NULL,
             indexed_at INTEGER NOT NULL,
-            vector BLOB NOT NULL);
+            vector BLOB NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'text',
+            image_type TEXT,
+            image BLOB);
         CREATE INDEX IF NOT EXISTS passages_document ON passages(document_id);
         CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
             text, title, section_path, content='passages', content_rowid='rowid',
@@ -48,6 +57,18 @@ internal static class EmbeddedSchema
         END;
         """;
 
-    public const string PassageColumns =
+    /// <summary>Version 1 to 2: ALTER TABLE keeps every row, and the default makes every old passage a text one.</summary>
+    public const string MigrateFrom1 = """
+        ALTER TABLE passages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';
+        ALTER TABLE passages ADD COLUMN image_type TEXT;
+        ALTER TABLE passages ADD COLUMN image BLOB;
+        """;
+
+    private const string CommonPassageColumns =
         "p.rowid, p.id, p.document_id, p.source, p.title, p.section_path, p.page, p.start, p.length, p.chunk_index, p.text, p.content_hash, p.token_count, p.tags, p.indexed_at";
+
+    /// <summary>The columns a passage is read from, in the order <c>EmbeddedSearch</c> reads them, for a file of <paramref name="version"/>.</summary>
+    public static string PassageColumns(int version) => version >= 2
+        ? CommonPassageColumns + ", p.kind, p.image_type, p.image"
+        : CommonPassageColumns + ", 'text', NULL, NULL"; // a read-only version 1 file: text passages only
 }

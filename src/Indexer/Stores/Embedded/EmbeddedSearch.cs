@@ -13,7 +13,8 @@ internal static class EmbeddedSearch
 {
     /// <summary>The request's hits, best first.</summary>
     /// <param name="nearest">Dense search at the snapshot's generation: (unit query, k, rowids the filter allows or null) → (rowid, cosine), best first.</param>
-    public static IReadOnlyList<SearchHit> Run(SqliteConnection connection, SqliteTransaction transaction, SearchRequest request, Func<float[], int, HashSet<long>?, List<(long RowId, float Score)>> nearest)
+    /// <param name="schemaVersion">The file's schema version (<see cref="EmbeddedCollectionFile.SchemaVersion"/>): what columns a passage is read from.</param>
+    public static IReadOnlyList<SearchHit> Run(SqliteConnection connection, SqliteTransaction transaction, SearchRequest request, int schemaVersion, Func<float[], int, HashSet<long>?, List<(long RowId, float Score)>> nearest)
     {
         int candidates = request.Mode == SearchMode.Hybrid ? Math.Max(request.Top, request.HybridCandidates) : request.Top;
         List<(long RowId, double Score)> dense = [], keyword = [];
@@ -36,7 +37,7 @@ internal static class EmbeddedSearch
             _ => [.. HybridFusion.Fuse(dense, keyword, request).Select(f => (f.Key, f.Score, f.DenseRank, f.KeywordRank))],
         };
 
-        var passages = ReadPassages(connection, transaction, ranked.Select(r => r.RowId));
+        var passages = ReadPassages(connection, transaction, ranked.Select(r => r.RowId), schemaVersion);
         return [.. ranked.Where(r => passages.ContainsKey(r.RowId)).Select(r => new SearchHit(passages[r.RowId], r.Score, r.DenseRank, r.KeywordRank))];
     }
 
@@ -76,9 +77,9 @@ internal static class EmbeddedSearch
         return rows;
     }
 
-    private static Dictionary<long, Passage> ReadPassages(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<long> rowIds)
+    private static Dictionary<long, Passage> ReadPassages(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<long> rowIds, int schemaVersion)
     {
-        using var command = Command(connection, transaction, $"SELECT {EmbeddedSchema.PassageColumns} FROM passages p WHERE p.rowid IN (SELECT value FROM json_each($rows))");
+        using var command = Command(connection, transaction, $"SELECT {EmbeddedSchema.PassageColumns(schemaVersion)} FROM passages p WHERE p.rowid IN (SELECT value FROM json_each($rows))");
         command.Parameters.AddWithValue("$rows", JsonSerializer.Serialize(rowIds));
         using var reader = command.ExecuteReader();
         var passages = new Dictionary<long, Passage>();
@@ -100,6 +101,8 @@ internal static class EmbeddedSearch
                 TokenCount = reader.GetInt32(12),
                 Tags = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(13)) ?? [],
                 IndexedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(14)),
+                Kind = reader.GetString(15) == "image" ? PassageKind.Image : PassageKind.Text,
+                Image = reader.IsDBNull(16) || reader.IsDBNull(17) ? null : new PassageImage(reader.GetString(16), (byte[])reader.GetValue(17)),
             };
         }
 

@@ -574,6 +574,17 @@ public sealed class QdrantPassageCollection : IPassageCollection
             point.Payload[QdrantSchema.Page] = page;
         }
 
+        if (p.Kind == PassageKind.Image)
+        {
+            point.Payload[QdrantSchema.PassageContent] = QdrantSchema.ImagePassage;
+        }
+
+        if (p.Image is { } image)
+        {
+            point.Payload[QdrantSchema.ImageType] = image.MediaType;
+            point.Payload[QdrantSchema.Image] = Convert.ToBase64String(image.Data);
+        }
+
         if (this.Options.TenantTag is { } tenantTag && p.Tags.TryGetValue(tenantTag, out string? tenant))
         {
             point.Payload[QdrantSchema.Tenant] = tenant;
@@ -624,6 +635,10 @@ public sealed class QdrantPassageCollection : IPassageCollection
             ? map.Fields.ToDictionary(f => f.Key, f => f.Value.StringValue, StringComparer.Ordinal)
             : new Dictionary<string, string>(),
         IndexedAt = DateTimeOffset.FromUnixTimeMilliseconds(Integer(payload, QdrantSchema.IndexedAt)),
+        Kind = String(payload, QdrantSchema.PassageContent) == QdrantSchema.ImagePassage ? PassageKind.Image : PassageKind.Text,
+        Image = payload.TryGetValue(QdrantSchema.ImageType, out var type) && payload.TryGetValue(QdrantSchema.Image, out var data)
+            ? new PassageImage(type.StringValue, Convert.FromBase64String(data.StringValue))
+            : null,
     };
 
     private static string String(MapField<string, Value> payload, string key) =>

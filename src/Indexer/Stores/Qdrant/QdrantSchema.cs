@@ -42,6 +42,14 @@ internal static class QdrantSchema
     public const string TokenCount = "token_count";
     public const string Tags = "tags";
 
+    /// <summary>"image" for an image passage; absent for text (so points written before images existed read as text).</summary>
+    public const string PassageContent = "passage_kind";
+    public const string ImagePassage = "image";
+
+    /// <summary>An image passage's media type, and its encoded bytes as base64 (kept so answering needs no source file).</summary>
+    public const string ImageType = "image_type";
+    public const string Image = "image";
+
     /// <summary>The tags as "key=value" strings (keyword-indexed), one index serving every tag filter; '=' and '\' in keys are escaped.</summary>
     public const string TagPairs = "tag_pairs";
 
