@@ -20,4 +20,13 @@ public sealed class LoadedDocument
 
     /// <summary>Invalid bytes (or unpaired surrogates) replaced by U+FFFD while decoding.</summary>
     public int ReplacedCharacters { get; init; }
+
+    /// <summary>The images to index as image passages, in document order.</summary>
+    public IReadOnlyList<DocumentImage> Images { get; init; } = [];
+
+    /// <summary>Images left out as too small to carry content (icons, bullets, spacers; under 32 pixels a side).</summary>
+    public int SkippedImages { get; init; }
+
+    /// <summary>Images inside the document that could not be used, one line each naming where they were; the rest of the document is indexed.</summary>
+    public IReadOnlyList<string> ImageProblems { get; init; } = [];
 }

@@ -39,7 +39,7 @@ public sealed class DocumentLoaders
     public IReadOnlyList<string> Extensions { get; }
 
     /// <summary>
-    /// The built-in loaders: plain text, Markdown, HTML, PDF, DOCX and JSON records (read with <paramref name="json"/>).
+    /// The built-in loaders: plain text, Markdown, HTML, PDF, DOCX, JSON records (read with <paramref name="json"/>) and image files.
     /// </summary>
     public static DocumentLoaders CreateDefault(JsonRecordLoaderOptions? json = null) => new(
     [
@@ -49,6 +49,7 @@ public sealed class DocumentLoaders
         new PdfLoader(),
         new DocxLoader(),
         new JsonRecordLoader(json),
+        new ImageFileLoader(),
     ]);
 
     /// <summary>The loader for <paramref name="path"/> by its extension (the longest registered one it ends with), or null.</summary>

@@ -1,15 +1,13 @@
 namespace T5Gemma2.Rag.Indexer.Loading;
 
 /// <summary>
-/// The image files the vision path decodes, by extension, and an encoded image's media type from its first bytes. A
+/// The image file extensions the vision path decodes, and an encoded image's media type from its first bytes. A
 /// stand-in for Part B's <c>ImageFormats</c> (helper pixels), removed when that merges.
 /// </summary>
 public static class ImageFileTypes
 {
-    private static readonly HashSet<string> s_extensions = new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp" };
-
-    /// <summary>Whether the path has an image extension (.png .jpg .jpeg .webp .gif .bmp).</summary>
-    public static bool IsImageFile(string path) => s_extensions.Contains(Path.GetExtension(path));
+    /// <summary>The image file extensions, lower case with the dot.</summary>
+    public static IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"];
 
     /// <summary>The media type the bytes' signature says (image/png, image/jpeg, image/gif, image/bmp, image/webp), or null.</summary>
     public static string? Sniff(ReadOnlySpan<byte> data) =>
