@@ -25,6 +25,7 @@ public sealed class Seq2SeqGenerator : IDisposable
 {
     private readonly Seq2SeqModel _model;
     private readonly GenerationLifetime _lifetime;
+    private ImagePreprocessor? _images;
 
     private Seq2SeqGenerator(Seq2SeqModel model)
     {
@@ -33,6 +34,9 @@ public sealed class Seq2SeqGenerator : IDisposable
     }
 
     public ModelDirectory Model => this._model.Model;
+
+    /// <summary>The preprocessor for this model's image size; refuses for a text-only model.</summary>
+    private ImagePreprocessor Images => this._images ??= ImagePreprocessor.Create(new ImagePreprocessorOptions(this.Model.RequireVision().ImageSize));
 
     /// <summary>The encoder session, which embedding generators made by <see cref="CreateEmbeddingGenerator"/> share.</summary>
     internal InferenceSession EncoderSession => this._model.Encoder.Session;
@@ -133,6 +137,16 @@ public sealed class Seq2SeqGenerator : IDisposable
         return EncoderInput.WithImages(prompt.AddText(text).Build(), images);
     }
 
+    /// <summary>Reads an image file as this model's vision tower takes it (its image size, the processor's resize and normalisation).</summary>
+    /// <exception cref="ImagesNotSupportedException">The model is text-only.</exception>
+    /// <exception cref="ImageFileException">The file is missing, too large, not an image, corrupt or truncated.</exception>
+    public PixelValues LoadImage(string path, CancellationToken cancellationToken = default) => this.Images.Load(path, cancellationToken);
+
+    /// <summary>An encoded image in memory (a chat part, a stored image passage) as the vision tower takes it; <paramref name="sourceName"/> names it in errors.</summary>
+    /// <exception cref="ImagesNotSupportedException">The model is text-only.</exception>
+    /// <exception cref="ImageFileException">Too large, not an image, corrupt or truncated.</exception>
+    public PixelValues DecodeImage(ReadOnlySpan<byte> encoded, string sourceName) => this.Images.Decode(encoded, sourceName);
+
     /// <summary>A prompt builder for this model's image tokens, for text and images in any order (a chat, a packed context).</summary>
     /// <exception cref="ImagesNotSupportedException">The model is text-only.</exception>
     public ImagePromptBuilder CreateImagePrompt() => ImagePromptBuilder.Create(this.Tokenizer, this.Model.RequireVision());
@@ -215,7 +229,7 @@ public sealed class Seq2SeqGenerator : IDisposable
             return prefill.Steps.AllLogits();
         });
 
-    private int[] EncodeInput(string input)
+    internal int[] EncodeInput(string input)
     {
         ArgumentNullException.ThrowIfNull(input);
         // The input is untrusted text (a chat message, a question): strings like <eos> or <start_of_image> stay text.

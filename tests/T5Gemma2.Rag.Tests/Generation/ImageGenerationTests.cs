@@ -1,9 +1,11 @@
+using Microsoft.Extensions.AI;
 using T5Gemma2.Rag.Encoder.Checkpoints;
 using T5Gemma2.Rag.Encoder.Conversion;
 using T5Gemma2.Rag.Encoder.Generation;
 using T5Gemma2.Rag.Encoder.Images;
 using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Tests.Conversion;
+using T5Gemma2.Rag.Tests.Images;
 using T5Gemma2.Rag.Tests.Infrastructure;
 
 namespace T5Gemma2.Rag.Tests.Generation;
@@ -100,5 +102,46 @@ public sealed class ImageGenerationTests(SharedTinyT5Gemma2 tiny) : IDisposable
         var error = await Assert.ThrowsAsync<ImagesNotSupportedException>(() => textOnly.GenerateAsync("What is shown?", [image], cancellationToken: Token));
         Assert.Contains(converted.OutputDirectory, error.Message, StringComparison.Ordinal);
         Assert.NotEmpty((await textOnly.GenerateAsync("still answers text", new GenerationOptions { MaxNewTokens = 2 }, Token)).TokenIds);
+    }
+
+    [Fact]
+    public async Task TheChatClientPutsImagePartsWhereTheyStandAmongTheTexts()
+    {
+        using var chat = new Seq2SeqChatClient(this._sut);
+        byte[] png = File.ReadAllBytes(TestImages.PathOf("photo-640x480.png"));
+        byte[] jpeg = File.ReadAllBytes(TestImages.PathOf("photo-2000x1500.jpg"));
+        var options = new ChatOptions { MaxOutputTokens = 10 };
+        var generation = new GenerationOptions { MaxNewTokens = 10 };
+        ChatMessage[] messages =
+        [
+            new(ChatRole.System, "Answer briefly."),
+            new(ChatRole.User, [new TextContent("Compare"), new DataContent(png, "image/png"), new TextContent(" with"), new DataContent($"data:image/jpeg;base64,{Convert.ToBase64String(jpeg)}")]),
+        ];
+
+        var response = await chat.GetResponseAsync(messages, options, Token);
+        var streamed = string.Concat((await chat.GetStreamingResponseAsync(messages, options, Token).ToListAsync(Token)).Select(u => u.Text));
+
+        // The same input built by hand: texts joined by a newline, the images' blocks where they stood.
+        int[] ids = this._sut.CreateImagePrompt().AddText("Answer briefly.\nCompare").AddImage().AddText(" with").AddImage().Build();
+        var expected = await this._sut.GenerateAsync([EncoderInput.WithImages(ids, [this._sut.LoadImage(TestImages.PathOf("photo-640x480.png"), Token), this._sut.LoadImage(TestImages.PathOf("photo-2000x1500.jpg"), Token)])], generation, Token);
+        var swapped = await chat.GetResponseAsync([messages[0], new(ChatRole.User, [new TextContent("Compare"), new DataContent(jpeg, "image/jpeg"), new TextContent(" with"), new DataContent(png, "image/png")])], options, Token);
+
+        Assert.Equal(expected[0].Text, response.Text);
+        Assert.Equal(ids.Length, response.Usage!.InputTokenCount);
+        Assert.Equal(response.Text, streamed);
+        Assert.NotEqual(response.Text, swapped.Text);
+    }
+
+    [Fact]
+    public async Task TheChatClientRefusesDataThatIsNoImageAndABrokenImageNamesItself()
+    {
+        using var chat = new Seq2SeqChatClient(this._sut);
+
+        var pdf = await Assert.ThrowsAsync<ArgumentException>(() => chat.GetResponseAsync([new ChatMessage(ChatRole.User, [new TextContent("Read"), new DataContent(new byte[] { 37, 80, 68, 70 }, "application/pdf")])], cancellationToken: Token));
+        var broken = await Assert.ThrowsAsync<ImageFileException>(() => chat.GetResponseAsync([new ChatMessage(ChatRole.User, [new DataContent(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0, 1, 2 }, "image/png") { Name = "screenshot.png" }])], cancellationToken: Token));
+
+        Assert.Contains("application/pdf", pdf.Message, StringComparison.Ordinal);
+        Assert.Contains("screenshot.png", broken.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', broken.Message);
     }
 }
