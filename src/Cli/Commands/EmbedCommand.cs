@@ -6,7 +6,6 @@ using Microsoft.Extensions.AI;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Images;
-using T5Gemma2.Rag.Indexer.Loading;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
@@ -90,7 +89,7 @@ internal static class EmbedCommand
             throw new ImageFileException(path, $"cannot be read ({ex.Message}); expected an image file.", ex);
         }
 
-        string mediaType = ImageFileTypes.Sniff(data) ?? throw new ImageFileException(path, data.Length == 0 ? "is empty; expected an image file." : "is not a PNG, JPEG, WebP, GIF or BMP image.");
+        string mediaType = ImageFormats.Sniff(data) ?? throw new ImageFileException(path, data.Length == 0 ? "is empty; expected an image file." : "is not a PNG, JPEG, WebP, GIF or BMP image.");
         return new DataContent(data, mediaType) { Name = path };
     }
 }

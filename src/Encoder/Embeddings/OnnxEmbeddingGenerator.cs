@@ -64,6 +64,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private readonly int _hidden;
     private readonly Lock _visionLock = new();
     private VisionEncoder? _vision;
+    private ImagePreprocessor? _preprocessor;
     private int _warnedDimensions;
     private volatile bool _disposed;
 
@@ -291,7 +292,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
                 throw new ImageFileException(name, $"has media type {image.MediaType}; expected an image (image/png, image/jpeg, image/webp, image/gif, image/bmp).");
             }
 
-            pixels[i] = ImageContentDecoder.Decode(image.Data.Span, name, vision.ImageSize);
+            pixels[i] = this.Preprocessor(vision).Decode(image.Data.Span, name);
         }
 
         long started = Stopwatch.GetTimestamp();
@@ -314,6 +315,8 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         this._logger.Embedded(images.Count, tokenCount, batches.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return this.Result(vectors, tokenCount, truncated: 0, timings);
     }
+
+    private ImagePreprocessor Preprocessor(VisionConfig vision) => this._preprocessor ??= ImagePreprocessor.Create(new ImagePreprocessorOptions(vision.ImageSize));
 
     /// <summary>The vision graph, opened on the first image.</summary>
     private VisionEncoder Vision()

@@ -1,4 +1,5 @@
 using SkiaSharp;
+using T5Gemma2.Rag.Encoder.Images;
 using T5Gemma2.Rag.Indexer.Documents;
 
 namespace T5Gemma2.Rag.Indexer.Loading;
@@ -37,13 +38,13 @@ internal sealed class DocumentImageCollector
             return;
         }
 
-        this._images.Add(new DocumentImage(new PassageImage(ImageFileTypes.Sniff(data)!, data), nearbyText.Trim(), sectionPath, page));
+        this._images.Add(new DocumentImage(new PassageImage(ImageFormats.Sniff(data)!, data), nearbyText.Trim(), sectionPath, page));
     }
 
     /// <summary>Why the bytes are no usable image, or null when they are one (of a format the vision path decodes, with a readable header).</summary>
     public static string? Check(ReadOnlySpan<byte> data) =>
         data.IsEmpty ? "the image is empty; expected PNG, JPEG, WebP, GIF or BMP bytes"
-        : ImageFileTypes.Sniff(data) is null ? "not a PNG, JPEG, WebP, GIF or BMP image"
+        : ImageFormats.Sniff(data) is null ? "not a PNG, JPEG, WebP, GIF or BMP image"
         : Size(data) is null ? "the image cannot be decoded; expected a whole PNG, JPEG, WebP, GIF or BMP image"
         : null;
 

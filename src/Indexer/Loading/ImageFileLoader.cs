@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using T5Gemma2.Rag.Encoder.Images;
 using T5Gemma2.Rag.Indexer.Documents;
 
 namespace T5Gemma2.Rag.Indexer.Loading;
@@ -11,7 +12,7 @@ namespace T5Gemma2.Rag.Indexer.Loading;
 public sealed class ImageFileLoader : IDocumentLoader
 {
     /// <inheritdoc/>
-    public IReadOnlyCollection<string> Extensions => ImageFileTypes.Extensions;
+    public IReadOnlyCollection<string> Extensions => ImageFormats.Extensions;
 
     /// <inheritdoc/>
     public async IAsyncEnumerable<LoadedDocument> LoadAsync(DocumentFile file, [EnumeratorCancellation] CancellationToken cancellationToken = default)

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.AI;
 using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Images;
+using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Indexer.Stores;
 
 namespace T5Gemma2.Rag.Indexer.Pipeline;
@@ -9,9 +11,11 @@ namespace T5Gemma2.Rag.Indexer.Pipeline;
 /// <summary>
 /// The embed stage of an <see cref="IngestRun"/>: gathers prepared documents into batches of about
 /// <c>batchPassages</c> passages, reuses the stored vectors of passages that did not change, embeds the rest in one
-/// call, and hands the batch's updates to the write stage. A batch that fails to embed is reported and the run goes on.
+/// call (image passages in one call of the image generator), and hands the batch's updates to the write stage. A batch
+/// that fails to embed is reported and the run goes on; an image that cannot be decoded is reported and left out of its
+/// document, whose other passages are written.
 /// </summary>
-internal sealed class EmbeddingStage(IngestRun run, IEmbeddingGenerator<string, Embedding<float>> embedder, IPassageCollection collection, int batchPassages)
+internal sealed class EmbeddingStage(IngestRun run, IEmbeddingGenerator<string, Embedding<float>> embedder, IEmbeddingGenerator<DataContent, Embedding<float>>? imageEmbedder, IPassageCollection collection, int batchPassages)
 {
     public async Task RunAsync(ChannelReader<PreparedDocument> reader, ChannelWriter<(List<DocumentUpdate> Updates, List<PreparedDocument> Documents)> writer, CancellationToken cancellationToken)
     {
@@ -65,20 +69,25 @@ internal sealed class EmbeddingStage(IngestRun run, IEmbeddingGenerator<string, 
             }
 
             var vectors = new Dictionary<string, ReadOnlyMemory<float>>(StringComparer.Ordinal);
-            if (toEmbed.Count > 0)
+            var options = new EmbeddingGenerationOptions().WithInputKind(EmbeddingInputKind.Passage);
+            var texts = toEmbed.Where(p => p.Kind == PassageKind.Text).ToList();
+            if (texts.Count > 0)
             {
-                var options = new EmbeddingGenerationOptions().WithInputKind(EmbeddingInputKind.Passage);
-                var embeddings = await embedder.GenerateAsync([.. toEmbed.Select(PassageCutter.EmbeddingInput)], options, cancellationToken).ConfigureAwait(false);
-                for (int i = 0; i < toEmbed.Count; i++)
+                var embeddings = await embedder.GenerateAsync([.. texts.Select(PassageCutter.EmbeddingInput)], options, cancellationToken).ConfigureAwait(false);
+                for (int i = 0; i < texts.Count; i++)
                 {
-                    vectors[toEmbed[i].Id] = embeddings[i].Vector;
+                    vectors[texts[i].Id] = embeddings[i].Vector;
                 }
             }
+
+            var images = toEmbed.Where(p => p.Kind == PassageKind.Image).ToList();
+            long imageTokens = images.Count == 0 ? 0 : await this.EmbedImagesAsync(batch, images, options, vectors, cancellationToken).ConfigureAwait(false);
+            int embedded = vectors.Count;
 
             var updates = batch.Select(d => new DocumentUpdate(
                 d.Record,
                 [.. d.Passages.Select(p => new StoredPassage(p, vectors.TryGetValue(p.Id, out var v) ? v : reused[p.Id]))])).ToList();
-            run.CountEmbedded(toEmbed.Count, reused.Count, toEmbed.Sum(p => (long)p.TokenCount), Stopwatch.GetElapsedTime(started));
+            run.CountEmbedded(embedded, reused.Count, texts.Sum(p => (long)p.TokenCount) + imageTokens, Stopwatch.GetElapsedTime(started), images.Count(p => vectors.ContainsKey(p.Id)));
             await writer.WriteAsync((updates, batch), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ItemFaults.IsOfOneItem(ex))
@@ -90,4 +99,51 @@ internal sealed class EmbeddingStage(IngestRun run, IEmbeddingGenerator<string, 
             }
         }
     }
+
+    /// <summary>
+    /// Embeds the batch's image passages in one call; when an image cannot be decoded, one at a time, so each bad image
+    /// is reported and removed from its document (whose record then says it is incomplete, so the next run looks at it
+    /// again) while the others are kept. Returns the tokens the encoder took.
+    /// </summary>
+    private async Task<long> EmbedImagesAsync(List<PreparedDocument> batch, List<Passage> images, EmbeddingGenerationOptions options, Dictionary<string, ReadOnlyMemory<float>> vectors, CancellationToken cancellationToken)
+    {
+        var generator = imageEmbedder ?? throw new InvalidOperationException("image passages were cut without an image embedding generator");
+        static DataContent Content(Passage p) => new(p.Image!.Data, p.Image.MediaType) { Name = $"{p.Source} (image passage {p.ChunkIndex}{(p.Page is int page ? $", page {page}" : "")})" };
+        try
+        {
+            var embeddings = await generator.GenerateAsync([.. images.Select(Content)], options, cancellationToken).ConfigureAwait(false);
+            for (int i = 0; i < images.Count; i++)
+            {
+                vectors[images[i].Id] = embeddings[i].Vector;
+            }
+
+            return embeddings.Usage?.InputTokenCount ?? 0;
+        }
+        catch (ImageFileException)
+        {
+            long tokens = 0;
+            foreach (var image in images)
+            {
+                try
+                {
+                    var one = await generator.GenerateAsync([Content(image)], options, cancellationToken).ConfigureAwait(false);
+                    vectors[image.Id] = one[0].Vector;
+                    tokens += one.Usage?.InputTokenCount ?? 0;
+                }
+                catch (ImageFileException ex)
+                {
+                    var document = batch.First(d => d.Record.DocumentId == image.DocumentId);
+                    run.Fail(document.Origin, ex.Message);
+                    document.Passages.Remove(image);
+                    int index = batch.IndexOf(document);
+                    batch[index] = document with { Record = document.Record with { PassageCount = document.Passages.Count, ContentHash = document.Record.ContentHash + IncompleteMark } };
+                }
+            }
+
+            return tokens;
+        }
+    }
+
+    /// <summary>Appended to the hash of a document written without a bad image, so the next run does not take it as unchanged.</summary>
+    private const string IncompleteMark = ":incomplete";
 }

@@ -30,6 +30,7 @@ namespace T5Gemma2.Rag.Indexer.Pipeline;
 public sealed class IngestPipeline
 {
     private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
+    private readonly IEmbeddingGenerator<DataContent, Embedding<float>>? _imageEmbedder;
     private readonly IPassageCollection _collection;
     private readonly IngestOptions _options;
     private readonly PassageCutter _cutter;
@@ -43,18 +44,20 @@ public sealed class IngestPipeline
     /// <param name="collection">Where passages go.</param>
     /// <param name="options">Chunking, tags, walk and queue settings.</param>
     /// <param name="loggerFactory">For a warning per file not indexed and one per run with skipped records (debug: unsupported files, each record).</param>
-    public IngestPipeline(IEmbeddingGenerator<string, Embedding<float>> embedder, Tokenizer tokenizer, int maxInputTokens, IPassageCollection collection, IngestOptions? options = null, ILoggerFactory? loggerFactory = null)
+    /// <param name="imageEmbedder">Embeds image passages in the text passages' space; null for a model that takes no images (images are then left out, and counted).</param>
+    public IngestPipeline(IEmbeddingGenerator<string, Embedding<float>> embedder, Tokenizer tokenizer, int maxInputTokens, IPassageCollection collection, IngestOptions? options = null, ILoggerFactory? loggerFactory = null, IEmbeddingGenerator<DataContent, Embedding<float>>? imageEmbedder = null)
     {
         ArgumentNullException.ThrowIfNull(embedder);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(collection);
         this._embedder = embedder;
+        this._imageEmbedder = imageEmbedder;
         this._collection = collection;
         this._logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<IngestPipeline>();
         this._options = options ?? new IngestOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(this._options.EmbeddingBatchPassages, 1, "options.EmbeddingBatchPassages");
         ArgumentOutOfRangeException.ThrowIfLessThan(this._options.QueueDocuments, 1, "options.QueueDocuments");
-        this._cutter = new PassageCutter(tokenizer, maxInputTokens, this._options);
+        this._cutter = new PassageCutter(tokenizer, maxInputTokens, this._options, indexImages: imageEmbedder is not null);
         var json = this._options.JsonRecords;
         var loaders = DocumentLoaders.CreateDefault(new JsonRecordLoaderOptions
         {
@@ -75,11 +78,11 @@ public sealed class IngestPipeline
     /// <summary>The chunk settings in use.</summary>
     public ChunkingOptions Chunking => this._cutter.Chunking;
 
-    /// <summary>A pipeline for an ONNX embedding model, with its tokenizer and input length.</summary>
+    /// <summary>A pipeline for an ONNX embedding model, with its tokenizer and input length; it embeds image passages too when the model has a vision graph.</summary>
     public static IngestPipeline Create(OnnxEmbeddingGenerator generator, IPassageCollection collection, IngestOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(generator);
-        return new IngestPipeline(generator, generator.Tokenizer, generator.MaxLength, collection, options, loggerFactory);
+        return new IngestPipeline(generator, generator.Tokenizer, generator.MaxLength, collection, options, loggerFactory, generator.Model.Vision is null ? null : generator);
     }
 
     /// <summary>Indexes the files at these paths (files, or directories walked with <see cref="IngestOptions.Walk"/>).</summary>
@@ -127,7 +130,7 @@ public sealed class IngestPipeline
     }
 
     private IngestRun NewRun(IngestSummary summary, IProgress<IngestProgress>? progress, int filesTotal) =>
-        new(this._embedder, this._collection, this._cutter, this._options, this._logger, summary, progress, filesTotal);
+        new(this._embedder, this._imageEmbedder, this._collection, this._cutter, this._options, this._logger, summary, progress, filesTotal);
 
     /// <summary>Runs <paramref name="run"/> as the current one, so records the loaders skip are counted into it.</summary>
     private async Task ExecuteAsync(IngestRun run, Func<CancellationToken, Task> produce, CancellationToken cancellationToken)

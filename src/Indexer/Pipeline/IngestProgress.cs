@@ -7,4 +7,5 @@ namespace T5Gemma2.Rag.Indexer.Pipeline;
 /// <param name="PassagesEmbedded">Passages embedded so far.</param>
 /// <param name="TokensEmbedded">Their tokens.</param>
 /// <param name="Elapsed">Time since the run started.</param>
-public sealed record IngestProgress(int FilesTotal, int FilesRead, long DocumentsWritten, long PassagesEmbedded, long TokensEmbedded, TimeSpan Elapsed);
+/// <param name="ImagesEmbedded">Image passages embedded so far (counted in <paramref name="PassagesEmbedded"/> too).</param>
+public sealed record IngestProgress(int FilesTotal, int FilesRead, long DocumentsWritten, long PassagesEmbedded, long TokensEmbedded, TimeSpan Elapsed, long ImagesEmbedded = 0);

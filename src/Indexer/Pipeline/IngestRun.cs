@@ -29,8 +29,9 @@ internal sealed class IngestRun
     private long _documentsWritten;
     private long _passagesEmbedded;
     private long _tokensEmbedded;
+    private long _imagesEmbedded;
 
-    public IngestRun(IEmbeddingGenerator<string, Embedding<float>> embedder, IPassageCollection collection, PassageCutter cutter, IngestOptions options, ILogger logger, IngestSummary summary, IProgress<IngestProgress>? progress, int filesTotal)
+    public IngestRun(IEmbeddingGenerator<string, Embedding<float>> embedder, IEmbeddingGenerator<DataContent, Embedding<float>>? imageEmbedder, IPassageCollection collection, PassageCutter cutter, IngestOptions options, ILogger logger, IngestSummary summary, IProgress<IngestProgress>? progress, int filesTotal)
     {
         this._collection = collection;
         this._cutter = cutter;
@@ -40,7 +41,7 @@ internal sealed class IngestRun
         this._filesTotal = filesTotal;
         this._prepared = Channel.CreateBounded<PreparedDocument>(new BoundedChannelOptions(options.QueueDocuments) { SingleReader = true, SingleWriter = true });
         this._embedded = Channel.CreateBounded<(List<DocumentUpdate>, List<PreparedDocument>)>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
-        this._embedding = new EmbeddingStage(this, embedder, collection, options.EmbeddingBatchPassages);
+        this._embedding = new EmbeddingStage(this, embedder, imageEmbedder, collection, options.EmbeddingBatchPassages);
     }
 
     public IngestSummary Summary { get; }
@@ -123,7 +124,7 @@ internal sealed class IngestRun
     }
 
     public void Report() => this._progress?.Report(new IngestProgress(
-        this._filesTotal, this.Summary.FilesRead, Interlocked.Read(ref this._documentsWritten), Interlocked.Read(ref this._passagesEmbedded), Interlocked.Read(ref this._tokensEmbedded), this._clock.Elapsed));
+        this._filesTotal, this.Summary.FilesRead, Interlocked.Read(ref this._documentsWritten), Interlocked.Read(ref this._passagesEmbedded), Interlocked.Read(ref this._tokensEmbedded), this._clock.Elapsed, Interlocked.Read(ref this._imagesEmbedded)));
 
     /// <summary>Skips an unchanged document, or chunks a new or changed one and queues it for embedding.</summary>
     public async Task PrepareAsync(LoadedDocument document, string origin, CancellationToken cancellationToken)
@@ -137,6 +138,14 @@ internal sealed class IngestRun
         lock (this._gate)
         {
             this.Summary.ReplacedCharacters += document.ReplacedCharacters;
+            this.Summary.ImagesSkipped += document.SkippedImages;
+            this.Summary.ImagesNotEmbedded += this._cutter.IndexesImages ? 0 : document.Images.Count;
+        }
+
+        // A broken image is its own fault; the rest of the document is indexed.
+        foreach (string problem in document.ImageProblems)
+        {
+            this.Fail(origin, problem);
         }
 
         string hash = this._cutter.Hash(document);
@@ -160,12 +169,13 @@ internal sealed class IngestRun
         await this._prepared.Writer.WriteAsync(new PreparedDocument(record, passages, origin, previous), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Counts a batch the embedding stage finished: passages embedded and reused, tokens, and its time.</summary>
-    public void CountEmbedded(int embedded, int reused, long tokens, TimeSpan elapsed)
+    /// <summary>Counts a batch the embedding stage finished: passages embedded (<paramref name="images"/> of them image passages) and reused, tokens, and its time.</summary>
+    public void CountEmbedded(int embedded, int reused, long tokens, TimeSpan elapsed, int images = 0)
     {
         lock (this._gate)
         {
             this.Summary.PassagesNew += embedded;
+            this.Summary.ImagePassagesNew += images;
             this.Summary.PassagesReused += reused;
             this.Summary.TokensEmbedded += tokens;
             this.Summary.EmbedTime += elapsed;
@@ -173,6 +183,7 @@ internal sealed class IngestRun
 
         Interlocked.Add(ref this._passagesEmbedded, embedded);
         Interlocked.Add(ref this._tokensEmbedded, tokens);
+        Interlocked.Add(ref this._imagesEmbedded, images);
     }
 
     private async Task WriteAsync(CancellationToken cancellationToken)

@@ -33,6 +33,15 @@ public sealed class IngestSummary
     /// <summary>Passages embedded by this run.</summary>
     public long PassagesNew { get; set; }
 
+    /// <summary>Image passages embedded by this run (counted in <see cref="PassagesNew"/> too).</summary>
+    public long ImagePassagesNew { get; set; }
+
+    /// <summary>Images left out as too small to carry content (icons, bullets; under 32 pixels a side).</summary>
+    public int ImagesSkipped { get; set; }
+
+    /// <summary>Images left out because the embedding model takes none (a text-only model).</summary>
+    public int ImagesNotEmbedded { get; set; }
+
     /// <summary>Passages of changed documents whose text was already stored: their vectors were reused, not recomputed.</summary>
     public long PassagesReused { get; set; }
 

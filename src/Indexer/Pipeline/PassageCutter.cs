@@ -19,9 +19,11 @@ internal sealed class PassageCutter
     private readonly string _signature;
 
     /// <param name="maxInputTokens">The embedding model's input length, special tokens included (the default chunk budget).</param>
-    public PassageCutter(Tokenizer tokenizer, int maxInputTokens, IngestOptions options)
+    /// <param name="indexImages">Whether documents' images become image passages (the model embeds images); otherwise they are left out.</param>
+    public PassageCutter(Tokenizer tokenizer, int maxInputTokens, IngestOptions options, bool indexImages = false)
     {
         this._options = options;
+        this.IndexesImages = indexImages;
         var chunking = options.Chunking ?? ChunkingOptions.ForModel(Math.Max(maxInputTokens - IngestOptions.HeadingReserveTokens, ChunkingOptions.MinMaxTokens + 2));
         this._chunker = new DocumentChunker(tokenizer, chunking);
         this._signature = string.Create(CultureInfo.InvariantCulture, $"v1;chunk={options.ChunkDocuments};max={chunking.MaxTokens};overlap={chunking.OverlapTokens};tags={JsonSerializer.Serialize(options.Tags.OrderBy(t => t.Key, StringComparer.Ordinal))}");
@@ -29,6 +31,9 @@ internal sealed class PassageCutter
 
     /// <summary>The chunk settings in use.</summary>
     public ChunkingOptions Chunking => this._chunker.Options;
+
+    /// <summary>Whether documents' images become image passages.</summary>
+    public bool IndexesImages { get; }
 
     /// <summary>Equal for a document that would be cut into the same passages with the same tags: nothing to redo.</summary>
     public string Hash(LoadedDocument document)
@@ -44,10 +49,22 @@ internal sealed class PassageCutter
         }
 
         Add(document.Text);
+
+        // Only documents with images hash them, so a document without any keeps the hash it had before images were indexed.
+        foreach (var image in this.IndexesImages ? document.Images : [])
+        {
+            Add(string.Create(CultureInfo.InvariantCulture, $"image,{image.Page},{image.SectionPath},{image.Image.MediaType}"));
+            Add(image.NearbyText);
+            hash.AppendData(image.Image.Data);
+        }
+
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    /// <summary>The document's passages: token-aware chunks, or the whole text as one when chunking is off.</summary>
+    /// <summary>
+    /// The document's passages: token-aware chunks, or the whole text as one when chunking is off; then, when images are
+    /// indexed, one image passage per image, numbered after the text chunks, its text the image's nearby text.
+    /// </summary>
     public List<Passage> Cut(LoadedDocument document, DateTimeOffset indexedAt)
     {
         IReadOnlyList<TextChunk> chunks;
@@ -62,7 +79,7 @@ internal sealed class PassageCutter
             chunks = text.Length == 0 ? [] : [new TextChunk(start, text.Length, null, document.Sections.Count > 0 ? document.Sections[0].Page : null, this._chunker.CountTokens(text), 0)];
         }
 
-        return [.. chunks.Select(chunk =>
+        List<Passage> passages = [.. chunks.Select(chunk =>
         {
             string text = chunk.GetText(document.Text);
             string hash = PassageIds.ContentHash(text);
@@ -84,6 +101,39 @@ internal sealed class PassageCutter
                 IndexedAt = indexedAt,
             };
         })];
+        foreach (var image in this.IndexesImages ? document.Images : [])
+        {
+            int index = passages.Count;
+            string hash = ImageContentHash(image);
+            passages.Add(new Passage
+            {
+                Id = PassageIds.Create(document.DocumentId, index, hash),
+                DocumentId = document.DocumentId,
+                Source = document.Source,
+                Title = document.Title,
+                SectionPath = image.SectionPath,
+                Page = image.Page,
+                ChunkIndex = index,
+                Text = image.NearbyText,
+                ContentHash = hash,
+                TokenCount = this._chunker.CountTokens(image.NearbyText),
+                Tags = this._options.Tags,
+                IndexedAt = indexedAt,
+                Kind = PassageKind.Image,
+                Image = image.Image,
+            });
+        }
+
+        return passages;
+    }
+
+    /// <summary>An image passage's content hash: SHA-256 of its nearby text and its image bytes, so a changed image (or caption) is a new passage.</summary>
+    private static string ImageContentHash(DocumentImage image)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(image.NearbyText + "\u001f" + image.Image.MediaType + "\u001f"));
+        hash.AppendData(image.Image.Data);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     /// <summary>The embedding input: title and section path above the text, so a passage carries its context.</summary>

@@ -15,8 +15,8 @@ public sealed class EmbedImageCommandTests(SharedTinyT5Gemma2 tiny)
     {
         using var temp = new TempDirectory();
         string png = temp.Combine("a.png"), jpeg = temp.Combine("b.jpg");
-        File.WriteAllBytes(png, TestImages.Png(28, 28, 1));
-        File.WriteAllBytes(jpeg, TestImages.Jpeg(50, 40, 2));
+        File.WriteAllBytes(png, SeededImages.Png(28, 28, 1));
+        File.WriteAllBytes(jpeg, SeededImages.Jpeg(50, 40, 2));
 
         var (code, output, error) = await CliRunner.RunAsync("embed", "-m", tiny.ConvertedDirectory, "--image", png, "--image", jpeg, "a caption", "--json");
         var (tableCode, table, _) = await CliRunner.RunAsync("embed", "-m", tiny.ConvertedDirectory, "--image", png, "--image", jpeg, "a caption");
@@ -51,7 +51,7 @@ public sealed class EmbedImageCommandTests(SharedTinyT5Gemma2 tiny)
         string path = temp.Combine(name);
         if (content == "cut")
         {
-            File.WriteAllBytes(path, TestImages.Png(28, 28, 3).AsSpan(0, 60).ToArray());
+            File.WriteAllBytes(path, SeededImages.Png(28, 28, 3).AsSpan(0, 60).ToArray());
         }
         else if (content is not null)
         {
@@ -71,7 +71,7 @@ public sealed class EmbedImageCommandTests(SharedTinyT5Gemma2 tiny)
     {
         using var temp = new TempDirectory();
         string png = temp.Combine("a.png");
-        File.WriteAllBytes(png, TestImages.Png(28, 28, 4));
+        File.WriteAllBytes(png, SeededImages.Png(28, 28, 4));
 
         var (code, output, error) = await CliRunner.RunAsync("embed", "-m", TestAssets.MiniLmDirectory, "--image", png);
 

@@ -27,8 +27,8 @@ public sealed class ImageEmbeddingTests(SharedTinyT5Gemma2 tiny)
     public async Task ImageEmbeddingsMatchTheReferenceEncoderPooledInTheTest()
     {
         int[] seeds = [1, 2, 3];
-        var rgb = seeds.Select(s => TestImages.Rgb(Size, Size, s)).ToArray();
-        var images = seeds.Select((s, i) => new DataContent(TestImages.Png(Size, Size, s), "image/png") { Name = $"image{i}.png" }).ToList();
+        var rgb = seeds.Select(s => SeededImages.Rgb(Size, Size, s)).ToArray();
+        var images = seeds.Select((s, i) => new DataContent(SeededImages.Png(Size, Size, s), "image/png") { Name = $"image{i}.png" }).ToList();
         using var generator = OnnxEmbeddingGenerator.Create(tiny.ConvertedDirectory);
 
         var embeddings = await generator.GenerateAsync(images, cancellationToken: Token);
@@ -43,7 +43,7 @@ public sealed class ImageEmbeddingTests(SharedTinyT5Gemma2 tiny)
         double worst = 0;
         for (int k = 0; k < images.Count; k++)
         {
-            float[][] features = [.. tower.Features(TestImages.PixelValues(rgb[k], Size, Size)).Select(row => row.Select(v => (float)v).ToArray())];
+            float[][] features = [.. tower.Features(SeededImages.PixelValues(rgb[k], Size, Size)).Select(row => row.Select(v => (float)v).ToArray())];
             var states = encoder.Run([ids], [[.. ids.Select(_ => 1L)]], features)[0];
             double[] mean = new double[states[0].Length];
             foreach (var state in states)
@@ -71,7 +71,7 @@ public sealed class ImageEmbeddingTests(SharedTinyT5Gemma2 tiny)
     [Fact]
     public async Task ImagesShareTheTextSpaceAndBatchesGiveTheSameVectorsAsOneImagePerRun()
     {
-        var images = Enumerable.Range(10, 5).Select(s => new DataContent(TestImages.Png(40, 30, s), "image/png")).ToList();
+        var images = Enumerable.Range(10, 5).Select(s => new DataContent(SeededImages.Png(40, 30, s), "image/png")).ToList();
         using var batched = OnnxEmbeddingGenerator.Create(tiny.ConvertedDirectory);
         using var single = OnnxEmbeddingGenerator.Create(tiny.ConvertedDirectory, new OnnxEmbeddingGeneratorOptions { MaxBatchSize = 1 });
 
@@ -95,11 +95,11 @@ public sealed class ImageEmbeddingTests(SharedTinyT5Gemma2 tiny)
     {
         using var generator = OnnxEmbeddingGenerator.Create(tiny.ConvertedDirectory);
         var notImage = new DataContent("hello"u8.ToArray(), "text/plain") { Name = "notes.txt" };
-        var corrupt = new DataContent(TestImages.Png(Size, Size, 4).AsSpan(0, 40).ToArray(), "image/png") { Name = "cut.png" };
+        var corrupt = new DataContent(SeededImages.Png(Size, Size, 4).AsSpan(0, 40).ToArray(), "image/png") { Name = "cut.png" };
         IEmbeddingGenerator<DataContent, Embedding<float>> images = generator;
 
         var kind = await Assert.ThrowsAsync<ImageFileException>(() => images.GenerateAsync([notImage], cancellationToken: Token));
-        var broken = await Assert.ThrowsAsync<ImageFileException>(() => images.GenerateAsync([new DataContent(TestImages.Png(Size, Size, 5), "image/png"), corrupt], cancellationToken: Token));
+        var broken = await Assert.ThrowsAsync<ImageFileException>(() => images.GenerateAsync([new DataContent(SeededImages.Png(Size, Size, 5), "image/png"), corrupt], cancellationToken: Token));
 
         Assert.StartsWith("notes.txt: ", kind.Message, StringComparison.Ordinal);
         Assert.Contains("text/plain", kind.Message, StringComparison.Ordinal);
@@ -113,7 +113,7 @@ public sealed class ImageEmbeddingTests(SharedTinyT5Gemma2 tiny)
     {
         using var generator = OnnxEmbeddingGenerator.Create(TestAssets.MiniLmDirectory);
 
-        var error = await Assert.ThrowsAsync<ImagesNotSupportedException>(() => generator.GenerateAsync([new DataContent(TestImages.Png(Size, Size, 6), "image/png")], cancellationToken: Token));
+        var error = await Assert.ThrowsAsync<ImagesNotSupportedException>(() => generator.GenerateAsync([new DataContent(SeededImages.Png(Size, Size, 6), "image/png")], cancellationToken: Token));
 
         Assert.Equal(FailureKind.Usage, error.Kind);
         Assert.Contains(TestAssets.MiniLmDirectory, error.Message, StringComparison.Ordinal);
@@ -133,7 +133,7 @@ public sealed class ImageEmbeddingTests(SharedTinyT5Gemma2 tiny)
         using var provider = services.BuildServiceProvider();
 
         var images = provider.GetRequiredService<IEmbeddingGenerator<DataContent, Embedding<float>>>();
-        var embedded = await images.GenerateAsync([new DataContent(TestImages.Png(Size, Size, 7), "image/png")], cancellationToken: Token);
+        var embedded = await images.GenerateAsync([new DataContent(SeededImages.Png(Size, Size, 7), "image/png")], cancellationToken: Token);
 
         Assert.Same(provider.GetRequiredService<OnnxEmbeddingGenerator>(), images);
         Assert.Equal(provider.GetRequiredService<OnnxEmbeddingGenerator>().Dimensions, embedded[0].Vector.Length);

@@ -3,7 +3,7 @@ using SkiaSharp;
 namespace T5Gemma2.Rag.Tests.Infrastructure;
 
 /// <summary>Small seeded images made with SkiaSharp: their RGB bytes, and the same encoded as PNG or JPEG.</summary>
-internal static class TestImages
+internal static class SeededImages
 {
     /// <summary>Seeded opaque RGB bytes, row-major, 3 per pixel.</summary>
     public static byte[] Rgb(int width, int height, int seed)
