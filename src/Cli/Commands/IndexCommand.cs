@@ -154,7 +154,7 @@ internal static class IndexCommand
     private static string Detail(IngestProgress p)
     {
         double seconds = Math.Max(p.Elapsed.TotalSeconds, 1e-3);
-        return string.Create(CultureInfo.InvariantCulture, $"{p.PassagesEmbedded:N0} passages, {p.TokensEmbedded / seconds:N0} tokens/s");
+        return string.Create(CultureInfo.InvariantCulture, $"{p.PassagesEmbedded:N0} passages{(p.ImagesEmbedded > 0 ? $" ({p.ImagesEmbedded:N0} images)" : "")}, {p.TokensEmbedded / seconds:N0} tokens/s");
     }
 
     private static async Task WriteSummaryAsync(CliConsole console, IngestSummary s, string name, string store, ChunkingOptions chunking)
@@ -168,6 +168,11 @@ internal static class IndexCommand
             $"passages: {s.PassagesNew:N0} new, {s.PassagesReused:N0} reused, {s.PassagesUnchanged:N0} unchanged, {s.PassagesRemoved:N0} removed; {s.TokensEmbedded:N0} tokens embedded ({s.TokensEmbedded / seconds:N0} tokens/s)"));
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"time: load {s.LoadTime.TotalSeconds:F1} s, chunk {s.ChunkTime.TotalSeconds:F1} s, embed {s.EmbedTime.TotalSeconds:F1} s, write {s.WriteTime.TotalSeconds:F1} s"));
+        if (s.ImagePassagesNew > 0 || s.ImagesSkipped > 0 || s.ImagesNotEmbedded > 0)
+        {
+            await output.WriteLineAsync($"images: {s.ImagePassagesNew:N0} image passages new, {s.ImagesSkipped:N0} too small (under 32 px a side) skipped, {s.ImagesNotEmbedded:N0} left out (the model takes no images)");
+        }
+
         if (s.UnsupportedFiles > 0)
         {
             await output.WriteLineAsync($"skipped: {s.UnsupportedFiles:N0} files of unsupported types");
@@ -221,6 +226,9 @@ internal static class IndexCommand
         passages_reused = s.PassagesReused,
         passages_unchanged = s.PassagesUnchanged,
         passages_removed = s.PassagesRemoved,
+        image_passages_new = s.ImagePassagesNew,
+        images_skipped = s.ImagesSkipped,
+        images_not_embedded = s.ImagesNotEmbedded,
         tokens_embedded = s.TokensEmbedded,
         replaced_characters = s.ReplacedCharacters,
         seconds = s.Elapsed.TotalSeconds,

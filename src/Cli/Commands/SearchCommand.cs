@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Indexer.Stores;
 
 namespace T5Gemma2.Rag.Cli.Commands;
@@ -57,6 +58,8 @@ internal static class SearchCommand
                     title = h.Title,
                     section = h.SectionPath,
                     page = h.Page,
+                    kind = h.Kind == PassageKind.Image ? "image" : "text",
+                    media_type = h.Image?.MediaType,
                     start = h.Start,
                     length = h.Length,
                     tags = h.Tags,
@@ -73,7 +76,8 @@ internal static class SearchCommand
             for (int i = 0; i < hits.Count; i++)
             {
                 var p = hits[i];
-                string where = (p.SectionPath is { } section ? $"  § {section}" : "") + (p.Page is { } page ? $"  p. {page}" : "");
+                string where = (p.SectionPath is { } section ? $"  § {section}" : "") + (p.Page is { } page ? $"  p. {page}" : "")
+                    + (p.Kind == PassageKind.Image ? $"  [image {p.Image?.MediaType}]" : "");
                 await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{i + 1,2}. {p.Score:F4}  {p.Source}{where}"));
                 await console.Out.WriteLineAsync($"    {Snippet(p.Text)}");
             }

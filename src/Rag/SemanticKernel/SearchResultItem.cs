@@ -1,4 +1,5 @@
 using System.Globalization;
+using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Retrieval;
 
 namespace T5Gemma2.Rag.SemanticKernel;
@@ -17,11 +18,14 @@ namespace T5Gemma2.Rag.SemanticKernel;
 /// <param name="Page">The page (PDF).</param>
 public sealed record SearchResultItem(int Rank, double Score, string Text, string Source, string DocumentId, string? Title, string? Section, int? Page)
 {
+    /// <summary>Text, or an image whose <see cref="Text"/> is its caption, alt text or nearby paragraph.</summary>
+    public PassageKind Kind { get; init; } = PassageKind.Text;
+
     /// <summary>The item for the passage at <paramref name="rank"/>.</summary>
     public static SearchResultItem From(RetrievedPassage passage, int rank)
     {
         ArgumentNullException.ThrowIfNull(passage);
-        return new(rank, passage.Score, passage.Text, passage.Source, passage.DocumentId, passage.Title, passage.SectionPath, passage.Page);
+        return new(rank, passage.Score, passage.Text, passage.Source, passage.DocumentId, passage.Title, passage.SectionPath, passage.Page) { Kind = passage.Kind };
     }
 
     /// <summary>A one-line name: the title (else the file name), then the section and page.</summary>
@@ -33,6 +37,7 @@ public sealed record SearchResultItem(int Rank, double Score, string Text, strin
             name += " › " + this.Section;
         }
 
-        return this.Page is int page ? string.Create(CultureInfo.InvariantCulture, $"{name}, p. {page}") : name;
+        name = this.Page is int page ? string.Create(CultureInfo.InvariantCulture, $"{name}, p. {page}") : name;
+        return this.Kind == PassageKind.Image ? name + " (image)" : name;
     }
 }
