@@ -13,6 +13,9 @@ namespace T5Gemma2.Rag.Indexer.Loading;
 /// Title (outermost); each heading starts a section with the heading chain as path. The title is the package's
 /// title property, else the first Title paragraph, else the first level-1 heading. Deleted revisions and field codes
 /// are left out. A file that is not a zip package, or one without word/document.xml, is a <see cref="DocumentLoadException"/>.
+/// Each picture (a drawing's blip, pointing at an image part) is an image: its nearby text is the drawing's alt text
+/// (docPr descr, else title) and its paragraph's text (the paragraph before it when its own has none), its section the
+/// heading path it sits under. An image part that is missing or not a readable image is reported, not fatal.
 /// </summary>
 public sealed class DocxLoader : PackageDocumentLoader
 {
@@ -34,7 +37,8 @@ public sealed class DocxLoader : PackageDocumentLoader
                 ?? throw new DocumentLoadException(file.FullPath, "a zip package without word/document.xml; expected a Word .docx document");
             var styles = HeadingStyles(word.MainDocumentPart.StyleDefinitionsPart?.Styles);
             var writer = new Writer();
-            Walk(body, styles, writer, cancellationToken);
+            var images = new DocumentImageCollector();
+            Walk(body, styles, writer, (paragraph, text) => AddImages(word.MainDocumentPart, paragraph, text, writer, images), cancellationToken);
             string text = writer.Text.ToString();
             string? title = word.PackageProperties.Title?.Trim();
             return new LoadedDocument
@@ -44,6 +48,9 @@ public sealed class DocxLoader : PackageDocumentLoader
                 Title = !string.IsNullOrEmpty(title) ? title : writer.TitleParagraph ?? writer.FirstTopHeading,
                 Text = text,
                 Sections = writer.Sections.Build(text.Length),
+                Images = images.Images,
+                SkippedImages = images.Skipped,
+                ImageProblems = images.Problems,
             };
         }
         catch (Exception ex) when (ex is not (OperationCanceledException or DocumentLoadException or OutOfMemoryException))
@@ -53,7 +60,37 @@ public sealed class DocxLoader : PackageDocumentLoader
         }
     }
 
-    private static void Walk(Body body, Dictionary<string, int> styles, Writer writer, CancellationToken cancellationToken)
+    /// <summary>The pictures of one paragraph, in order.</summary>
+    private static void AddImages(MainDocumentPart main, Paragraph paragraph, string paragraphText, Writer writer, DocumentImageCollector images)
+    {
+        foreach (var blip in paragraph.Descendants<DocumentFormat.OpenXml.Drawing.Blip>())
+        {
+            int number = images.Images.Count + images.Skipped + images.Problems.Count + 1;
+            var properties = blip.Ancestors<DocumentFormat.OpenXml.Wordprocessing.Drawing>().FirstOrDefault()?.Descendants<DocumentFormat.OpenXml.Drawing.Wordprocessing.DocProperties>().FirstOrDefault();
+            string alt = properties?.Description?.Value is { Length: > 0 } description ? description : properties?.Title?.Value ?? string.Empty;
+            string nearby = string.Join("\n", new[] { alt.Trim(), paragraphText.Length > 0 ? paragraphText : writer.LastParagraph ?? string.Empty }.Where(s => s.Length > 0));
+            string where = $"image {number}{(properties?.Name?.Value is { Length: > 0 } name ? $" ('{name}')" : "")}";
+            byte[]? data = null;
+            try
+            {
+                if (blip.Embed?.Value is { } id && main.GetPartById(id) is ImagePart part)
+                {
+                    using var stream = part.GetStream();
+                    using var copy = new MemoryStream();
+                    stream.CopyTo(copy);
+                    data = copy.ToArray();
+                }
+            }
+            catch (Exception ex) when (ex is ArgumentOutOfRangeException or KeyNotFoundException or IOException or InvalidOperationException)
+            {
+                data = null; // a relationship to no part: reported below like a missing image
+            }
+
+            images.Add(data ?? [], where, nearby, writer.Sections.HeadingPath);
+        }
+    }
+
+    private static void Walk(Body body, Dictionary<string, int> styles, Writer writer, Action<Paragraph, string> pictures, CancellationToken cancellationToken)
     {
         var pending = new Stack<OpenXmlElement>();
         for (var child = body.LastChild; child is not null; child = child.PreviousSibling())
@@ -75,6 +112,7 @@ public sealed class DocxLoader : PackageDocumentLoader
                     }
                     else
                     {
+                        pictures(paragraph, text);
                         writer.Paragraph(text);
                     }
 
@@ -211,6 +249,9 @@ public sealed class DocxLoader : PackageDocumentLoader
 
         public string? FirstTopHeading { get; private set; }
 
+        /// <summary>The last body paragraph with text: a picture's nearby text when its own paragraph has none.</summary>
+        public string? LastParagraph { get; private set; }
+
         public void Paragraph(string text)
         {
             if (text.Length == 0)
@@ -220,6 +261,7 @@ public sealed class DocxLoader : PackageDocumentLoader
 
             this.Separate();
             this.Text.Append(text);
+            this.LastParagraph = text;
         }
 
         public void Heading(int level, string text)

@@ -1,6 +1,8 @@
 using System.Text;
+using T5Gemma2.Rag.Encoder.Images;
 using T5Gemma2.Rag.Indexer.Documents;
 using UglyToad.PdfPig;
+using UglyToad.PdfPig.Content;
 using UglyToad.PdfPig.DocumentLayoutAnalysis.TextExtractor;
 using UglyToad.PdfPig.Exceptions;
 
@@ -12,10 +14,16 @@ namespace T5Gemma2.Rag.Indexer.Loading;
 /// ("\n\n") and each page with text is one section with its 1-based <see cref="DocumentSection.Page"/> (the separator
 /// belongs to the page before it); pages without text (scans) have no section, so a scanned PDF loads with empty text.
 /// The title is the document information's, where set. A corrupt or encrypted PDF is a <see cref="DocumentLoadException"/>.
+/// Each page's images are images of that page, with the page's text (its first <see cref="NearbyCharacters"/>
+/// characters) as their nearby text: a JPEG as stored, anything else as PdfPig renders it to PNG. An image that cannot
+/// be extracted is reported, not fatal.
 /// </summary>
 public sealed class PdfLoader : PackageDocumentLoader
 {
     private const string PageSeparator = "\n\n";
+
+    /// <summary>How much of a page's text goes beside each of its images: a caption's worth, not the whole page.</summary>
+    public const int NearbyCharacters = 1000;
 
     private static readonly string[] s_extensions = [".pdf"];
 
@@ -30,11 +38,13 @@ public sealed class PdfLoader : PackageDocumentLoader
             using var pdf = PdfDocument.Open(bytes, new ParsingOptions { UseLenientParsing = true, SkipMissingFonts = true });
             var text = new StringBuilder();
             var sections = new List<DocumentSection>();
+            var images = new DocumentImageCollector();
             for (int number = 1; number <= pdf.NumberOfPages; number++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var page = pdf.GetPage(number);
                 string pageText = TextDecoder.NormalizeLineEnds(ContentOrderTextExtractor.GetText(page)).Trim();
+                AddImages(page, number, pageText.Length > NearbyCharacters ? pageText[..NearbyCharacters] : pageText, images);
                 if (pageText.Length == 0)
                 {
                     continue;
@@ -59,6 +69,9 @@ public sealed class PdfLoader : PackageDocumentLoader
                 Title = string.IsNullOrEmpty(title) ? null : title,
                 Text = text.ToString(),
                 Sections = sections,
+                Images = images.Images,
+                SkippedImages = images.Skipped,
+                ImageProblems = images.Problems,
             };
         }
         catch (PdfDocumentEncryptedException ex)
@@ -71,4 +84,29 @@ public sealed class PdfLoader : PackageDocumentLoader
             throw LoaderIO.Invalid(file.FullPath, "corrupt or unsupported PDF; expected a PDF document", ex);
         }
     }
+
+    private static void AddImages(Page page, int number, string nearby, DocumentImageCollector images)
+    {
+        int index = 0;
+        foreach (var image in page.GetImages())
+        {
+            index++;
+            string where = $"page {number}, image {index}";
+            byte[] data;
+            try
+            {
+                // A JPEG (DCTDecode) is stored as a whole file; other images are raw samples that PdfPig can write as PNG.
+                data = ImageFormats.Sniff(image.RawMemory.Span) is not null ? image.RawMemory.ToArray()
+                    : image.TryGetPng(out byte[]? png) && png is not null ? png
+                    : [];
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
+            {
+                data = []; // PdfPig cannot decode the image's filter or colour space: reported below as an unusable image
+            }
+
+            images.Add(data, where, nearby, page: number);
+        }
+    }
+
 }
