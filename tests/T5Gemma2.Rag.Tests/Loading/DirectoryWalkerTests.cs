@@ -48,7 +48,7 @@ public sealed class DirectoryWalkerTests
     {
         using var temp = new TempDirectory();
         temp.Write("root/keep.md", "x");
-        string image = temp.Write("root/image.png", "x");
+        string image = temp.Write("root/video.mp4", "x");
         temp.Write("root/Makefile", "x");
 
         var walked = Walk(null, temp.Combine("root"));
@@ -58,7 +58,7 @@ public sealed class DirectoryWalkerTests
         Assert.Equal(2, walked.Count(e => e.Kind == WalkEntryKind.Unsupported));
         var problem = Assert.Single(named);
         Assert.True(problem.IsProblem);
-        Assert.StartsWith("unsupported extension; expected one of .csv, .docx,", problem.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("unsupported extension; expected one of .bmp, .csv, .docx,", problem.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

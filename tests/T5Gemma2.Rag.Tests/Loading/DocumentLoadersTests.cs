@@ -16,6 +16,8 @@ public sealed class DocumentLoadersTests
     [InlineData("corpus.JSONL.GZ", typeof(JsonRecordLoader))]
     [InlineData("v1.2.records.json", typeof(JsonRecordLoader))]
     [InlineData("résumé ü.md", typeof(MarkdownLoader))]
+    [InlineData("photo.JPG", typeof(ImageFileLoader))]
+    [InlineData("diagram.webp", typeof(ImageFileLoader))]
     public void FilesGoToTheLoaderOfTheirExtension(string path, Type expected)
     {
         Assert.IsType(expected, this._sut.ForFile(path));
@@ -23,7 +25,7 @@ public sealed class DocumentLoadersTests
 
     [Theory]
     [InlineData("archive.gz")]
-    [InlineData("image.png")]
+    [InlineData("video.mp4")]
     [InlineData("Makefile")]
     [InlineData(".md")]
     [InlineData("notes.md.bak")]
@@ -36,7 +38,7 @@ public sealed class DocumentLoadersTests
     [Fact]
     public void TheExtensionsAreListedSortedAndLowerCase()
     {
-        Assert.Equal([".csv", ".docx", ".htm", ".html", ".json", ".jsonl", ".jsonl.gz", ".log", ".markdown", ".md", ".mdown", ".mkd", ".ndjson", ".pdf", ".rst", ".text", ".tsv", ".txt", ".xhtml"], this._sut.Extensions);
+        Assert.Equal([".bmp", ".csv", ".docx", ".gif", ".htm", ".html", ".jpeg", ".jpg", ".json", ".jsonl", ".jsonl.gz", ".log", ".markdown", ".md", ".mdown", ".mkd", ".ndjson", ".pdf", ".png", ".rst", ".text", ".tsv", ".txt", ".webp", ".xhtml"], this._sut.Extensions);
     }
 
     [Fact]
@@ -45,7 +47,7 @@ public sealed class DocumentLoadersTests
         var skipped = new List<SkippedRecord>();
         var loaders = DocumentLoaders.CreateDefault(new JsonRecordLoaderOptions { RecordSkipped = skipped.Add });
 
-        Assert.Equal(6, loaders.Loaders.Count);
+        Assert.Equal(7, loaders.Loaders.Count);
         Assert.IsType<JsonRecordLoader>(loaders.ForFile("x.jsonl"));
     }
 

@@ -28,7 +28,7 @@ public sealed class IngestPipelineTests(SharedMiniLm miniLm) : IDisposable
         this._directory.Write("docs/empty.txt", "");
         File.WriteAllBytes(this._directory.Combine("docs", "broken.pdf"), [0x25, 0x50, 0x44, 0x46, 0x2D, 0x31, 0x00, 0xFF, 0x13]);
         File.WriteAllBytes(this._directory.Combine("docs", "binary.txt"), [0x7F, 0x45, 0x4C, 0x46, 0x00, 0x00, 0x01, 0x02]);
-        this._directory.Write("docs/image.png", "not indexed");
+        this._directory.Write("docs/video.mp4", "not indexed");
 
         using var store = EmbeddedPassageStore.Open(this._directory.Combine("store"));
         var collection = await this.CollectionAsync(store);
