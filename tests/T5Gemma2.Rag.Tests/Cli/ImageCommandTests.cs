@@ -69,4 +69,17 @@ public sealed class ImageCommandTests(SharedTinyT5Gemma2 tiny) : IDisposable
         Assert.Equal(ExitCodes.InputError, bad);
         Assert.Contains("nowhere.png", badError, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task BenchVisionReportsTheTowerBesideItsLimitAndTheFirstTokenWithAnImage()
+    {
+        var (code, output, error) = await CliRunner.RunAsync("bench", "vision", "--model", tiny.ConvertedDirectory, "--images", "2", "--text-tokens", "32", "--threads", "1");
+
+        Assert.True(code == ExitCodes.Success, error);
+        Assert.Contains("threads: 1 (ONNX Runtime intra-op", output, StringComparison.Ordinal);
+        Assert.Contains("GEMM limit:", output, StringComparison.Ordinal);
+        Assert.Contains("GEMM ratio", output, StringComparison.Ordinal);
+        Assert.Contains("one image + text", output, StringComparison.Ordinal);
+        Assert.Contains("text alone", output, StringComparison.Ordinal);
+    }
 }
