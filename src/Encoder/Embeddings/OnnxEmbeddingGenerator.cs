@@ -158,30 +158,21 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     }
 
     /// <inheritdoc />
-    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return Task.FromResult(this.Generate(values, options, cancellationToken));
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return Task.FromCanceled<GeneratedEmbeddings<Embedding<float>>>(cancellationToken);
-        }
-        catch (Exception ex)
-        {
-            return Task.FromException<GeneratedEmbeddings<Embedding<float>>>(ex);
-        }
-    }
+    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        AsTask(() => this.Generate(values, options, cancellationToken), cancellationToken);
 
     /// <summary>Embeds images (<see cref="DataContent"/> with an image/* media type) in the text embeddings' space.</summary>
     /// <exception cref="ImagesNotSupportedException">The model has no vision graph.</exception>
     /// <exception cref="ImageFileException">A value is not an image, or cannot be decoded; the message names it.</exception>
-    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<DataContent> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<DataContent> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        AsTask(() => this.GenerateImages(values, options, cancellationToken), cancellationToken);
+
+    /// <summary>The work runs synchronously (ONNX Runtime blocks); its outcome, cancellation included, as a completed task.</summary>
+    private static Task<GeneratedEmbeddings<Embedding<float>>> AsTask(Func<GeneratedEmbeddings<Embedding<float>>> generate, CancellationToken cancellationToken)
     {
         try
         {
-            return Task.FromResult(this.GenerateImages(values, options, cancellationToken));
+            return Task.FromResult(generate());
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

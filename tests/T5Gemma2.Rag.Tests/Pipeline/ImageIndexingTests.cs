@@ -29,7 +29,7 @@ public sealed class ImageIndexingTests(SharedTinyT5Gemma2 tiny) : IDisposable
         string docs = this.WriteFolder(brokenImages: false);
         using var generator = OnnxEmbeddingGenerator.Create(tiny.ConvertedDirectory);
         using var store = EmbeddedPassageStore.Open(this._directory.Combine("store"));
-        var collection = await store.OpenOrCreateCollectionAsync("kb", generator.CollectionSettings(), Token);
+        var collection = await Collection(store, generator);
         var progress = new List<IngestProgress>();
 
         var summary = await IngestPipeline.Create(generator, collection).IndexFilesAsync([docs], new SynchronousProgress(progress), Token);
@@ -75,7 +75,7 @@ public sealed class ImageIndexingTests(SharedTinyT5Gemma2 tiny) : IDisposable
         string docs = this.WriteFolder(brokenImages: true);
         using var generator = OnnxEmbeddingGenerator.Create(tiny.ConvertedDirectory);
         using var store = EmbeddedPassageStore.Open(this._directory.Combine("store"));
-        var collection = await store.OpenOrCreateCollectionAsync("kb", generator.CollectionSettings(), Token);
+        var collection = await Collection(store, generator);
 
         var summary = await IngestPipeline.Create(generator, collection).IndexFilesAsync([docs], cancellationToken: Token);
 
@@ -101,7 +101,7 @@ public sealed class ImageIndexingTests(SharedTinyT5Gemma2 tiny) : IDisposable
         string docs = this.WriteFolder(brokenImages: false);
         using var generator = OnnxEmbeddingGenerator.Create(TestAssets.MiniLmDirectory);
         using var store = EmbeddedPassageStore.Open(this._directory.Combine("store"));
-        var collection = await store.OpenOrCreateCollectionAsync("kb", generator.CollectionSettings(), Token);
+        var collection = await Collection(store, generator);
 
         var summary = await IngestPipeline.Create(generator, collection).IndexFilesAsync([docs], cancellationToken: Token);
 
@@ -111,6 +111,9 @@ public sealed class ImageIndexingTests(SharedTinyT5Gemma2 tiny) : IDisposable
         Assert.All(otter, h => Assert.Equal(PassageKind.Text, h.Passage.Kind));
         Assert.NotEmpty(otter);
     }
+
+    private static Task<IPassageCollection> Collection(EmbeddedPassageStore store, OnnxEmbeddingGenerator generator) =>
+        store.OpenOrCreateCollectionAsync("kb", generator.CollectionSettings(), Token);
 
     private string WriteFolder(bool brokenImages)
     {
