@@ -34,7 +34,7 @@ public sealed class EncoderFolderDependencyTests
         ["Models"] = ["Tokenization"],  // model directories, configs, and the graph contract (file and tensor names)
         ["Checkpoints"] = ["Models"],
         ["Conversion"] = ["Models", "Checkpoints", "Onnx/Graph"],
-        ["Embeddings"] = ["Models", "Tokenization", "Onnx", "Checkpoints"], // Checkpoints: the Dense modules' safetensors
+        ["Embeddings"] = ["Models", "Tokenization", "Onnx", "Checkpoints", "Vision", "Images"], // Checkpoints: the Dense modules' safetensors; Vision, Images: image embeddings
         ["Generation"] = ["Models", "Tokenization", "Onnx", "Embeddings", "Vision", "Images"],
         ["Hub"] = [],
         ["Images"] = [],                // pixels: decoding and the processor's resize and normalisation
