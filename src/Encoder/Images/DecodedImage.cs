@@ -38,11 +38,11 @@ internal sealed class DecodedImage
 
         string mediaType = ImageFormats.Sniff(encoded)
             ?? throw new ImageFileException(sourceName, $"is not a {ExpectedFormats} image (it begins {Convert.ToHexString(encoded[..Math.Min(8, encoded.Length)])}).");
-        string format = mediaType["image/".Length..].ToUpperInvariant();
+        string format = mediaType switch { "image/webp" => "WebP", _ => mediaType["image/".Length..].ToUpperInvariant() };
 
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(data)
-            ?? throw new ImageFileException(sourceName, $"is a corrupt {format} file (the decoder cannot read its header); expected a whole {format} image.");
+            ?? throw new ImageFileException(sourceName, $"is a corrupt or truncated {format} file (the decoder cannot read its header); expected a whole {format} image.");
 
         // The header's size, checked before a byte of pixels is allocated: a small file can claim gigapixels.
         long pixels = (long)codec.Info.Width * codec.Info.Height;
@@ -68,7 +68,7 @@ internal sealed class DecodedImage
 
         if (result != SKCodecResult.Success)
         {
-            throw new ImageFileException(sourceName, $"is a corrupt {format} file (the decoder says {result}); expected a whole {format} image.");
+            throw new ImageFileException(sourceName, $"is a corrupt or truncated {format} file (the decoder says {result}); expected a whole {format} image.");
         }
 
         return Upright(stored, info.Width, info.Height, codec.EncodedOrigin);
