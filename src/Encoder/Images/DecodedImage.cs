@@ -71,6 +71,17 @@ internal sealed class DecodedImage
             throw new ImageFileException(sourceName, $"is a corrupt or truncated {format} file (the decoder says {result}); expected a whole {format} image.");
         }
 
+        if (mediaType == "image/gif" && GifTransparency.FirstFrameColour(encoded) is var (red, green, blue))
+        {
+            for (int p = 0; p < stored.Length; p += Channels)
+            {
+                if (stored[p + 3] == 0)
+                {
+                    (stored[p], stored[p + 1], stored[p + 2]) = (red, green, blue);
+                }
+            }
+        }
+
         return Upright(stored, info.Width, info.Height, codec.EncodedOrigin);
     }
 
