@@ -19,10 +19,28 @@ internal static class ComputeLimits
     /// </summary>
     public static double MeasureGemm(T5Gemma2StackConfig c, OnnxSessionOptions session)
     {
-        const int rows = 4096;
         int qkv = (c.NumAttentionHeads + 2 * c.NumKeyValueHeads) * c.HeadDim;
+        return MeasureGemm([(c.HiddenSize, c.IntermediateSize), (c.IntermediateSize, c.HiddenSize), (c.HiddenSize, qkv)], session);
+    }
+
+    /// <summary>As for the text encoder, over the SigLIP tower's MLP and fused q/k/v shapes, with one image's patches as the rows.</summary>
+    public static double MeasureGemm(VisionConfig c, OnnxSessionOptions session) =>
+        MeasureGemm([(c.HiddenSize, c.IntermediateSize), (c.IntermediateSize, c.HiddenSize), (c.HiddenSize, 3 * c.HiddenSize)], session, rows: c.PatchesPerSide * c.PatchesPerSide);
+
+    /// <summary>Multiply-adds ×2 per image: patch convolution, every tower layer's linears and attention, the projection.</summary>
+    public static double VisionFlopsPerImage(VisionConfig c)
+    {
+        double patches = (double)c.PatchesPerSide * c.PatchesPerSide, h = c.HiddenSize, i = c.IntermediateSize;
+        double convolution = 2 * patches * 3 * c.PatchSize * c.PatchSize * h;
+        double layer = (2 * patches * ((4 * h * h) + (2 * h * i))) + (2 * 2 * patches * patches * h);
+        double projection = 2.0 * c.TokensPerImage * h * c.TextHiddenSize;
+        return convolution + (c.NumLayers * layer) + projection;
+    }
+
+    private static double MeasureGemm(IEnumerable<(int Inner, int Outer)> shapes, OnnxSessionOptions session, int rows = 4096)
+    {
         double best = 0;
-        foreach (var (inner, outer) in new[] { (c.HiddenSize, c.IntermediateSize), (c.IntermediateSize, c.HiddenSize), (c.HiddenSize, qkv) })
+        foreach (var (inner, outer) in shapes)
         {
             best = Math.Max(best, MeasureMatMul(rows, inner, outer, session));
         }

@@ -3,6 +3,8 @@ using System.Globalization;
 using T5Gemma2.Rag.Answering;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Encoder.Images;
+using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Packing;
 using T5Gemma2.Rag.Retrieval;
 
@@ -22,7 +24,8 @@ internal static class AskCommand
         var stream = new Option<bool>("--stream") { Description = "Print the answer as it is generated" };
         var json = new Option<bool>("--json") { Description = "Print the answer, citations and timings as JSON" };
         var showContext = new Option<bool>("--show-context") { Description = "Print exactly what the encoder receives" };
-        var command = new Command("ask", "Answer a question from a collection, with citations") { question, budget, maxNewTokens, timeout, stream, json, showContext };
+        var images = new Option<string[]>("--image") { Description = "An image of the question's (repeatable): it goes into the encoder input after the question; retrieval uses the text", DefaultValueFactory = _ => [] };
+        var command = new Command("ask", "Answer a question from a collection, with citations") { question, budget, maxNewTokens, timeout, stream, json, showContext, images };
         retrieval.AddTo(command);
         shared.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -52,8 +55,18 @@ internal static class AskCommand
             var generator = models.Generator!;
             models.ThrowIfMismatched(name, collection);
 
+            // Each image is decoded here once, so a bad file is named before anything is retrieved.
+            var questionImages = new List<PassageImage>();
+            foreach (string path in parse.GetValue(images)!)
+            {
+                generator.LoadImage(path, cancellationToken);
+                byte[] data = await File.ReadAllBytesAsync(path, cancellationToken);
+                questionImages.Add(new PassageImage(ImageFormats.Sniff(data) ?? "application/octet-stream", data));
+            }
+
             var options = new AskOptions
             {
+                QuestionImages = questionImages,
                 Retrieval = retrievalOptions,
                 Packing = new PackingOptions { TokenBudget = parse.GetValue(budget) },
                 Generation = new GenerationOptions { MaxNewTokens = parse.GetValue(maxNewTokens) },

@@ -98,6 +98,14 @@ internal static class BenchCommand
         qdrant.SetAction((parse, cancellationToken) => QdrantBenchmark.RunAsync(console, parse.GetValue(qdrantUrl), parse.GetValue(qdrantPoints), parse.GetValue(qdrantDimensions), parse.GetValue(qdrantQueries), parse.GetValue(qdrantSeed), parse.GetValue(qdrantKeep), cancellationToken));
         bench.Subcommands.Add(qdrant);
 
+        var visionModels = new Option<string[]>("--model", "-m") { Description = "Converted model directories with a vision graph (e.g. fp32 then int4)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var visionImages = new Option<int>("--images") { Description = "Images timed per model (after one untimed)", DefaultValueFactory = _ => 3 };
+        var visionText = new Option<int>("--text-tokens") { Description = "Text beside the image for the time to first token", DefaultValueFactory = _ => 2_048 };
+        var vision = new Command("vision", "Vision tower images/s beside the GEMM limit of its shapes, loaded memory, time to first token with an image") { visionModels, visionImages, visionText };
+        var visionRuntime = Runtime(vision);
+        vision.SetAction((parse, cancellationToken) => VisionBenchmark.RunAsync(console, parse.GetValue(visionModels)!, Math.Max(1, parse.GetValue(visionImages)), Math.Max(1, parse.GetValue(visionText)), Session(visionRuntime, parse), cancellationToken));
+        bench.Subcommands.Add(vision);
+
         bench.Subcommands.Add(tokenizer);
         bench.Subcommands.Add(encoder);
         bench.Subcommands.Add(embed);

@@ -19,8 +19,9 @@ internal static class GenerateCommand
         var beams = new Option<int>("--beams") { Description = "Beam search with this many beams (no streaming: the answer prints at the end)", DefaultValueFactory = _ => 1 };
         var repetition = new Option<float>("--repetition-penalty") { Description = "transformers' repetition penalty (1: off)", DefaultValueFactory = _ => 1f };
         var stop = new Option<string[]>("--stop") { Description = "Stop sequences", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
+        var images = new Option<string[]>("--image") { Description = "An image file the decoder answers over (repeatable; the images come first in the encoder input, then the text)", DefaultValueFactory = _ => [] };
         var input = new Argument<string>("input") { Description = "The encoder input text" };
-        var command = new Command("generate", "Generate text with the decoder, streamed as it is produced") { model, maxNewTokens, sample, temperature, topP, topK, seed, beams, repetition, stop, input };
+        var command = new Command("generate", "Generate text with the decoder, streamed as it is produced") { model, maxNewTokens, sample, temperature, topP, topK, seed, beams, repetition, stop, images, input };
         var runtime = new RuntimeOptions();
         runtime.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -49,15 +50,16 @@ internal static class GenerateCommand
             }
 
             using var generator = Seq2SeqGenerator.Create(parse.GetValue(model)!, runtime.Session(parse, Configuration.T5RagSettings.Load(console.LoggerFactory)));
+            var encoderInput = generator.CreateInput(parse.GetValue(input)!, [.. parse.GetValue(images)!.Select(path => generator.LoadImage(path, cancellationToken))]);
             if (options.NumBeams > 1)
             {
-                var result = await generator.GenerateAsync(parse.GetValue(input)!, options, cancellationToken);
+                var result = (await generator.GenerateAsync([encoderInput], options, cancellationToken))[0];
                 await console.Out.WriteLineAsync(result.Text);
                 await console.Error.WriteLineAsync($"{result.TokenIds.Count} tokens, {result.FinishReason}");
                 return ExitCodes.Success;
             }
 
-            await foreach (string delta in generator.GenerateStreamingAsync(parse.GetValue(input)!, options, cancellationToken))
+            await foreach (string delta in generator.GenerateStreamingAsync(encoderInput, options, cancellationToken))
             {
                 await console.Out.WriteAsync(delta);
                 await console.Out.FlushAsync(cancellationToken);

@@ -8,11 +8,11 @@ namespace T5Gemma2.Rag.Encoder.Generation;
 /// </summary>
 internal static class BeamSearchDecoder
 {
-    public static GenerationResult Search(Seq2SeqModel model, int[] input, GenerationOptions options, RunOptions runOptions, CancellationToken cancellationToken)
+    public static GenerationResult Search(Seq2SeqModel model, EncoderInput input, GenerationOptions options, RunOptions runOptions, CancellationToken cancellationToken)
     {
         var config = model.Config;
         int beams = options.NumBeams;
-        using var prefill = Prefill.Run(model, Enumerable.Repeat(input, beams).ToArray(), Math.Min(options.MaxNewTokens, Prefill.InitialSelfCapacity), runOptions);
+        using var prefill = Prefill.Run(model, Enumerable.Repeat(input, beams).ToArray(), Math.Min(options.MaxNewTokens, Prefill.InitialSelfCapacity), runOptions, cancellationToken);
         var (cache, steps) = (prefill.Cache, prefill.Steps);
         var sequences = Enumerable.Range(0, beams).Select(_ => new List<int>()).ToArray();
         var scores = Enumerable.Range(0, beams).Select(b => b == 0 ? 0.0 : double.NegativeInfinity).ToArray();
@@ -112,7 +112,7 @@ internal static class BeamSearchDecoder
             state.Finish(reason);
         }
 
-        return new GenerationResult(state.Text, state.Ids, state.Reason, input.Length);
+        return new GenerationResult(state.Text, state.Ids, state.Reason, input.Ids.Length);
     }
 
     private static IEnumerable<int> TopIndices(float[] values, int count)

@@ -11,14 +11,14 @@ namespace T5Gemma2.Rag.Encoder.Generation;
 internal static class LockstepDecoder
 {
     /// <param name="onToken">Receives each row's text deltas as they are chosen (streaming), or null.</param>
-    public static List<GenerationResult> Decode(Seq2SeqModel model, int[][] inputs, GenerationOptions options, Action<string>? onToken, RunOptions runOptions, CancellationToken cancellationToken)
+    public static List<GenerationResult> Decode(Seq2SeqModel model, EncoderInput[] inputs, GenerationOptions options, Action<string>? onToken, RunOptions runOptions, CancellationToken cancellationToken)
     {
         var config = model.Config;
         int batch = inputs.Length;
         var clock = Stopwatch.StartNew();
 
         // Without the cache (a check of it), every step feeds all tokens and the self slots stay empty.
-        using var prefill = Prefill.Run(model, inputs, options.UseCache ? Math.Min(options.MaxNewTokens, Prefill.InitialSelfCapacity) : 0, runOptions);
+        using var prefill = Prefill.Run(model, inputs, options.UseCache ? Math.Min(options.MaxNewTokens, Prefill.InitialSelfCapacity) : 0, runOptions, cancellationToken);
         var (encodeTime, crossTime) = (prefill.EncodeTime, prefill.CrossCacheTime);
         var steps = prefill.Steps;
         TimeSpan? firstStep = null;
@@ -70,6 +70,6 @@ internal static class LockstepDecoder
         }
 
         var timings = new GenerationTimings(encodeTime, crossTime, firstStep ?? TimeSpan.Zero, clock.Elapsed - encodeTime - crossTime);
-        return [.. states.Select((s, i) => new GenerationResult(s.Text, s.Ids, s.Reason, inputs[i].Length) { Timings = timings })];
+        return [.. states.Select((s, i) => new GenerationResult(s.Text, s.Ids, s.Reason, inputs[i].Ids.Length) { Timings = timings })];
     }
 }

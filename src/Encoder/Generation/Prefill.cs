@@ -36,11 +36,15 @@ internal sealed class Prefill : IDisposable
 
     public TimeSpan CrossCacheTime { get; }
 
-    /// <summary>Encodes <paramref name="inputs"/> and writes the cross part of the caches, leaving <paramref name="selfCapacity"/> empty self slots.</summary>
-    public static Prefill Run(Seq2SeqModel model, int[][] inputs, int selfCapacity, RunOptions runOptions)
+    /// <summary>
+    /// Encodes <paramref name="inputs"/> (their images through the vision tower first, once each) and writes the cross
+    /// part of the caches, leaving <paramref name="selfCapacity"/> empty self slots.
+    /// </summary>
+    public static Prefill Run(Seq2SeqModel model, EncoderInput[] inputs, int selfCapacity, RunOptions runOptions, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var (outputs, mask) = Encode(model, inputs, runOptions);
+        float[] features = model.ImageFeatures(inputs, cancellationToken);
+        var (outputs, mask) = Encode(model, inputs, features, runOptions);
         DecoderCache? cache = null;
         try
         {
@@ -68,17 +72,17 @@ internal sealed class Prefill : IDisposable
     }
 
     /// <summary>The encoder's last_hidden_state for the padded batch, and the mask that marks its real tokens.</summary>
-    private static (IDisposableReadOnlyCollection<OrtValue> Outputs, OrtValue Mask) Encode(Seq2SeqModel model, int[][] inputs, RunOptions runOptions)
+    private static (IDisposableReadOnlyCollection<OrtValue> Outputs, OrtValue Mask) Encode(Seq2SeqModel model, EncoderInput[] inputs, float[] imageFeatures, RunOptions runOptions)
     {
-        int batch = inputs.Length, length = inputs.Max(i => i.Length);
+        int batch = inputs.Length, length = inputs.Max(i => i.Ids.Length);
         long[] ids = new long[batch * length];
         long[] mask = new long[batch * length];
         Array.Fill(ids, model.Config.PadTokenId);
         for (int b = 0; b < batch; b++)
         {
-            for (int t = 0; t < inputs[b].Length; t++)
+            for (int t = 0; t < inputs[b].Ids.Length; t++)
             {
-                ids[b * length + t] = inputs[b][t];
+                ids[b * length + t] = inputs[b].Ids[t];
                 mask[b * length + t] = 1;
             }
         }
@@ -87,7 +91,9 @@ internal sealed class Prefill : IDisposable
         var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [batch, length]);
         try
         {
-            using var image = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [0, model.Config.Encoder.HiddenSize]);
+            // The graph scatters the features over the soft tokens in (row, position) order: row by row, image by image.
+            int hidden = model.Config.Encoder.HiddenSize;
+            using var image = OrtValue.CreateTensorValueFromMemory(imageFeatures, [imageFeatures.Length / hidden, hidden]);
             var outputs = model.Encoder.Session.Run(runOptions, [EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask, EncoderGraphNames.ImageFeatures], [idsValue, maskValue, image], [EncoderGraphNames.LastHiddenState]);
             return (outputs, maskValue);
         }

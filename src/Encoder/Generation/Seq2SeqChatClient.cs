@@ -7,6 +7,8 @@ namespace T5Gemma2.Rag.Encoder.Generation;
 /// A <see cref="Seq2SeqGenerator"/> as a Microsoft.Extensions.AI <see cref="IChatClient"/>, so Semantic Kernel and
 /// other .NET code can use T5Gemma 2 as a chat model. The released checkpoints are pretrained only and have no chat
 /// template: the messages' texts, joined by newlines, are the encoder input, and the answer is the decoder's output.
+/// Image parts (<see cref="DataContent"/> with an image/* media type, bytes or a data: URI) go into the encoder input
+/// as images at their positions among the texts, for a model converted with its vision tower.
 /// </summary>
 /// <remarks>
 /// ChatOptions map to <see cref="GenerationOptions"/>: MaxOutputTokens → MaxNewTokens, Temperature (&gt; 0 samples),
@@ -27,7 +29,7 @@ public sealed class Seq2SeqChatClient : IChatClient
     /// <inheritdoc />
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var result = await this._generator.GenerateAsync(Prompt(messages), Map(options), cancellationToken).ConfigureAwait(false);
+        var result = (await this._generator.GenerateAsync([this.Prompt(messages)], Map(options), cancellationToken).ConfigureAwait(false))[0];
         return new ChatResponse(new ChatMessage(ChatRole.Assistant, result.Text))
         {
             ModelId = this._generator.Model.ModelId,
@@ -40,7 +42,7 @@ public sealed class Seq2SeqChatClient : IChatClient
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         string responseId = Guid.NewGuid().ToString("N");
-        await foreach (string delta in this._generator.GenerateStreamingAsync(Prompt(messages), Map(options), cancellationToken).ConfigureAwait(false))
+        await foreach (string delta in this._generator.GenerateStreamingAsync(this.Prompt(messages), Map(options), cancellationToken).ConfigureAwait(false))
         {
             yield return new ChatResponseUpdate(ChatRole.Assistant, delta) { ResponseId = responseId, ModelId = this._generator.Model.ModelId };
         }
@@ -62,10 +64,62 @@ public sealed class Seq2SeqChatClient : IChatClient
     {
     }
 
-    private static string Prompt(IEnumerable<ChatMessage> messages)
+    /// <summary>
+    /// The messages' texts joined by newlines, with each image part's block where it stands. Without images the ids
+    /// are the text's alone, so a text-only model reads a text chat as before.
+    /// </summary>
+    /// <exception cref="ArgumentException">A data part is not an image.</exception>
+    /// <exception cref="Models.ImagesNotSupportedException">An image part was sent to a text-only model.</exception>
+    private EncoderInput Prompt(IEnumerable<ChatMessage> messages)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        return string.Join("\n", messages.Select(m => m.Text).Where(t => !string.IsNullOrEmpty(t)));
+        var parts = new List<(string? Text, DataContent? Image)>();
+        int index = 0;
+        foreach (var message in messages)
+        {
+            index++;
+            var contents = message.Contents.Where(c => c is TextContent { Text.Length: > 0 } or DataContent).ToList();
+            if (contents.Count == 0)
+            {
+                continue;
+            }
+
+            if (parts.Count > 0)
+            {
+                parts.Add(("\n", null));
+            }
+
+            foreach (var content in contents)
+            {
+                if (content is DataContent data && !data.HasTopLevelMediaType("image"))
+                {
+                    throw new ArgumentException($"message {index} has a {data.MediaType} data part; expected text or an image (image/*).", nameof(messages));
+                }
+
+                parts.Add(content is DataContent image ? (null, image) : (((TextContent)content).Text, null));
+            }
+        }
+
+        if (parts.All(p => p.Image is null))
+        {
+            return EncoderInput.FromIds(this._generator.EncodeInput(string.Concat(parts.Select(p => p.Text))));
+        }
+
+        var prompt = this._generator.CreateImagePrompt();
+        var images = new List<Images.PixelValues>();
+        foreach (var (text, image) in parts)
+        {
+            if (image is null)
+            {
+                prompt.AddText(text!);
+                continue;
+            }
+
+            images.Add(this._generator.DecodeImage(image.Data.Span, image.Name ?? $"chat image {images.Count + 1} ({image.MediaType})"));
+            prompt.AddImage();
+        }
+
+        return EncoderInput.WithImages(prompt.Build(), images);
     }
 
     private static GenerationOptions Map(ChatOptions? options)

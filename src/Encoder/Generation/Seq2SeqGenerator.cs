@@ -2,9 +2,11 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Images;
 using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Encoder.Onnx;
 using T5Gemma2.Rag.Encoder.Tokenization;
+using T5Gemma2.Rag.Encoder.Vision;
 
 namespace T5Gemma2.Rag.Encoder.Generation;
 
@@ -23,6 +25,7 @@ public sealed class Seq2SeqGenerator : IDisposable
 {
     private readonly Seq2SeqModel _model;
     private readonly GenerationLifetime _lifetime;
+    private ImagePreprocessor? _images;
 
     private Seq2SeqGenerator(Seq2SeqModel model)
     {
@@ -31,6 +34,9 @@ public sealed class Seq2SeqGenerator : IDisposable
     }
 
     public ModelDirectory Model => this._model.Model;
+
+    /// <summary>The preprocessor for this model's image size; refuses for a text-only model.</summary>
+    private ImagePreprocessor Images => this._images ??= ImagePreprocessor.Create(new ImagePreprocessorOptions(this.Model.RequireVision().ImageSize));
 
     /// <summary>The encoder session, which embedding generators made by <see cref="CreateEmbeddingGenerator"/> share.</summary>
     internal InferenceSession EncoderSession => this._model.Encoder.Session;
@@ -77,15 +83,28 @@ public sealed class Seq2SeqGenerator : IDisposable
     public Task<IReadOnlyList<GenerationResult>> GenerateFromIdsAsync(IReadOnlyList<int[]> inputIds, GenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
+        return this.GenerateAsync([.. inputIds.Select(EncoderInput.FromIds)], options, cancellationToken);
+    }
+
+    /// <summary>Generates an answer over images and a question: the images first, then the text, as the processor lays out a prompt without placeholders.</summary>
+    /// <exception cref="ImagesNotSupportedException">The model is text-only.</exception>
+    public async Task<GenerationResult> GenerateAsync(string input, IReadOnlyList<PixelValues> images, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        (await this.GenerateAsync([this.CreateInput(input, images)], options, cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>Generates from encoder inputs with or without images, in one batch (beam search runs them one at a time).</summary>
+    public Task<IReadOnlyList<GenerationResult>> GenerateAsync(IReadOnlyList<EncoderInput> inputs, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
         try
         {
             options ??= GenerationOptions.Default;
             options.Validate();
             this._lifetime.ThrowIfClosed();
-            int[][] ids = [.. inputIds];
+            EncoderInput[] batch = [.. inputs];
+            Array.ForEach(batch, this.CheckLength);
             IReadOnlyList<GenerationResult> results = options.NumBeams > 1
-                ? [.. ids.Select(one => this._lifetime.Run(cancellationToken, (runOptions, stop) => BeamSearchDecoder.Search(this._model, one, options, runOptions, stop)))]
-                : this.Decode(ids, options, onToken: null, cancellationToken);
+                ? [.. batch.Select(one => this._lifetime.Run(cancellationToken, (runOptions, stop) => BeamSearchDecoder.Search(this._model, one, options, runOptions, stop)))]
+                : this.Decode(batch, options, onToken: null, cancellationToken);
             return Task.FromResult(results);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -98,14 +117,55 @@ public sealed class Seq2SeqGenerator : IDisposable
         }
     }
 
+    /// <summary>The encoder input for images and a question: the images' blocks first, then the text.</summary>
+    /// <exception cref="ImagesNotSupportedException">Images were given and the model is text-only.</exception>
+    public EncoderInput CreateInput(string text, IReadOnlyList<PixelValues> images)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.Count == 0)
+        {
+            return EncoderInput.FromIds(this.EncodeInput(text));
+        }
+
+        var prompt = this.CreateImagePrompt();
+        for (int i = 0; i < images.Count; i++)
+        {
+            prompt.AddImage();
+        }
+
+        return EncoderInput.WithImages(prompt.AddText(text).Build(), images);
+    }
+
+    /// <summary>Reads an image file as this model's vision tower takes it (its image size, the processor's resize and normalisation).</summary>
+    /// <exception cref="ImagesNotSupportedException">The model is text-only.</exception>
+    /// <exception cref="ImageFileException">The file is missing, too large, not an image, corrupt or truncated.</exception>
+    public PixelValues LoadImage(string path, CancellationToken cancellationToken = default) => this.Images.Load(path, cancellationToken);
+
+    /// <summary>An encoded image in memory (a chat part, a stored image passage) as the vision tower takes it; <paramref name="sourceName"/> names it in errors.</summary>
+    /// <exception cref="ImagesNotSupportedException">The model is text-only.</exception>
+    /// <exception cref="ImageFileException">Too large, not an image, corrupt or truncated.</exception>
+    public PixelValues DecodeImage(ReadOnlySpan<byte> encoded, string sourceName) => this.Images.Decode(encoded, sourceName);
+
+    /// <summary>A prompt builder for this model's image tokens, for text and images in any order (a chat, a packed context).</summary>
+    /// <exception cref="ImagesNotSupportedException">The model is text-only.</exception>
+    public ImagePromptBuilder CreateImagePrompt() => ImagePromptBuilder.Create(this.Tokenizer, this.Model.RequireVision());
+
     /// <summary>Streams the answer to one input as text deltas; no delta splits a character (greedy or sampling).</summary>
     public IAsyncEnumerable<string> GenerateStreamingAsync(string input, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
         this.GenerateStreamingFromIdsAsync(this.EncodeInput(input), options, cancellationToken);
 
     /// <summary>Streams the answer to encoder input ids as given (bos included), for inputs already tokenized (packed contexts).</summary>
-    public async IAsyncEnumerable<string> GenerateStreamingFromIdsAsync(int[] ids, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<string> GenerateStreamingFromIdsAsync(int[] ids, GenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
+        return this.GenerateStreamingAsync(EncoderInput.FromIds(ids), options, cancellationToken);
+    }
+
+    /// <summary>Streams the answer to an encoder input with or without images.</summary>
+    public async IAsyncEnumerable<string> GenerateStreamingAsync(EncoderInput input, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
         options ??= GenerationOptions.Default;
         options.Validate();
         if (options.NumBeams > 1)
@@ -114,12 +174,8 @@ public sealed class Seq2SeqGenerator : IDisposable
         }
 
         this._lifetime.ThrowIfClosed();
-        if (ids.Length > this.Config.Encoder.MaxPositionEmbeddings)
-        {
-            throw new ArgumentException($"the input has {ids.Length} tokens; the model takes at most {this.Config.Encoder.MaxPositionEmbeddings} (max_position_embeddings).", nameof(ids));
-        }
-
-        await foreach (string delta in DeltaStream.Run((onToken, stop) => this.Decode([ids], options, onToken, stop), cancellationToken).ConfigureAwait(false))
+        this.CheckLength(input);
+        await foreach (string delta in DeltaStream.Run((onToken, stop) => this.Decode([input], options, onToken, stop), cancellationToken).ConfigureAwait(false))
         {
             yield return delta;
         }
@@ -162,14 +218,18 @@ public sealed class Seq2SeqGenerator : IDisposable
 
     /// <summary>Logits of every decoder position for the given decoder ids, without a cache (one pass): for checks against a reference.</summary>
     internal float[] Logits(int[] inputIds, int[] decoderIds, CancellationToken cancellationToken = default) =>
-        this._lifetime.Run(cancellationToken, (runOptions, _) =>
+        this.Logits(EncoderInput.FromIds(inputIds), decoderIds, cancellationToken);
+
+    /// <summary>As <see cref="Logits(int[], int[], CancellationToken)"/>, for an input with images.</summary>
+    internal float[] Logits(EncoderInput input, int[] decoderIds, CancellationToken cancellationToken = default) =>
+        this._lifetime.Run(cancellationToken, (runOptions, stop) =>
         {
-            using var prefill = Prefill.Run(this._model, [inputIds], selfCapacity: 0, runOptions);
+            using var prefill = Prefill.Run(this._model, [input], selfCapacity: 0, runOptions, stop);
             prefill.Steps.Run([.. decoderIds.Select(i => (long)i)], decoderIds.Length, store: false, runOptions);
             return prefill.Steps.AllLogits();
         });
 
-    private int[] EncodeInput(string input)
+    internal int[] EncodeInput(string input)
     {
         ArgumentNullException.ThrowIfNull(input);
         // The input is untrusted text (a chat message, a question): strings like <eos> or <start_of_image> stay text.
@@ -183,6 +243,14 @@ public sealed class Seq2SeqGenerator : IDisposable
         return [.. ids];
     }
 
-    private List<GenerationResult> Decode(int[][] inputs, GenerationOptions options, Action<string>? onToken, CancellationToken cancellationToken) =>
+    private void CheckLength(EncoderInput input)
+    {
+        if (input.Ids.Length > this.Config.Encoder.MaxPositionEmbeddings)
+        {
+            throw new ArgumentException($"the input has {input.Ids.Length} tokens; the model takes at most {this.Config.Encoder.MaxPositionEmbeddings} (max_position_embeddings).", nameof(input));
+        }
+    }
+
+    private List<GenerationResult> Decode(EncoderInput[] inputs, GenerationOptions options, Action<string>? onToken, CancellationToken cancellationToken) =>
         this._lifetime.Run(cancellationToken, (runOptions, stop) => LockstepDecoder.Decode(this._model, inputs, options, onToken, runOptions, stop));
 }

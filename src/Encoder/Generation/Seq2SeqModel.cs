@@ -1,7 +1,9 @@
 using Microsoft.ML.OnnxRuntime;
 using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Encoder.Onnx;
+using T5Gemma2.Rag.Encoder.Images;
 using T5Gemma2.Rag.Encoder.Tokenization;
+using T5Gemma2.Rag.Encoder.Vision;
 
 namespace T5Gemma2.Rag.Encoder.Generation;
 
@@ -12,8 +14,12 @@ namespace T5Gemma2.Rag.Encoder.Generation;
 /// </summary>
 internal sealed class Seq2SeqModel : IDisposable
 {
-    private Seq2SeqModel(ModelDirectory model, T5Gemma2Config config, GemmaTokenizer tokenizer, SharedSession encoder, InferenceSession crossCache, InferenceSession step)
+    private readonly Lazy<VisionEncoder>? _vision;
+
+    private Seq2SeqModel(ModelDirectory model, T5Gemma2Config config, GemmaTokenizer tokenizer, SharedSession encoder, InferenceSession crossCache, InferenceSession step, OnnxSessionOptions sessionOptions)
     {
+        // The tower is opened on the first image: a text-only user of a multimodal model never pays for its weights.
+        this._vision = model.Vision is null ? null : new Lazy<VisionEncoder>(() => VisionEncoder.Open(model, sessionOptions), LazyThreadSafetyMode.ExecutionAndPublication);
         this.Model = model;
         this.Config = config;
         this.Decoder = config.Decoder!;
@@ -101,7 +107,7 @@ internal sealed class Seq2SeqModel : IDisposable
             }));
             CheckCacheLayout(step, sessions[1]);
 
-            return new Seq2SeqModel(model, config, tokenizer, encoder, sessions[0], sessions[1]);
+            return new Seq2SeqModel(model, config, tokenizer, encoder, sessions[0], sessions[1], sessionOptions);
         }
         catch
         {
@@ -119,9 +125,58 @@ internal sealed class Seq2SeqModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// The encoder graph's <c>image_features</c> for a batch: each row's images through the vision tower (an input that
+    /// appears in several rows, as beams do, is encoded once), laid out row by row. Checks that each row's image soft
+    /// tokens and images agree, so a mismatch is named here instead of failing inside the encoder's scatter.
+    /// </summary>
+    /// <exception cref="ImagesNotSupportedException">An input has images and the model is text-only.</exception>
+    public float[] ImageFeatures(EncoderInput[] inputs, CancellationToken cancellationToken)
+    {
+        var vision = this.Model.Vision;
+        for (int b = 0; b < inputs.Length; b++)
+        {
+            if (inputs[b].Images.Count > 0)
+            {
+                vision = this.Model.RequireVision();
+            }
+
+            int softTokens = vision is null ? 0 : inputs[b].Ids.Count(id => id == vision.ImageTokenId);
+            if (vision is not null && softTokens != inputs[b].Images.Count * vision.TokensPerImage)
+            {
+                throw new ArgumentException($"input {b} has {softTokens} image soft tokens (id {vision.ImageTokenId}) and {inputs[b].Images.Count} image(s); expected {vision.TokensPerImage} soft tokens per image (build the ids with ImagePromptBuilder).", nameof(inputs));
+            }
+        }
+
+        if (vision is null || inputs.All(input => input.Images.Count == 0))
+        {
+            return [];
+        }
+
+        var encoded = new Dictionary<EncoderInput, float[]>(ReferenceEqualityComparer.Instance);
+        var rows = new List<float[]>(inputs.Length);
+        foreach (var input in inputs)
+        {
+            if (!encoded.TryGetValue(input, out var features))
+            {
+                features = this._vision!.Value.Encode(PixelValues.Concatenate(input.Images), input.Images.Count, cancellationToken);
+                encoded[input] = features;
+            }
+
+            rows.Add(features);
+        }
+
+        return [.. rows.SelectMany(row => row)];
+    }
+
     /// <summary>Releases the sessions; only once no run uses them.</summary>
     public void Dispose()
     {
+        if (this._vision is { IsValueCreated: true })
+        {
+            this._vision.Value.Dispose();
+        }
+
         this.CrossCache.Dispose();
         this.Step.Dispose();
         this.Encoder.Release();

@@ -59,6 +59,34 @@ public sealed class AllowedFolders
         return RealPath.TryResolve(Path.GetFullPath(path), out string? real) && this.ContainsReal(real);
     }
 
+    /// <summary>
+    /// Reads a whole file that really lies inside a root: checked on its path before the open and on the opened handle
+    /// after it, so neither <c>..</c>, a symbolic link nor a link swapped in between gets out.
+    /// </summary>
+    /// <param name="maxBytes">The largest file read; a larger one is refused before any of it is read.</param>
+    /// <exception cref="DocumentLoadException">Outside the roots (<see cref="Outside"/>, whether or not it exists), missing, unreadable, or too large.</exception>
+    public async Task<byte[]> ReadFileAsync(string path, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string full = Path.GetFullPath(path);
+        if (!this.Contains(full))
+        {
+            throw new DocumentLoadException(path, Outside);
+        }
+
+        var file = new DocumentFile(full, Path.GetFileName(full)) { Roots = this };
+        using (var stream = LoaderIO.OpenRead(file))
+        {
+            if (stream.CanSeek && stream.Length > maxBytes)
+            {
+                throw new DocumentLoadException(path, $"is {stream.Length:N0} bytes; the limit is {maxBytes:N0}");
+            }
+        }
+
+        byte[] bytes = await LoaderIO.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
+        return bytes.LongLength <= maxBytes ? bytes : throw new DocumentLoadException(path, $"is over the limit of {maxBytes:N0} bytes");
+    }
+
     /// <summary>Whether an already resolved real path lies inside a root (the root itself included).</summary>
     internal bool ContainsReal(string real) =>
         this._realRoots.Any(root => IsUnder(real, root)) && (this._also is null || this._also.ContainsReal(real));

@@ -1,4 +1,5 @@
 using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Packing;
 using T5Gemma2.Rag.Retrieval;
 
@@ -16,6 +17,12 @@ public sealed class AskOptions
 
     /// <summary>Generation stops at this time and the answer so far is returned, marked as timed out.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// The question's own images (a screenshot, a photo of a part), placed after the question in the encoder input so
+    /// the decoder cross-attends to them with the passages; retrieval uses the question's text. They need a vision model.
+    /// </summary>
+    public IReadOnlyList<PassageImage> QuestionImages { get; init; } = [];
 
     public static AskOptions Default { get; } = new();
 }

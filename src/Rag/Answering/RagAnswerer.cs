@@ -53,7 +53,7 @@ public sealed partial class RagAnswerer
     public static RagAnswerer Create(PassageRetriever retriever, Seq2SeqGenerator generator, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(generator);
-        return new RagAnswerer(retriever, new ContextPacker(generator.Tokenizer, generator.Config.Encoder.MaxPositionEmbeddings), generator, loggerFactory);
+        return new RagAnswerer(retriever, new ContextPacker(generator.Tokenizer, generator.Config.Encoder.MaxPositionEmbeddings, generator.Model.Vision), generator, loggerFactory);
     }
 
     public PassageRetriever Retriever => this._retriever;
@@ -87,7 +87,7 @@ public sealed partial class RagAnswerer
             throw new NoPassagesException($"no passages found in collection '{this._retriever.Collection.Name}' for the question (the collection is empty, or the filter matches nothing).");
         }
 
-        var context = this._packer.Pack(question, passages, options.Packing);
+        var context = this._packer.Pack(question, passages, options.Packing, options.QuestionImages);
         var pack = clock.Elapsed - retrieve;
         this._logger.Packed(passages.Count, retrieve.TotalMilliseconds, context.Passages.Count, context.TokenCount, context.TokenBudget, context.LeftOut, context.Passages.Count(p => p.Truncated));
         yield return new AnswerUpdate(Context: context);
@@ -147,15 +147,16 @@ public sealed partial class RagAnswerer
     {
         if (this._generator is not null)
         {
+            var input = this.EncoderInputOf(context);
             if (options.NumBeams > 1)
             {
                 // Beams cannot stream: the best answer is known only at the end.
-                var results = await this._generator.GenerateFromIdsAsync([context.InputIds], options, cancellationToken).ConfigureAwait(false);
+                var results = await this._generator.GenerateAsync([input], options, cancellationToken).ConfigureAwait(false);
                 yield return results[0].Text;
                 yield break;
             }
 
-            await foreach (string delta in this._generator.GenerateStreamingFromIdsAsync(context.InputIds, options, cancellationToken).ConfigureAwait(false))
+            await foreach (string delta in this._generator.GenerateStreamingAsync(input, options, cancellationToken).ConfigureAwait(false))
             {
                 yield return delta;
             }
@@ -181,6 +182,19 @@ public sealed partial class RagAnswerer
                 yield return update.Text;
             }
         }
+    }
+
+    /// <summary>The packed ids with their images decoded; a broken stored image names the passage's source.</summary>
+    private EncoderInput EncoderInputOf(PackedContext context)
+    {
+        if (context.Images.Count == 0)
+        {
+            return EncoderInput.FromIds(context.InputIds);
+        }
+
+        var sources = context.Passages.Where(p => p.Passage.Image is not null).ToDictionary(p => (object)p.Passage.Image!, p => p.Passage.Source, ReferenceEqualityComparer.Instance);
+        var pixels = context.Images.Select((image, i) => this._generator!.DecodeImage(image.Data, sources.GetValueOrDefault(image) ?? $"the question's image {i + 1}")).ToList();
+        return EncoderInput.WithImages(context.InputIds, pixels);
     }
 
     [GeneratedRegex(@"\[(\d{1,4})\]")]

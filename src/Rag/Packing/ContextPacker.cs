@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
+using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Encoder.Tokenization;
+using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Retrieval;
 
 namespace T5Gemma2.Rag.Packing;
@@ -12,28 +14,51 @@ namespace T5Gemma2.Rag.Packing;
 /// documents — is encoded as plain text (<see cref="GemmaTokenizer.EncodeToIdsAsPlainText(ReadOnlySpan{char})"/>), so document text that
 /// looks like <c>&lt;eos&gt;</c> or <c>&lt;start_of_image&gt;</c> can never become a special token; only the bos is added.
 /// </summary>
+/// <remarks>
+/// With a vision model, an image passage goes in as the image itself: its header, the image's block (<c>"\n\n"</c>,
+/// begin-of-image, the soft tokens, end-of-image, <c>"\n\n"</c>, all counted against the budget and never cut), then
+/// its nearby text, which may be cut like a text passage's. The question's own images follow the question. Without a
+/// vision model an image passage is its nearby text, and one without text is left out.
+/// </remarks>
 public sealed class ContextPacker
 {
     private readonly GemmaTokenizer _tokenizer;
     private readonly int _maxPositions;
+    private readonly int[]? _imageBlock;
 
     /// <param name="tokenizer">The answering model's tokenizer.</param>
     /// <param name="maxPositions">The encoder's maximum input length (max_position_embeddings).</param>
-    public ContextPacker(GemmaTokenizer tokenizer, int maxPositions)
+    /// <param name="vision">The answering model's image settings, when it takes images (ModelDirectory.Vision).</param>
+    public ContextPacker(GemmaTokenizer tokenizer, int maxPositions, VisionConfig? vision = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPositions, 16);
         this._tokenizer = tokenizer;
         this._maxPositions = maxPositions;
+        if (vision is not null)
+        {
+            int[] newlines = this.Plain("\n\n");
+            this._imageBlock = [.. newlines, vision.BeginOfImageTokenId, .. Enumerable.Repeat(vision.ImageTokenId, vision.TokensPerImage), vision.EndOfImageTokenId, .. newlines];
+        }
     }
 
+    /// <summary>Whether image passages and question images go in as images (the answering model has a vision graph).</summary>
+    public bool TakesImages => this._imageBlock is not null;
+
     /// <summary>Builds the encoder input.</summary>
-    /// <exception cref="ArgumentException">The question is empty, or the template and question alone exceed the budget.</exception>
-    public PackedContext Pack(string question, IReadOnlyList<RetrievedPassage> passages, PackingOptions? options = null)
+    /// <param name="questionImages">The question's own images, placed after its text; they need a vision model.</param>
+    /// <exception cref="ArgumentException">The question is empty, the template, question and its images alone exceed the budget, or images were given to a text-only packer.</exception>
+    public PackedContext Pack(string question, IReadOnlyList<RetrievedPassage> passages, PackingOptions? options = null, IReadOnlyList<PassageImage>? questionImages = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(question);
         ArgumentNullException.ThrowIfNull(passages);
         options ??= PackingOptions.Default;
+        questionImages ??= [];
+        if (questionImages.Count > 0 && this._imageBlock is null)
+        {
+            throw new ArgumentException($"the question has {questionImages.Count} image(s), but the answering model takes no images (it has no vision graph).", nameof(questionImages));
+        }
+
         int budget = Math.Min(options.TokenBudget ?? this._maxPositions, this._maxPositions);
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 16, "options.TokenBudget");
 
@@ -53,6 +78,11 @@ public sealed class ContextPacker
             questionIds = [.. questionIds, .. this.Plain("\n")];
         }
 
+        for (int i = 0; i < questionImages.Count; i++)
+        {
+            questionIds = [.. questionIds, .. this._imageBlock!];
+        }
+
         int[] answer = this.Plain(options.AnswerPrefix);
         int[] separator = this.Plain("\n\n");
         int fixedCost = ids.Count + instruction.Length + questionIds.Length + answer.Length;
@@ -69,43 +99,61 @@ public sealed class ContextPacker
 
         int reserved = answer.Length + (questionFirst ? 0 : questionIds.Length);
         var packed = new List<PackedPassage>();
+        var images = new List<PassageImage>(questionFirst ? questionImages : []);
         int leftOut = 0;
         foreach (var passage in Ordered(passages, options.Order))
         {
             int number = packed.Count + 1;
+            bool asImage = passage is { Kind: PassageKind.Image, Image: not null } && this._imageBlock is not null;
+            if (passage.Kind == PassageKind.Image && !asImage && string.IsNullOrWhiteSpace(passage.Text))
+            {
+                leftOut++; // an image without nearby text says nothing to a model that cannot see it
+                continue;
+            }
+
             int[] header = this.Plain(Header(options.PassageHeader, number, passage) + "\n");
+            int[] block = asImage ? this._imageBlock! : [];
             int[] body = this.Plain(passage.Text.Trim() + "\n\n");
-            int room = budget - ids.Count - reserved - header.Length;
+            int room = budget - ids.Count - reserved - header.Length - block.Length;
             if (room >= body.Length)
             {
                 ids.AddRange(header);
+                ids.AddRange(block);
                 ids.AddRange(body);
-                packed.Add(new PackedPassage(number, passage, header.Length + body.Length, Truncated: false));
+                packed.Add(new PackedPassage(number, passage, header.Length + block.Length + body.Length, Truncated: false));
             }
-            else if (room >= Math.Max(options.MinimumTruncatedPassageTokens, separator.Length + 1))
+            else if (room >= Math.Max(options.MinimumTruncatedPassageTokens, separator.Length + 1) || (asImage && room >= 0))
             {
                 // Cut at a token boundary, ending the passage with a blank line like the others; at least one token
-                // of it, whatever the minimum says, or the cut would be negative.
-                int take = room - separator.Length;
+                // of it, whatever the minimum says, or the cut would be negative. An image is never cut: its text is.
+                int take = Math.Max(room - separator.Length, 0);
                 ids.AddRange(header);
+                ids.AddRange(block);
                 ids.AddRange(body.AsSpan(0, take));
-                ids.AddRange(separator);
-                packed.Add(new PackedPassage(number, passage, header.Length + take + separator.Length, Truncated: true));
+                ids.AddRange(separator.AsSpan(0, Math.Min(separator.Length, room - take)));
+                packed.Add(new PackedPassage(number, passage, header.Length + block.Length + take + Math.Min(separator.Length, room - take), Truncated: true));
             }
             else
             {
                 leftOut++;
+                continue;
+            }
+
+            if (asImage)
+            {
+                images.Add(passage.Image!);
             }
         }
 
         if (options.QuestionPlacement == QuestionPlacement.AfterPassages)
         {
             ids.AddRange(questionIds);
+            images.AddRange(questionImages);
         }
 
         ids.AddRange(answer);
         int[] input = [.. ids];
-        return new PackedContext(input, this._tokenizer.Decode(input, skipSpecialTokens: false), packed, leftOut, budget);
+        return new PackedContext(input, this._tokenizer.Decode(input, skipSpecialTokens: false), packed, leftOut, budget) { Images = images };
     }
 
     private int[] Plain(string text) => [.. this._tokenizer.EncodeToIdsAsPlainText(text)];

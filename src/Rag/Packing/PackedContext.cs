@@ -1,3 +1,5 @@
+using T5Gemma2.Rag.Indexer.Documents;
+
 namespace T5Gemma2.Rag.Packing;
 
 /// <summary>The encoder input built from a question and its passages.</summary>
@@ -9,4 +11,7 @@ namespace T5Gemma2.Rag.Packing;
 public sealed record PackedContext(int[] InputIds, string Text, IReadOnlyList<PackedPassage> Passages, int LeftOut, int TokenBudget)
 {
     public int TokenCount => this.InputIds.Length;
+
+    /// <summary>The images whose blocks are in <see cref="InputIds"/>, in block order (question images and image passages).</summary>
+    public IReadOnlyList<PassageImage> Images { get; init; } = [];
 }

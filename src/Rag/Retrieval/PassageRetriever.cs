@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Indexer.Stores;
 
 namespace T5Gemma2.Rag.Retrieval;
@@ -71,6 +72,8 @@ public sealed class PassageRetriever
         [hit.Passage.Id], hit.Passage.DocumentId, hit.Passage.Source, hit.Passage.Title, hit.Passage.SectionPath, hit.Passage.Page,
         hit.Passage.Start, hit.Passage.Length, hit.Passage.ChunkIndex, hit.Passage.Text, hit.Score)
     {
+        Kind = hit.Passage.Kind,
+        Image = hit.Passage.Image,
         Tags = hit.Passage.Tags,
         DenseRank = hit.DenseRank,
         KeywordRank = hit.KeywordRank,
@@ -88,7 +91,7 @@ public sealed class PassageRetriever
             {
                 var p = hit.Passage;
                 int end = current is null ? -1 : current.Start + current.Length;
-                if (current is not null && p.ChunkIndex == lastChunk + 1 && p.Start <= end && p.SectionPath == current.SectionPath && p.Page == current.Page)
+                if (current is not null && current.Kind == PassageKind.Text && p.Kind == PassageKind.Text && p.ChunkIndex == lastChunk + 1 && p.Start <= end && p.SectionPath == current.SectionPath && p.Page == current.Page)
                 {
                     // Both texts are slices of the same document text, so the overlap can be cut exactly.
                     int overlap = end - p.Start;

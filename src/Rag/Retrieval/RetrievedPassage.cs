@@ -1,3 +1,5 @@
+using T5Gemma2.Rag.Indexer.Documents;
+
 namespace T5Gemma2.Rag.Retrieval;
 
 /// <summary>
@@ -18,6 +20,12 @@ public sealed record RetrievedPassage(
     string Text,
     double Score)
 {
+    /// <summary>Text, or an image whose <see cref="Text"/> is its nearby text; an image passage is never merged with others.</summary>
+    public PassageKind Kind { get; init; } = PassageKind.Text;
+
+    /// <summary>The image of an image passage, packed into the encoder input as the image itself; null for text.</summary>
+    public PassageImage? Image { get; init; }
+
     /// <summary>The document's tags.</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = s_noTags;
 

@@ -56,6 +56,9 @@ public sealed class KnowledgeBaseOptions
     /// <summary>The collection's vector length, a Matryoshka cut of the embedding model's (null: the model's own); the collection records it and refuses vectors of another.</summary>
     public int? Dimensions { get; set; }
 
+    /// <summary>The largest image an ask call may pass (base64, a data: URI or a file), in bytes: 20 MB by default.</summary>
+    public long MaxImageBytes { get; set; } = 20L * 1024 * 1024;
+
     /// <summary>The most passages one search or ask call may ask for.</summary>
     public int MaxTop { get; set; } = 50;
 

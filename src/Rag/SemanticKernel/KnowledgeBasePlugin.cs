@@ -1,6 +1,8 @@
 using System.ComponentModel;
 using Microsoft.SemanticKernel;
 using T5Gemma2.Rag.Answering;
+using T5Gemma2.Rag.Encoder.Images;
+using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Indexer.Loading;
 using T5Gemma2.Rag.Indexer.Pipeline;
@@ -100,6 +102,7 @@ public sealed class KnowledgeBasePlugin
         [Description("How many passages to give the model at most (default: the knowledge base's setting).")] int? top = null,
         [Description("Only use passages whose source (file path or URI) starts with this.")] string? source = null,
         [Description("Only use passages of the document with this id.")] string? documentId = null,
+        [Description("An image for the question (a screenshot, a photo of a part): the image as base64, a data: URI (data:image/png;base64,...), or the path of an image file on this machine. The model sees it beside the passages; the search uses the question's text.")] string? image = null,
         CancellationToken cancellationToken = default)
     {
         if (this._answerer is null)
@@ -123,7 +126,20 @@ public sealed class KnowledgeBasePlugin
             return AnswerResult.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken).ConfigureAwait(false));
         }
 
-        var options = new AskOptions { Retrieval = retrieval, Packing = this._options.Packing, Generation = this._options.Generation, Timeout = this._options.AnswerTimeout };
+        var (questionImage, imageError) = string.IsNullOrWhiteSpace(image) ? (null, null) : await this.ReadImageAsync(image, cancellationToken).ConfigureAwait(false);
+        if (imageError is not null)
+        {
+            return AnswerResult.Failed(imageError);
+        }
+
+        var options = new AskOptions
+        {
+            Retrieval = retrieval,
+            Packing = this._options.Packing,
+            Generation = this._options.Generation,
+            Timeout = this._options.AnswerTimeout,
+            QuestionImages = questionImage is null ? [] : [questionImage],
+        };
         try
         {
             return await this.FailuresAsDataAsync(
@@ -137,10 +153,14 @@ public sealed class KnowledgeBasePlugin
                 asked,
                 retrieval.ScoreThreshold).ConfigureAwait(false);
         }
-        catch (ArgumentException ex) when (ex.ParamName == "question")
+        catch (ArgumentException ex) when (ex.ParamName is "question" or "questionImages")
         {
-            // The question does not fit the model's input budget.
+            // The question does not fit the model's input budget, or the answering model takes no images.
             return AnswerResult.Failed(ex.Message.Split(" (Parameter", 2)[0]);
+        }
+        catch (T5RagException ex) when (ex is ImageFileException or ImagesNotSupportedException)
+        {
+            return AnswerResult.Failed(ex.Message);
         }
     }
 
@@ -319,6 +339,68 @@ public sealed class KnowledgeBasePlugin
 
         string threshold = scoreThreshold is { } t ? $" (score threshold {t})" : string.Empty;
         return $"no passage of collection '{collection.Name}'{within} matches the query well enough{threshold}; try other words.";
+    }
+
+    /// <summary>
+    /// The ask call's image: base64 or a data: URI when it decodes to an image, else a path, read only inside the
+    /// allowed folders (FileRoots) when they are set. The size limit holds before anything is decoded or read.
+    /// </summary>
+    private async Task<(PassageImage? Image, string? Error)> ReadImageAsync(string argument, CancellationToken cancellationToken)
+    {
+        string given = argument.Trim();
+        long limit = this._options.MaxImageBytes;
+        string? payload = given;
+        if (given.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
+        {
+            int comma = given.IndexOf(',', StringComparison.Ordinal);
+            if (comma < 0 || !given[..comma].EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
+            {
+                return (null, "the image's data: URI is not base64; expected data:image/<type>;base64,<data>.");
+            }
+
+            payload = given[(comma + 1)..];
+        }
+
+        if (payload.Length > ((limit + 2) / 3 * 4) + 4)
+        {
+            return (null, $"the image is over the limit of {limit:N0} bytes.");
+        }
+
+        byte[] data;
+        var decoded = new byte[payload.Length / 4 * 3 + 3];
+        if (Convert.TryFromBase64String(payload, decoded, out int length) && ImageFormats.Sniff(decoded.AsSpan(0, length)) is not null)
+        {
+            data = decoded[..length];
+        }
+        else if (!ReferenceEquals(payload, given))
+        {
+            return (null, "the image's data: URI does not hold a PNG, JPEG, WebP, GIF or BMP image.");
+        }
+        else
+        {
+            try
+            {
+                string full = Path.GetFullPath(given);
+                data = this._roots is { } roots
+                    ? await roots.ReadFileAsync(full, limit, cancellationToken).ConfigureAwait(false)
+                    : await AllowedFolders.Create([Path.GetPathRoot(full)!]).ReadFileAsync(full, limit, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DocumentLoadException ex)
+            {
+                // The path as the caller gave it, so a refusal tells nothing about where it really led.
+                return (null, ex.Reason == AllowedFolders.Outside && this._roots is { } roots
+                    ? $"'{given}' is {AllowedFolders.Outside} ({string.Join(", ", roots.Roots)})."
+                    : $"'{given}': {ex.Reason}.");
+            }
+            catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                return (null, $"'{given}' is neither base64 of an image nor a valid path.");
+            }
+        }
+
+        return ImageFormats.Sniff(data) is { } mediaType
+            ? (new PassageImage(mediaType, data), null)
+            : (null, $"'{(given.Length > 80 ? given[..80] + "…" : given)}' is not a PNG, JPEG, WebP, GIF or BMP image.");
     }
 
     /// <summary>

@@ -35,7 +35,7 @@ public sealed class EncoderFolderDependencyTests
         ["Checkpoints"] = ["Models"],
         ["Conversion"] = ["Models", "Checkpoints", "Onnx/Graph"],
         ["Embeddings"] = ["Models", "Tokenization", "Onnx", "Checkpoints"], // Checkpoints: the Dense modules' safetensors
-        ["Generation"] = ["Models", "Tokenization", "Onnx", "Embeddings"],
+        ["Generation"] = ["Models", "Tokenization", "Onnx", "Embeddings", "Vision", "Images"],
         ["Hub"] = [],
         ["Images"] = [],                // pixels: decoding and the processor's resize and normalisation
         ["Vision"] = ["Models", "Onnx", "Images", "Tokenization"], // the vision graph's runner and the image prompt

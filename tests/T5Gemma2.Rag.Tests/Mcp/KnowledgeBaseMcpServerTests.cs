@@ -73,6 +73,13 @@ public sealed class KnowledgeBaseMcpServerTests(SharedMiniLm miniLm, SharedTinyT
             var answer = await CallAsync(client, "ask", new() { ["question"] = $"Tell me about {records[2].Title}", ["top"] = 2 });
             Assert.False(string.IsNullOrWhiteSpace(answer.GetProperty("answer").GetString()));
             Assert.EndsWith("0002.md", answer.GetProperty("citations")[0].GetProperty("source").GetString(), StringComparison.Ordinal);
+            // An image as an MCP client sends it: base64 in a string argument, the same answer as through a data: URI.
+            Assert.Contains("base64", tools.Single(t => t.Name == "ask").JsonSchema.GetProperty("properties").GetProperty("image").GetProperty("description").GetString(), StringComparison.Ordinal);
+            string png = Convert.ToBase64String(File.ReadAllBytes(Images.TestImages.PathOf("photo-640x480.png")));
+            var withImage = await CallAsync(client, "ask", new() { ["question"] = $"Tell me about {records[2].Title}", ["top"] = 2, ["image"] = png });
+            var withUri = await CallAsync(client, "ask", new() { ["question"] = $"Tell me about {records[2].Title}", ["top"] = 2, ["image"] = "data:image/png;base64," + png });
+            Assert.False(withImage.TryGetProperty("error", out var imageError) && imageError.ValueKind == JsonValueKind.String, imageError.ToString());
+            Assert.Equal(withImage.GetProperty("answer").GetString(), withUri.GetProperty("answer").GetString());
             var noQuestion = await CallAsync(client, "ask", new() { ["question"] = " " });
             Assert.Equal("the question is empty; ask a question in words.", noQuestion.GetProperty("error").GetString());
 
