@@ -91,6 +91,7 @@ def make_references(folder: str) -> dict:
 
 
 def run_transformers(folder: str, index: dict, output: str) -> None:
+    import torch
     import transformers
     from transformers.image_utils import load_image as hf_load_image
 
@@ -111,7 +112,8 @@ def run_transformers(folder: str, index: dict, output: str) -> None:
             per_size = {}
             for class_name, processor_class in processors.items():
                 processor = processor_class(size={"height": size, "width": size})
-                got = np.asarray(processor(images=image, return_tensors="np")["pixel_values"], dtype=np.float32)[0]
+                # "pt", as make_vision_goldens.py asks: the torchvision backend returns torch tensors.
+                got = processor(images=image, return_tensors="pt")["pixel_values"].to(torch.float32).numpy()[0]
                 delta = np.abs(got - expected)
                 per_size[class_name] = {
                     "shape": list(got.shape),

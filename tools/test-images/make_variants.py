@@ -43,6 +43,10 @@ def main(folder: str) -> None:
     frames = [small, small.transpose(Image.Transpose.FLIP_LEFT_RIGHT), small.rotate(180)]
     frames[0].save(path("animated-200x150.gif"), save_all=True, append_images=frames[1:], duration=200, loop=0)
 
+    # A logo-like GIF whose transparent index has a colour (not black): PIL's RGB gives that colour.
+    logo = diagram.crop((0, 0, 300, 300)).resize((120, 120), Image.BILINEAR).quantize(colors=8, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    logo.save(path("transparent-120x120.gif"), transparency=logo.getpixel((0, 0)))
+
     diagram.resize((250, 180), Image.BILINEAR).save(path("diagram-250x180.bmp"))
     print("\n".join(f"{name}: {os.path.getsize(path(name))} bytes" for name in sorted(os.listdir(folder)) if "." in name))
 

@@ -86,6 +86,37 @@ public sealed class SafeTensorsCheckpoint : IDisposable
             : throw new ModelFileException(Path.Combine(directory, "model.safetensors"), "not found; expected the checkpoint's weights as safetensors.");
     }
 
+    /// <summary>
+    /// Checks that every expected tensor is there with its shape and a float dtype the converter reads, before anything
+    /// is written; the first problem (and how many more) is one line, checked against <paramref name="against"/>.
+    /// </summary>
+    /// <exception cref="ModelFileException">A tensor is missing, has another shape, or is not BF16, F16 or F32.</exception>
+    internal void RequireTensors(IEnumerable<(string Name, long[] Shape)> expected, string against)
+    {
+        var problems = new List<string>();
+        foreach (var (name, shape) in expected)
+        {
+            if (!this.TryGet(name, out var info))
+            {
+                problems.Add($"tensor '{name}' is missing (expected shape [{string.Join(", ", shape)}])");
+            }
+            else if (!info.Shape.SequenceEqual(shape))
+            {
+                problems.Add($"tensor '{name}' has shape {info.ShapeText}; config.json implies [{string.Join(", ", shape)}]");
+            }
+            else if (info.DataType is not ("BF16" or "F16" or "F32"))
+            {
+                problems.Add($"tensor '{name}' is {info.DataType}; expected BF16, F16 or F32");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            string more = problems.Count > 1 ? $" (and {problems.Count - 1} more problems)" : "";
+            throw new ModelFileException(this.Directory, $"{problems[0]}{more}; checked against {against}.");
+        }
+    }
+
     public bool TryGet(string name, out SafeTensorInfo info)
     {
         bool found = this._tensors.TryGetValue(name, out var entry);
@@ -103,3 +134,4 @@ public sealed class SafeTensorsCheckpoint : IDisposable
 
     public void Dispose() => this._files.ForEach(f => f.Dispose());
 }
+

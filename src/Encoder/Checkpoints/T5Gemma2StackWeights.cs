@@ -97,30 +97,7 @@ public sealed class T5Gemma2StackWeights
             throw new ModelFileException(checkpoint.Directory, $"no tensor '{prefixes[1]}layers.0.self_attn.q_proj.weight' (nor under {string.Join(", ", prefixes.Select(p => $"'{p}'"))}); expected a {(architecture == EncoderArchitecture.T5Gemma2 ? "T5Gemma 2" : "Gemma 3")} checkpoint.");
         }
 
-        var problems = new List<string>();
-        foreach (var (suffix, shape) in ExpectedTensors(stack, withEmbedding, architecture))
-        {
-            string name = prefix + StoredSuffix(suffix, architecture);
-            if (!checkpoint.TryGet(name, out var info))
-            {
-                problems.Add($"tensor '{name}' is missing (expected shape [{string.Join(", ", shape)}])");
-            }
-            else if (!info.Shape.SequenceEqual(shape))
-            {
-                problems.Add($"tensor '{name}' has shape {info.ShapeText}; config.json implies [{string.Join(", ", shape)}]");
-            }
-            else if (info.DataType is not ("BF16" or "F16" or "F32"))
-            {
-                problems.Add($"tensor '{name}' is {info.DataType}; expected BF16, F16 or F32");
-            }
-        }
-
-        if (problems.Count > 0)
-        {
-            string more = problems.Count > 1 ? $" (and {problems.Count - 1} more problems)" : "";
-            throw new ModelFileException(checkpoint.Directory, $"{problems[0]}{more}; checked against {Path.GetFileName(config.FilePath)}.");
-        }
-
+        checkpoint.RequireTensors(ExpectedTensors(stack, withEmbedding, architecture).Select(t => (prefix + StoredSuffix(t.Suffix, architecture), t.Shape)), Path.GetFileName(config.FilePath));
         return new T5Gemma2StackWeights(checkpoint, prefix, stack, architecture);
     }
 }

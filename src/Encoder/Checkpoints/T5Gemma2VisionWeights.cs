@@ -58,30 +58,7 @@ public sealed class T5Gemma2VisionWeights
 
         string projector = s_projectorPrefixes.FirstOrDefault(p => checkpoint.TryGet(p + "mm_input_projection_weight", out _)) ?? s_projectorPrefixes[^1];
         var weights = new T5Gemma2VisionWeights(checkpoint, config, tower, projector);
-        var problems = new List<string>();
-        foreach (var (suffix, shape) in ExpectedTensors(config))
-        {
-            string name = weights.StoredName(suffix);
-            if (!checkpoint.TryGet(name, out var info))
-            {
-                problems.Add($"tensor '{name}' is missing (expected shape [{string.Join(", ", shape)}])");
-            }
-            else if (!info.Shape.SequenceEqual(shape))
-            {
-                problems.Add($"tensor '{name}' has shape {info.ShapeText}; config.json implies [{string.Join(", ", shape)}]");
-            }
-            else if (info.DataType is not ("BF16" or "F16" or "F32"))
-            {
-                problems.Add($"tensor '{name}' is {info.DataType}; expected BF16, F16 or F32");
-            }
-        }
-
-        if (problems.Count > 0)
-        {
-            string more = problems.Count > 1 ? $" (and {problems.Count - 1} more problems)" : "";
-            throw new ModelFileException(checkpoint.Directory, $"{problems[0]}{more}; checked against {Path.GetFileName(configPath)}'s vision_config.");
-        }
-
+        checkpoint.RequireTensors(ExpectedTensors(config).Select(t => (weights.StoredName(t.Suffix), t.Shape)), $"{Path.GetFileName(configPath)}'s vision_config");
         return weights;
     }
 

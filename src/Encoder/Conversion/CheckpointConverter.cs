@@ -98,7 +98,7 @@ public static class CheckpointConverter
             if (vision is not null)
             {
                 // The tower's layers quantize uniformly: none of them has the text encoder's first-layer sensitivity.
-                var visionGraph = T5Gemma2VisionGraphBuilder.Build(vision, weights == WeightFormat.Fp32 ? LinearWeights.Float32 : BlockQuantizedLinear.For(weights));
+                var visionGraph = T5Gemma2VisionGraphBuilder.Build(vision, weights == WeightFormat.Fp32 ? LinearWeights.Float32 : BlockQuantizedLinear.ForVisionTower(weights));
                 progress?.Report($"writing {VisionGraphNames.GraphFile} ({visionGraph.InitializerBytes / 1048576.0:F0} MiB of weights, {encoderLinear.Name})");
                 visionGraph.Save(Path.Combine(staging, VisionGraphNames.GraphFile), externalDataThreshold, cancellationToken);
                 graphs[VisionGraphNames.ManifestKey] = VisionGraphNames.GraphFile;

@@ -38,11 +38,11 @@ internal sealed class DecodedImage
 
         string mediaType = ImageFormats.Sniff(encoded)
             ?? throw new ImageFileException(sourceName, $"is not a {ExpectedFormats} image (it begins {Convert.ToHexString(encoded[..Math.Min(8, encoded.Length)])}).");
-        string format = mediaType["image/".Length..].ToUpperInvariant();
+        string format = mediaType switch { "image/webp" => "WebP", _ => mediaType["image/".Length..].ToUpperInvariant() };
 
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(data)
-            ?? throw new ImageFileException(sourceName, $"is a corrupt {format} file (the decoder cannot read its header); expected a whole {format} image.");
+            ?? throw new ImageFileException(sourceName, $"is a corrupt or truncated {format} file (the decoder cannot read its header); expected a whole {format} image.");
 
         // The header's size, checked before a byte of pixels is allocated: a small file can claim gigapixels.
         long pixels = (long)codec.Info.Width * codec.Info.Height;
@@ -68,7 +68,18 @@ internal sealed class DecodedImage
 
         if (result != SKCodecResult.Success)
         {
-            throw new ImageFileException(sourceName, $"is a corrupt {format} file (the decoder says {result}); expected a whole {format} image.");
+            throw new ImageFileException(sourceName, $"is a corrupt or truncated {format} file (the decoder says {result}); expected a whole {format} image.");
+        }
+
+        if (mediaType == "image/gif" && GifTransparency.FirstFrameColour(encoded) is var (red, green, blue))
+        {
+            for (int p = 0; p < stored.Length; p += Channels)
+            {
+                if (stored[p + 3] == 0)
+                {
+                    (stored[p], stored[p + 1], stored[p + 2]) = (red, green, blue);
+                }
+            }
         }
 
         return Upright(stored, info.Width, info.Height, codec.EncodedOrigin);

@@ -71,19 +71,19 @@ public sealed class ImagePreprocessor
 
         var image = DecodedImage.Decode(encoded, sourceName, this._options.MaxDecodedPixels);
         int size = this._options.ImageSize;
-        byte[] rgb = BilinearResampler.Resize(image.Pixels, image.Width, image.Height, DecodedImage.Channels, size, size);
-        return new PixelValues(size, size, Planar(rgb, size * size));
+        byte[] resized = BilinearResampler.Resize(image.Pixels, image.Width, image.Height, size, size);
+        return new PixelValues(size, size, Planar(resized, size * size));
     }
 
-    /// <summary>Interleaved RGB bytes to normalised R, G and B planes.</summary>
-    private static float[] Planar(byte[] rgb, int pixels)
+    /// <summary>Interleaved pixels (R, G, B, ignored) to normalised R, G and B planes.</summary>
+    private static float[] Planar(byte[] interleaved, int pixels)
     {
         var values = new float[3 * pixels];
-        for (int i = 0, p = 0; i < pixels; i++, p += 3)
+        for (int i = 0, p = 0; i < pixels; i++, p += BilinearResampler.Channels)
         {
-            values[i] = s_normalised[rgb[p]];
-            values[pixels + i] = s_normalised[rgb[p + 1]];
-            values[(2 * pixels) + i] = s_normalised[rgb[p + 2]];
+            values[i] = s_normalised[interleaved[p]];
+            values[pixels + i] = s_normalised[interleaved[p + 1]];
+            values[(2 * pixels) + i] = s_normalised[interleaved[p + 2]];
         }
 
         return values;

@@ -333,9 +333,9 @@ internal sealed class ReferenceEncoder
         return y;
     }
 
-    private static double GeluTanh(double x) => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    internal static double GeluTanh(double x) => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 
-    private static void Add(double[] target, double[] value)
+    internal static void Add(double[] target, double[] value)
     {
         for (int i = 0; i < target.Length; i++)
         {

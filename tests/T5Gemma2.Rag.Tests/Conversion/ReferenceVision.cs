@@ -77,13 +77,13 @@ internal sealed class ReferenceVision
             var attended = this.Attention(normed, p + "self_attn.");
             for (int t = 0; t < x.Length; t++)
             {
-                Add(x[t], this.Linear(attended[t], p + "self_attn.out_proj"));
+                ReferenceEncoder.Add(x[t], this.Linear(attended[t], p + "self_attn.out_proj"));
             }
 
             for (int t = 0; t < x.Length; t++)
             {
-                var m = this.Linear(this.LayerNorm(x[t], p + "layer_norm2"), p + "mlp.fc1").Select(GeluTanh).ToArray();
-                Add(x[t], this.Linear(m, p + "mlp.fc2"));
+                var m = this.Linear(this.LayerNorm(x[t], p + "layer_norm2"), p + "mlp.fc1").Select(ReferenceEncoder.GeluTanh).ToArray();
+                ReferenceEncoder.Add(x[t], this.Linear(m, p + "mlp.fc2"));
             }
         }
 
@@ -106,7 +106,7 @@ internal sealed class ReferenceVision
                 {
                     for (int j = 0; j < kernel; j++)
                     {
-                        Add(pooled, patches[(r * kernel + i) * grid + c * kernel + j]);
+                        ReferenceEncoder.Add(pooled, patches[(r * kernel + i) * grid + c * kernel + j]);
                     }
                 }
 
@@ -199,16 +199,6 @@ internal sealed class ReferenceVision
         }
 
         return output;
-    }
-
-    private static double GeluTanh(double x) => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
-
-    private static void Add(double[] target, double[] value)
-    {
-        for (int i = 0; i < target.Length; i++)
-        {
-            target[i] += value[i];
-        }
     }
 
     private double[] W(string name)
