@@ -82,4 +82,28 @@ public sealed class ImageCommandTests(SharedTinyT5Gemma2 tiny) : IDisposable
         Assert.Contains("one image + text", output, StringComparison.Ordinal);
         Assert.Contains("text alone", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AskPacksARetrievedImagePassageAsTheImageAndCitesIt()
+    {
+        string docs = this._directory.Combine("docs");
+        Directory.CreateDirectory(docs);
+        File.Copy(TestImages.PathOf("diagram-300x1200.png"), Path.Combine(docs, "wiring.png"));
+        string store = this._directory.Combine("store");
+        var indexed = await CliRunner.RunAsync("index", docs, "--store", store, "--model", tiny.ConvertedDirectory);
+        Assert.True(indexed.ExitCode == ExitCodes.Success, indexed.Error);
+
+        var (code, output, error) = await CliRunner.RunAsync("ask", "How is the pump wired?", "--store", store, "--model", tiny.ConvertedDirectory, "--generator", tiny.ConvertedDirectory, "--max-new-tokens", "4", "--json", "--show-context");
+
+        Assert.True(code == ExitCodes.Success, error);
+        var answer = JsonDocument.Parse(output).RootElement;
+        string context = answer.GetProperty("context").GetString()!;
+        var citation = Assert.Single(answer.GetProperty("citations").EnumerateArray());
+        Assert.EndsWith("wiring.png", citation.GetProperty("source").GetString(), StringComparison.Ordinal);
+        int header = context.IndexOf("[1] ", StringComparison.Ordinal);
+        int image = context.IndexOf("<start_of_image>", StringComparison.Ordinal);
+        Assert.True(header >= 0 && image > header, context);
+        Assert.Equal(1, context.Split("<start_of_image>").Length - 1);
+        Assert.Equal(1, context.Split("<end_of_image>").Length - 1);
+    }
 }
