@@ -35,6 +35,7 @@ for preset in 270m-270m 1b-1b; do
   done
   run "encoder-$preset" bench encoder --device Cuda -m "$models/$preset-fp32" "$models/$preset-int4" --shapes 8x512,1x2048,1x8192 --corpus "${corpus[0]}"
   run "decoder-$preset" bench decoder --device Cuda -m "$models/$preset-fp32" "$models/$preset-int4" --input-tokens 2048 --new-tokens 128
+  run "vision-$preset" bench vision --device Cuda -m "$models/$preset-fp32" "$models/$preset-int4" --images 3 --text-tokens 2048
   run "ask-$preset" bench ask --device Cuda --generator "$models/$preset-int4" --model "$minilm" --corpus "${corpus[@]}" --passages 10000 --budget 8192 --new-tokens 128 --store "$out/ask-store"
 done
 run embed bench embed --device Cuda -m "$minilm" --corpus "${corpus[@]}" --passages 1000
