@@ -86,7 +86,7 @@ public sealed class Seq2SeqGenerator : IDisposable
         return this.GenerateAsync([.. inputIds.Select(EncoderInput.FromIds)], options, cancellationToken);
     }
 
-    /// <summary>Generates an answer over images and a question: the images first, then the text, as the processor lays out a prompt without placeholders.</summary>
+    /// <summary>Generates an answer over images and a question: the images' blocks first, then the text (Gemma 3's processor needs a placeholder per image; this is the layout of placeholders put before the text).</summary>
     /// <exception cref="ImagesNotSupportedException">The model is text-only.</exception>
     public async Task<GenerationResult> GenerateAsync(string input, IReadOnlyList<PixelValues> images, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
         (await this.GenerateAsync([this.CreateInput(input, images)], options, cancellationToken).ConfigureAwait(false))[0];
@@ -131,7 +131,8 @@ public sealed class Seq2SeqGenerator : IDisposable
         var prompt = this.CreateImagePrompt();
         for (int i = 0; i < images.Count; i++)
         {
-            prompt.AddImage();
+            // With no text the processor joins the images' placeholders by a space.
+            prompt.AddText(i > 0 && text.Length == 0 ? " " : string.Empty).AddImage();
         }
 
         return EncoderInput.WithImages(prompt.AddText(text).Build(), images);

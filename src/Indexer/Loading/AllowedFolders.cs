@@ -74,17 +74,35 @@ public sealed class AllowedFolders
             throw new DocumentLoadException(path, Outside);
         }
 
-        var file = new DocumentFile(full, Path.GetFileName(full)) { Roots = this };
-        using (var stream = LoaderIO.OpenRead(file))
+        // One handle, checked after the open, read in bounded steps: a file that grows, a device that never ends
+        // (/dev/zero) cannot make the read take more than the limit, and a pipe is refused once it is open.
+        using var stream = LoaderIO.OpenRead(new DocumentFile(full, Path.GetFileName(full)) { Roots = this });
+        if (!stream.CanSeek)
         {
-            if (stream.CanSeek && stream.Length > maxBytes)
-            {
-                throw new DocumentLoadException(path, $"is {stream.Length:N0} bytes; the limit is {maxBytes:N0}");
-            }
+            throw new DocumentLoadException(path, "is not a regular file");
         }
 
-        byte[] bytes = await LoaderIO.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
-        return bytes.LongLength <= maxBytes ? bytes : throw new DocumentLoadException(path, $"is over the limit of {maxBytes:N0} bytes");
+        try
+        {
+            using var buffer = new MemoryStream();
+            var chunk = new byte[1 << 16];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > maxBytes)
+                {
+                    throw new DocumentLoadException(path, $"is over the limit of {maxBytes:N0} bytes");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            return buffer.ToArray();
+        }
+        catch (Exception ex) when (LoaderIO.IsFileProblem(ex))
+        {
+            throw LoaderIO.Unreadable(path, ex);
+        }
     }
 
     /// <summary>Whether an already resolved real path lies inside a root (the root itself included).</summary>

@@ -192,8 +192,14 @@ public sealed partial class RagAnswerer
             return EncoderInput.FromIds(context.InputIds);
         }
 
-        var sources = context.Passages.Where(p => p.Passage.Image is not null).ToDictionary(p => (object)p.Passage.Image!, p => p.Passage.Source, ReferenceEqualityComparer.Instance);
-        var pixels = context.Images.Select((image, i) => this._generator!.DecodeImage(image.Data, sources.GetValueOrDefault(image) ?? $"the question's image {i + 1}")).ToList();
+        var sources = new Dictionary<object, string>(ReferenceEqualityComparer.Instance);
+        foreach (var packed in context.Passages.Where(p => p.Passage.Image is not null))
+        {
+            sources.TryAdd(packed.Passage.Image!, packed.Passage.Source);
+        }
+
+        int question = 0;
+        var pixels = context.Images.Select(image => this._generator!.DecodeImage(image.Data, sources.GetValueOrDefault(image) ?? $"the question's image {++question}")).ToList();
         return EncoderInput.WithImages(context.InputIds, pixels);
     }
 

@@ -380,15 +380,15 @@ public sealed class KnowledgeBasePlugin
         {
             try
             {
+                // The folders index_file may read (the roots, narrowed to a tenant's source folder): the same boundary.
                 string full = Path.GetFullPath(given);
-                data = this._roots is { } roots
-                    ? await roots.ReadFileAsync(full, limit, cancellationToken).ConfigureAwait(false)
-                    : await AllowedFolders.Create([Path.GetPathRoot(full)!]).ReadFileAsync(full, limit, cancellationToken).ConfigureAwait(false);
+                var readable = this.ReadableFolders();
+                data = await (readable ?? AllowedFolders.Create([Path.GetPathRoot(full)!])).ReadFileAsync(full, limit, cancellationToken).ConfigureAwait(false);
             }
             catch (DocumentLoadException ex)
             {
                 // The path as the caller gave it, so a refusal tells nothing about where it really led.
-                return (null, ex.Reason == AllowedFolders.Outside && this._roots is { } roots
+                return (null, ex.Reason == AllowedFolders.Outside && this.ReadableFolders() is { } roots
                     ? $"'{given}' is {AllowedFolders.Outside} ({string.Join(", ", roots.Roots)})."
                     : $"'{given}': {ex.Reason}.");
             }

@@ -86,6 +86,26 @@ public sealed class ImageAskAttackTests(SharedMiniLm miniLm, SharedTinyT5Gemma2 
         Assert.DoesNotContain('\n', truncated.Error);
     }
 
+    [Fact]
+    public async Task WithoutRootsADeviceThatNeverEndsIsCutAtTheLimit()
+    {
+        Assert.SkipUnless(File.Exists("/dev/zero"), "no /dev/zero on this system");
+        string docs = this._directory.Combine("docs");
+        TestCorpus.WriteMarkdown(docs, TestCorpus.Records(2));
+        await using var sut = KnowledgeKernel.Create(miniLm.Generator, this._directory.Combine("store"), o =>
+        {
+            o.GeneratorModelDirectory = tiny.ConvertedDirectory;
+            o.Generation = new GenerationOptions { MaxNewTokens = 2 };
+            o.MaxImageBytes = 1_000_000;
+        });
+        Assert.Null((await sut.InvokeAsync<IndexResult>("index_file", new() { ["path"] = docs })).Error);
+
+        var endless = await this.AskAsync(sut, "/dev/zero");
+
+        Assert.NotNull(endless.Error);
+        Assert.Contains("over the limit of 1,000,000 bytes", endless.Error, StringComparison.Ordinal);
+    }
+
     private Task<AnswerResult> AskAsync(KnowledgeKernel sut, string image) =>
         sut.InvokeAsync<AnswerResult>("ask", new() { ["question"] = "What does the picture show?", ["top"] = 2, ["image"] = image });
 }
