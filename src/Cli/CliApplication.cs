@@ -19,6 +19,8 @@ public static class CliApplication
         root.Subcommands.Add(SearchCommand.Create(console));
         root.Subcommands.Add(AskCommand.Create(console));
         root.Subcommands.Add(McpCommand.Create(console));
+        root.Subcommands.Add(ServeCommand.Create(console));
+        root.Subcommands.Add(KeysCommand.Create(console));
         root.Subcommands.Add(CollectionsCommand.Create(console));
         root.Subcommands.Add(EvalCommand.Create(console));
         root.Subcommands.Add(BenchCommand.Create(console));

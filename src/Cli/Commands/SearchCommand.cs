@@ -79,17 +79,11 @@ internal static class SearchCommand
                 string where = (p.SectionPath is { } section ? $"  § {section}" : "") + (p.Page is { } page ? $"  p. {page}" : "")
                     + (p.Kind == PassageKind.Image ? $"  [image {p.Image?.MediaType}]" : "");
                 await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{i + 1,2}. {p.Score:F4}  {p.Source}{where}"));
-                await console.Out.WriteLineAsync($"    {Snippet(p.Text)}");
+                await console.Out.WriteLineAsync($"    {p.Snippet()}");
             }
 
             return ExitCodes.Success;
         });
         return command;
-    }
-
-    private static string Snippet(string text)
-    {
-        string flat = string.Join(' ', text.Split((char[])[' ', '\n', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries));
-        return flat.Length <= 200 ? flat : flat[..200] + "…";
     }
 }

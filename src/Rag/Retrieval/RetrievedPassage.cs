@@ -36,4 +36,11 @@ public sealed record RetrievedPassage(
     public int? KeywordRank { get; init; }
 
     private static readonly IReadOnlyDictionary<string, string> s_noTags = new Dictionary<string, string>();
+
+    /// <summary>The text on one line (runs of white space as one space), cut to <paramref name="maxCharacters"/> with an ellipsis: what a result list shows.</summary>
+    public string Snippet(int maxCharacters = 200)
+    {
+        string flat = string.Join(' ', this.Text.Split((char[])[' ', '\n', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries));
+        return flat.Length <= maxCharacters ? flat : flat[..maxCharacters] + "…";
+    }
 }

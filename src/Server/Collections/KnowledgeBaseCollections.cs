@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using T5Gemma2.Rag.Answering;
+using T5Gemma2.Rag.Encoder.Embeddings;
+using T5Gemma2.Rag.Encoder.Generation;
+using T5Gemma2.Rag.Encoder.Models;
+using T5Gemma2.Rag.Indexer.Pipeline;
+using T5Gemma2.Rag.Indexer.Stores;
+using T5Gemma2.Rag.Retrieval;
+using T5Gemma2.Rag.SemanticKernel;
+using T5Gemma2.Rag.Server.Hosting;
+
+namespace T5Gemma2.Rag.Server.Collections;
+
+/// <summary>
+/// The server's models and store, and every collection it serves: the embedding model (one for all collections), the
+/// optional T5Gemma 2 generator, the store, and per collection a <see cref="CollectionServices"/> made on first use.
+/// </summary>
+/// <remarks>
+/// When one model embeds and answers, the embedding generator runs the generator's own encoder session, as
+/// <c>AddT5Gemma2Rag</c> does. Collections opened here are checked against the embedding model: a collection of
+/// another model is refused with <see cref="ModelMismatchException"/>.
+/// </remarks>
+public sealed class KnowledgeBaseCollections : IDisposable
+{
+    private readonly KnowledgeBaseServerOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ConcurrentDictionary<string, Lazy<Task<CollectionServices>>> _open = new(StringComparer.Ordinal);
+    private readonly Func<IPassageStore> _openStore;
+    private readonly Lock _loading = new();
+    private Loaded? _loaded;
+
+    public KnowledgeBaseCollections(KnowledgeBaseServerOptions options, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        options.Validate();
+        this._options = options;
+        this._loggerFactory = loggerFactory;
+        this._openStore = () => PassageStores.Open(options.Store, loggerFactory, qdrant => qdrant with { ApiKey = options.QdrantApiKey ?? qdrant.ApiKey });
+    }
+
+    /// <summary>Whether the models are loaded and the store open (what <c>/readyz</c> reports).</summary>
+    public bool IsReady => Volatile.Read(ref this._loaded) is not null;
+
+    /// <summary>The embedding model, shared by every collection.</summary>
+    public OnnxEmbeddingGenerator Embedder => this.Load().Embedder;
+
+    /// <summary>The generator, or null when the server answers nothing.</summary>
+    public Seq2SeqGenerator? Generator => this.Load().Generator;
+
+    /// <summary>The store.</summary>
+    public IPassageStore Store => this.Load().Store;
+
+    /// <summary>The id the embedding model is known by (what <c>/v1/models</c> lists), its directory name.</summary>
+    public string EmbeddingModelId => ModelName(this._options.EmbeddingModelDirectory!);
+
+    /// <summary>The id the generator is known by, or null.</summary>
+    public string? GeneratorModelId => this._options.GeneratorModelDirectory is { } generator ? ModelName(generator) : null;
+
+    /// <summary>Loads the models and opens the store now (at startup), so a wrong directory fails before the first request.</summary>
+    public void Load(CancellationToken cancellationToken) => _ = this.Load();
+
+    /// <summary>The collections in the store.</summary>
+    public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken) => this.Store.ListCollectionsAsync(cancellationToken);
+
+    /// <summary>The collection's services, or null when the store has no collection of that name.</summary>
+    /// <exception cref="ModelMismatchException">The collection was indexed with another model.</exception>
+    public async Task<CollectionServices?> OpenAsync(string name, CancellationToken cancellationToken)
+    {
+        if (this._open.TryGetValue(name, out var opened))
+        {
+            return await this.AwaitOrForgetAsync(name, opened).ConfigureAwait(false);
+        }
+
+        if (!(await this.ListAsync(cancellationToken).ConfigureAwait(false)).Contains(name, StringComparer.Ordinal))
+        {
+            return null;
+        }
+
+        return await this.OpenOrCreateAsync(name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The collection's services, creating the collection (for the embedding model) when there is none.</summary>
+    /// <exception cref="ModelMismatchException">The collection was indexed with another model.</exception>
+    public async Task<CollectionServices> OpenOrCreateAsync(string name, CancellationToken cancellationToken)
+    {
+        var opened = this._open.GetOrAdd(name, n => new Lazy<Task<CollectionServices>>(() => this.CreateServicesAsync(n, CancellationToken.None)));
+        return await this.AwaitOrForgetAsync(name, opened).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes the collection and its passages; false when there was none.</summary>
+    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        // The store closes the collection it deletes.
+        this._open.TryRemove(name, out _);
+        return await this.Store.DeleteCollectionAsync(name, cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        // The store closes the collections it opened.
+        if (this._loaded is { } loaded)
+        {
+            loaded.Store.Dispose();
+            loaded.Embedder.Dispose();
+            loaded.Generator?.Dispose();
+        }
+    }
+
+    private static string ModelName(string directory) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
+
+    private async Task<CollectionServices> AwaitOrForgetAsync(string name, Lazy<Task<CollectionServices>> opened)
+    {
+        try
+        {
+            return await opened.Value.ConfigureAwait(false);
+        }
+        catch
+        {
+            // A failed open (a store that was down, a collection of another model) is tried again by the next request.
+            this._open.TryRemove(new KeyValuePair<string, Lazy<Task<CollectionServices>>>(name, opened));
+            throw;
+        }
+    }
+
+    private async Task<CollectionServices> CreateServicesAsync(string name, CancellationToken cancellationToken)
+    {
+        var loaded = this.Load();
+        var collection = await loaded.Store.OpenOrCreateCollectionAsync(name, loaded.Embedder.CollectionSettings(), cancellationToken).ConfigureAwait(false);
+        var retriever = new PassageRetriever(loaded.Embedder, collection, loaded.Generator is null ? null : new DecoderReranker(loaded.Generator));
+        var answerer = loaded.Generator is null ? null : RagAnswerer.Create(retriever, loaded.Generator, this._loggerFactory);
+        var pluginOptions = new KnowledgeBaseOptions
+        {
+            EmbeddingModelDirectory = this._options.EmbeddingModelDirectory,
+            GeneratorModelDirectory = this._options.GeneratorModelDirectory,
+            Store = this._options.Store,
+            CollectionName = name,
+            AnswerTimeout = this._options.AskTimeout,
+            MaxTop = this._options.MaxTop,
+        };
+
+        // The plugin gets its own pipeline: a pipeline runs one run at a time, and the plugin serialises its own writes.
+        var plugin = new KnowledgeBasePlugin(retriever, IngestPipeline.Create(loaded.Embedder, collection, loggerFactory: this._loggerFactory), answerer, pluginOptions);
+        return new CollectionServices(collection, retriever, IngestPipeline.Create(loaded.Embedder, collection, loggerFactory: this._loggerFactory), answerer, plugin);
+    }
+
+    private Loaded Load()
+    {
+        if (Volatile.Read(ref this._loaded) is { } loaded)
+        {
+            return loaded;
+        }
+
+        lock (this._loading)
+        {
+            if (this._loaded is null)
+            {
+                var embedding = new OnnxEmbeddingGeneratorOptions { Session = this._options.Session, Dimensions = this._options.Dimensions };
+                var generator = this._options.GeneratorModelDirectory is { } directory ? Seq2SeqGenerator.Create(directory, this._options.Session) : null;
+                var embedder = generator is not null && ModelDirectory.IsSameDirectory(this._options.GeneratorModelDirectory!, this._options.EmbeddingModelDirectory!)
+                    ? generator.CreateEmbeddingGenerator(embedding, this._loggerFactory)
+                    : OnnxEmbeddingGenerator.Create(this._options.EmbeddingModelDirectory!, embedding, this._loggerFactory);
+                Volatile.Write(ref this._loaded, new Loaded(embedder, generator, this._openStore()));
+            }
+
+            return this._loaded!;
+        }
+    }
+
+    private sealed record Loaded(OnnxEmbeddingGenerator Embedder, Seq2SeqGenerator? Generator, IPassageStore Store);
+}

@@ -1,0 +1,71 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using T5Gemma2.Rag.Server.Collections;
+using T5Gemma2.Rag.Server.Hosting;
+using T5Gemma2.Rag.Server.Security;
+using T5Gemma2.Rag.Tests.Infrastructure;
+
+namespace T5Gemma2.Rag.Tests.Server;
+
+/// <summary>
+/// The knowledge-base service in process (WebApplicationFactory over the server's own Program), over a temporary
+/// embedded store and service database, with the real MiniLM model unless told otherwise.
+/// </summary>
+internal sealed class KnowledgeBaseServerFactory : WebApplicationFactory<T5Gemma2.Rag.Server.Program>
+{
+    private readonly TempDirectory? _temp;
+
+    /// <param name="configure">Adjusts the options (generator, limits) after the store and model are set.</param>
+    /// <param name="store">The store directory; null: a new temporary one, removed with the factory.</param>
+    public KnowledgeBaseServerFactory(Action<KnowledgeBaseServerOptions>? configure = null, string? store = null)
+    {
+        if (store is null)
+        {
+            this._temp = new TempDirectory();
+            store = this._temp.Combine("store");
+        }
+
+        this.Options = new KnowledgeBaseServerOptions { Store = store, EmbeddingModelDirectory = TestAssets.MiniLmDirectory };
+        configure?.Invoke(this.Options);
+        this.Options.Validate();
+    }
+
+    public KnowledgeBaseServerOptions Options { get; }
+
+    /// <summary>The service's API keys, for a test to create keys as <c>t5rag keys create</c> would.</summary>
+    public ApiKeyStore Keys => this.Services.GetRequiredService<ApiKeyStore>();
+
+    public KnowledgeBaseCollections Collections => this.Services.GetRequiredService<KnowledgeBaseCollections>();
+
+    /// <summary>A client that sends <paramref name="key"/> as its bearer token (none: no Authorization header).</summary>
+    public HttpClient ClientWithKey(string? key)
+    {
+        var client = this.CreateClient();
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return client;
+    }
+
+    /// <summary>Creates a key and returns it.</summary>
+    public string CreateKey(string name, ApiKeyRole role, params string[] collections) => this.Keys.Create(name, role, collections).Key;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.ConfigureServices(services => services.AddSingleton(this.Options));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            this._temp?.Dispose();
+        }
+    }
+}
