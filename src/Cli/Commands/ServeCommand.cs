@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Cli.Console;
-using T5Gemma2.Rag.Server.Collections;
 using T5Gemma2.Rag.Server.Hosting;
 using T5Gemma2.Rag.Server.Security;
 
@@ -43,15 +42,15 @@ internal static class ServeCommand
                 options.QdrantApiKey = settings.QdrantApiKey;
             });
             builder.WebHost.UseUrls(parse.GetValue(urls)!);
-            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+            // Everything t5rag says goes to stderr, the server's log included, as with every other command.
+            builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)
+                .AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
             await using var app = builder.Build().UseKnowledgeBaseServer();
-            var collections = app.Services.GetRequiredService<KnowledgeBaseCollections>();
             var keys = app.Services.GetRequiredService<ApiKeyStore>();
             await console.Error.WriteLineAsync(
                 $"t5rag serve: {store} with {model}{(parse.GetValue(generator) is { } g ? $", answering with {g}" : ", no generator (search only)")}; " +
                 $"{(keys.AnyActive() ? "API keys required" : "no API key exists: loopback callers only, without keys")}; {(parse.GetValue(noIngest) ? "reads only" : "ingesting")}; listening on {string.Join(", ", parse.GetValue(urls)!)}. Ctrl+C stops.");
             await KnowledgeBaseServer.RunAsync(app, cancellationToken);
-            _ = collections;
             return ExitCodes.Success;
         });
         return command;

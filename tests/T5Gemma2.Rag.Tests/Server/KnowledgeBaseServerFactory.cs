@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Server.Collections;
 using T5Gemma2.Rag.Server.Hosting;
 using T5Gemma2.Rag.Server.Security;
@@ -57,6 +58,7 @@ internal sealed class KnowledgeBaseServerFactory : WebApplicationFactory<T5Gemma
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
+        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         builder.ConfigureServices(services => services.AddSingleton(this.Options));
     }
 
