@@ -11,7 +11,8 @@ namespace T5Gemma2.Rag.Server.Security;
 /// <summary>
 /// <c>Authorization: Bearer &lt;key&gt;</c>, looked up by hash in the service database on every request (a revoked key
 /// stops working at once, on every replica). While no key exists, a caller on loopback without a key is the local
-/// operator (admin); the server refuses to start beyond loopback without a key, so that never reaches a network.
+/// operator (admin); the server refuses to start beyond loopback without a key, and a request a proxy forwarded
+/// (Forwarded, X-Forwarded-For) is never local, so that never reaches a network.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -32,7 +33,9 @@ public sealed class ApiKeyAuthenticationHandler(
         string? header = this.Request.Headers.Authorization;
         if (string.IsNullOrEmpty(header))
         {
-            if (!keys.AnyActive() && IsLoopback(this.Context.Connection.RemoteIpAddress))
+            // A request a proxy forwarded came from elsewhere, whatever address it arrives from.
+            bool forwarded = this.Request.Headers.ContainsKey("Forwarded") || this.Request.Headers.ContainsKey("X-Forwarded-For");
+            if (!forwarded && !keys.AnyActive() && IsLoopback(this.Context.Connection.RemoteIpAddress))
             {
                 return Task.FromResult(Success(Caller.Principal("local", ApiKeyRole.Admin, [ApiKey.AllCollections], LocalAuthenticationType)));
             }

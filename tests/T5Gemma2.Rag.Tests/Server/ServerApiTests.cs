@@ -187,6 +187,39 @@ public sealed class ServerApiTests : IDisposable
     }
 
     [Fact]
+    public async Task WithoutKeysOnlyADirectLoopbackCallerIsLetInNotOneAProxyForwarded()
+    {
+        await this.IndexAsync("docs", ("a.md", "Some text."));
+        var ct = TestContext.Current.CancellationToken;
+        using var direct = this._server.ClientWithKey(null);
+        Assert.Equal(HttpStatusCode.OK, (await direct.GetAsync("/api/collections/docs", ct)).StatusCode);
+        foreach (var (header, value) in new[] { ("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9") })
+        {
+            using var proxied = this._server.ClientWithKey(null);
+            proxied.DefaultRequestHeaders.Add(header, value);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await proxied.GetAsync("/api/collections/docs", ct)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task AReadReplicaSearchesButRefusesWritesWith503()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var replica = new KnowledgeBaseServerFactory(options => options.Ingest = false, store: this._server.Options.Store);
+        await this.IndexAsync("docs", ("a.md", "Replicas answer searches."));
+        using var client = replica.ClientWithKey(null);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/collections/docs/search", new { query = "replicas" }, ct)).StatusCode);
+        foreach (var response in new[] { await client.PutAsync("/api/collections/other", null, ct), await client.DeleteAsync("/api/collections/docs", ct) })
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.True(response.Headers.Contains("Retry-After"));
+            Assert.Contains("--no-ingest", await response.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("docs", await this._server.Collections.ListAsync(ct));
+    }
+
+    [Fact]
     public async Task TheOpenApiDocumentDescribesTheApiWithoutAKey()
     {
         this._server.CreateKey("k", ApiKeyRole.Reader, "*");
