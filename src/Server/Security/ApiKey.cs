@@ -17,8 +17,4 @@ public sealed record ApiKey(string Name, string Prefix, ApiKeyRole Role, IReadOn
 
     /// <summary>Whether the key still works.</summary>
     public bool IsActive => this.RevokedAt is null;
-
-    /// <summary>Whether the key may use <paramref name="collection"/> at all (read it): its collections are a ceiling, whatever its role.</summary>
-    public bool Covers(string collection) =>
-        this.Role == ApiKeyRole.Admin || this.Collections.Contains(AllCollections) || this.Collections.Contains(collection, StringComparer.Ordinal);
 }
