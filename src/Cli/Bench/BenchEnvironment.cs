@@ -16,7 +16,8 @@ internal static class BenchEnvironment
         await console.Out.WriteLineAsync($"machine: {CpuModel()}, {Environment.ProcessorCount} cores usable by this process ({OnlineCpus()} online), {RuntimeInformation.OSDescription}");
         await console.Out.WriteLineAsync($"threads: {threads}");
         await console.Out.WriteLineAsync($"runtime: ONNX Runtime {OrtEnv.Instance().GetVersionString()}, {RuntimeInformation.FrameworkDescription}");
-        await console.Out.WriteLineAsync($"command: t5rag {string.Join(' ', console.Arguments.Select(Quote))}");
+        // An API key (bench serve --key) is a secret: its value is not printed.
+        await console.Out.WriteLineAsync($"command: t5rag {string.Join(' ', console.Arguments.Select((a, i) => i > 0 && console.Arguments[i - 1] == "--key" ? "***" : Quote(a)))}");
     }
 
     /// <summary>The threads of ONNX Runtime sessions, in words.</summary>

@@ -104,7 +104,7 @@ internal static class SearchBenchmark
             console.WriteTable("Matryoshka cuts beside the full length (cut / full, ratio)", ["passages", "dimensions", "fp32 vectors in memory", "store on disk (SQLite + graph)", "exact scan p50 ms", "HNSW p50 ms (default ef)"], rows);
         }
 
-        await console.Out.WriteLineAsync(string.Create(culture, $"peak RSS of the process (VmHWM): {PeakResidentBytes() / 1048576.0:N0} MiB"));
+        await console.Out.WriteLineAsync(string.Create(culture, $"peak RSS of the process (VmHWM): {PeakMemory.ResidentBytes() / 1048576.0:N0} MiB"));
         return ExitCodes.Success;
     }
 
@@ -237,26 +237,6 @@ internal static class SearchBenchmark
         return [.. paths.Select(p => (p.Name, latencies[p.Name], p.Mode == SearchMode.Dense && !p.Exact ? found[p.Name] / timed : (double?)null))];
     }
 
-
-    /// <summary>VmHWM from /proc/self/status (the kernel's high-water mark of resident memory), else .NET's peak working set.</summary>
-    private static long PeakResidentBytes()
-    {
-        const string status = "/proc/self/status";
-        if (File.Exists(status))
-        {
-            foreach (string line in File.ReadLines(status))
-            {
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal)
-                    && long.TryParse(line["VmHWM:".Length..].Replace("kB", string.Empty, StringComparison.Ordinal).Trim(), CultureInfo.InvariantCulture, out long kilobytes))
-                {
-                    return kilobytes * 1024;
-                }
-            }
-        }
-
-        using var process = Process.GetCurrentProcess();
-        return process.PeakWorkingSet64;
-    }
 
     /// <summary>"10000,1000000" or "10k,1m" into sizes.</summary>
     private static bool TryParseSizes(string text, out int[] sizes)

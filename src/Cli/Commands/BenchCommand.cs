@@ -3,6 +3,7 @@ using T5Gemma2.Rag.Cli.Bench;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Onnx;
+using T5Gemma2.Rag.Server.Hosting;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
@@ -133,6 +134,8 @@ internal static class BenchCommand
         cancel.SetAction((parse, cancellationToken) => CancellationBenchmark.RunAsync(console, parse.GetValue(cancelModel)!, Math.Max(0, parse.GetValue(cancelWarmup)), Math.Max(1, parse.GetValue(cancelRuns)), Session(cancelRuntime, parse), cancellationToken));
         bench.Subcommands.Add(cancel);
 
+        bench.Subcommands.Add(Serve(console));
+
         var samplerVocabulary = new Option<int>("--vocabulary") { Description = "Logits per token (Gemma's vocabulary)", DefaultValueFactory = _ => 262_144 };
         var samplerTokens = new Option<int>("--tokens") { Description = "Tokens sampled per setting", DefaultValueFactory = _ => 200 };
         var samplerSpread = new Option<double>("--spread") { Description = "Standard deviation of the synthetic logits", DefaultValueFactory = _ => 3.0 };
@@ -144,6 +147,62 @@ internal static class BenchCommand
 
         // Read when a benchmark runs, with the run's logger factory (set after the commands are built).
         OnnxSessionOptions Session(RuntimeOptions runtime, ParseResult parse) => runtime.Session(parse, Configuration.T5RagSettings.Load(console.LoggerFactory));
+    }
+
+    /// <summary><c>t5rag bench serve</c>: the knowledge-base service under load, a running one (--url) or one started here (--start).</summary>
+    private static Command Serve(CliConsole console)
+    {
+        var shared = new CollectionOptions();
+        var url = new Option<string?>("--url") { Description = "The running server to drive, e.g. http://127.0.0.1:8080 (or --start)" };
+        var key = new Option<string?>("--key") { Description = "API key sent as the bearer token (none: loopback while the server has no key); printed as *** in the header" };
+        var start = new Option<bool>("--start") { Description = "Start the server in this process on a free loopback port, over --store with --model (and --generator)" };
+        var generator = new Option<string?>("--generator", "-g") { Description = "With --start: the T5Gemma 2 model directory that answers the ask phase (default: none; no ask phase)" };
+        var serverPid = new Option<int?>("--server-pid") { Description = "The remote server's process id: its peak resident memory is read from /proc/<pid>/status" };
+        var collection = new Option<string>("--collection", "-c") { Description = "The collection searched (made and filled when it has fewer passages)", DefaultValueFactory = _ => "bench-serve" };
+        var passages = new Option<int>("--passages") { Description = "Synthetic passages in the collection", DefaultValueFactory = _ => 10_000 };
+        var searchers = new Option<int>("--searchers") { Description = "Concurrent searchers in the search phase", DefaultValueFactory = _ => 32 };
+        var seconds = new Option<int>("--seconds") { Description = "Length of the search phase (one writer uploads beside the searchers)", DefaultValueFactory = _ => 60 };
+        var mode = new Option<string>("--mode") { Description = "The searchers' mode: dense, keyword or hybrid", DefaultValueFactory = _ => "hybrid" };
+        var askers = new Option<int>("--askers") { Description = "Concurrent askers in the ask phase (0: none)", DefaultValueFactory = _ => 4 };
+        var askSeconds = new Option<int>("--ask-seconds") { Description = "Length of the ask phase (0: none)", DefaultValueFactory = _ => 30 };
+        var askTokens = new Option<int>("--ask-tokens") { Description = "max_new_tokens of each ask", DefaultValueFactory = _ => 32 };
+        var jobTimeout = new Option<int>("--job-timeout") { Description = "Seconds the writer waits for one upload's job", DefaultValueFactory = _ => 120 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the passages and queries", DefaultValueFactory = _ => 1 };
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
+        var command = new Command("serve", "The knowledge-base service under load over HTTP: concurrent searchers while a writer uploads, then concurrent askers; requests/s, p50/p99, 4xx/5xx/transport errors, peak RSS, uploads searchable afterwards")
+        {
+            url, key, start, generator, serverPid, collection, passages, searchers, seconds, mode, askers, askSeconds, askTokens, jobTimeout, seed, json,
+        };
+
+        // --model, --threads, --device, --store, --config as every store command has them (--collection is the benchmark's own).
+        command.Options.Add(shared.Model);
+        command.Options.Add(shared.Dimensions);
+        shared.Runtime.AddTo(command);
+        command.Options.Add(shared.Store);
+        command.Options.Add(shared.Config);
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var settings = shared.Settings(parse, console.LoggerFactory);
+            Func<KnowledgeBaseServerOptions>? server = !parse.GetValue(start) ? null : () => new KnowledgeBaseServerOptions
+            {
+                Store = shared.StorePath(parse, settings),
+                EmbeddingModelDirectory = shared.ModelPath(parse, settings),
+                GeneratorModelDirectory = parse.GetValue(generator),
+                Session = shared.Session(parse, settings),
+                Dimensions = shared.DimensionsGiven(parse, settings),
+                QdrantApiKey = settings.QdrantApiKey,
+
+                // The figures are the server's, not a key's rate limit: every client shares one partition here.
+                RequestsPerSecondPerKey = 1_000_000,
+                BurstPerKey = 1_000_000,
+            };
+
+            return ServeBenchmark.RunAsync(console, new ServeBenchmarkSettings(
+                parse.GetValue(url), parse.GetValue(key), server, parse.GetValue(serverPid), parse.GetValue(collection)!,
+                parse.GetValue(passages), parse.GetValue(searchers), parse.GetValue(seconds), parse.GetValue(mode)!, parse.GetValue(askers), parse.GetValue(askSeconds), parse.GetValue(askTokens),
+                parse.GetValue(seed), TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(jobTimeout))), parse.GetValue(json)), cancellationToken);
+        });
+        return command;
     }
 
     private static RuntimeOptions Runtime(Command command)
