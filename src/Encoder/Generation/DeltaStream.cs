@@ -4,22 +4,23 @@ using System.Threading.Channels;
 namespace T5Gemma2.Rag.Encoder.Generation;
 
 /// <summary>
-/// Runs a decoding on a worker and hands its text deltas to the reader as the tokens are chosen. A reader that stops
-/// early stops the worker too, and the stream ends only once the worker has.
+/// Runs a decoding on a worker and hands its text deltas to the reader as the tokens are chosen, then its result. A
+/// reader that stops early stops the worker too, and the stream ends only once the worker has.
 /// </summary>
 internal static class DeltaStream
 {
-    /// <param name="decode">Decodes, passing each delta to its first argument, until done or its token is cancelled.</param>
-    public static async IAsyncEnumerable<string> Run(Action<Action<string>, CancellationToken> decode, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <param name="decode">Decodes, passing each delta to its first argument, until done or its token is cancelled; returns the result.</param>
+    public static async IAsyncEnumerable<GenerationUpdate> Run(Func<Action<string>, CancellationToken, GenerationResult> decode, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateUnbounded<string>(new() { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateUnbounded<GenerationUpdate>(new() { SingleReader = true, SingleWriter = true });
         var worker = Task.Run(
             () =>
             {
                 try
                 {
-                    decode(delta => channel.Writer.TryWrite(delta), stop.Token);
+                    var result = decode(delta => channel.Writer.TryWrite(new GenerationUpdate(Delta: delta)), stop.Token);
+                    channel.Writer.TryWrite(new GenerationUpdate(Result: result));
                     channel.Writer.TryComplete();
                 }
                 catch (Exception ex)
@@ -31,9 +32,9 @@ internal static class DeltaStream
 
         try
         {
-            await foreach (string delta in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var update in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                yield return delta;
+                yield return update;
             }
         }
         finally

@@ -29,23 +29,54 @@ public sealed class Seq2SeqChatClient : IChatClient
     /// <inheritdoc />
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var result = (await this._generator.GenerateAsync([this.Prompt(messages)], Map(options), cancellationToken).ConfigureAwait(false))[0];
+        var result = (await this._generator.GenerateAsync([this.Prompt(messages)], ToGenerationOptions(options), cancellationToken).ConfigureAwait(false))[0];
         return new ChatResponse(new ChatMessage(ChatRole.Assistant, result.Text))
         {
             ModelId = this._generator.Model.ModelId,
-            FinishReason = result.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop,
-            Usage = new UsageDetails { InputTokenCount = result.InputTokenCount, OutputTokenCount = result.TokenIds.Count, TotalTokenCount = result.InputTokenCount + result.TokenIds.Count },
+            FinishReason = FinishReasonOf(result),
+            Usage = UsageOf(result),
         };
     }
 
     /// <inheritdoc />
+    /// <remarks>The last update carries no text: the finish reason and the usage (a <see cref="UsageContent"/>), as Microsoft.Extensions.AI's streaming clients report them.</remarks>
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         string responseId = Guid.NewGuid().ToString("N");
-        await foreach (string delta in this._generator.GenerateStreamingAsync(this.Prompt(messages), Map(options), cancellationToken).ConfigureAwait(false))
+        await foreach (var update in this._generator.GenerateUpdatesAsync(this.Prompt(messages), ToGenerationOptions(options), cancellationToken).ConfigureAwait(false))
         {
-            yield return new ChatResponseUpdate(ChatRole.Assistant, delta) { ResponseId = responseId, ModelId = this._generator.Model.ModelId };
+            yield return update.Result is { } result
+                ? new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(UsageOf(result))]) { ResponseId = responseId, ModelId = this._generator.Model.ModelId, FinishReason = FinishReasonOf(result) }
+                : new ChatResponseUpdate(ChatRole.Assistant, update.Delta) { ResponseId = responseId, ModelId = this._generator.Model.ModelId };
         }
+    }
+
+    /// <summary>
+    /// The generation options chat options ask for (see the class remarks): what a host that drives the generator itself
+    /// (a packed context, not messages) uses so that its callers' settings mean what they mean here.
+    /// </summary>
+    public static GenerationOptions ToGenerationOptions(ChatOptions? options)
+    {
+        if (options is null)
+        {
+            return GenerationOptions.Default;
+        }
+
+        object? Extra(string key) => options.AdditionalProperties?.TryGetValue(key, out object? value) == true ? value : null;
+        float temperature = options.Temperature ?? 0f;
+        return new GenerationOptions
+        {
+            MaxNewTokens = options.MaxOutputTokens ?? GenerationOptions.Default.MaxNewTokens,
+            Sample = temperature > 0,
+            Temperature = temperature > 0 ? temperature : 1f,
+            TopP = options.TopP ?? 1f,
+            TopK = options.TopK ?? 0,
+            Seed = options.Seed is long seed ? unchecked((int)seed) : null,
+            StopSequences = options.StopSequences is { } stops ? [.. stops] : [],
+            NumBeams = Extra("num_beams") is { } beams ? Convert.ToInt32(beams, System.Globalization.CultureInfo.InvariantCulture) : 1,
+            RepetitionPenalty = Extra("repetition_penalty") is { } penalty ? Convert.ToSingle(penalty, System.Globalization.CultureInfo.InvariantCulture) : 1f,
+            LengthPenalty = Extra("length_penalty") is { } length ? Convert.ToSingle(length, System.Globalization.CultureInfo.InvariantCulture) : 1f,
+        };
     }
 
     /// <inheritdoc />
@@ -122,27 +153,8 @@ public sealed class Seq2SeqChatClient : IChatClient
         return EncoderInput.WithImages(prompt.Build(), images);
     }
 
-    private static GenerationOptions Map(ChatOptions? options)
-    {
-        if (options is null)
-        {
-            return GenerationOptions.Default;
-        }
+    private static ChatFinishReason FinishReasonOf(GenerationResult result) => result.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop;
 
-        object? Extra(string key) => options.AdditionalProperties?.TryGetValue(key, out object? value) == true ? value : null;
-        float temperature = options.Temperature ?? 0f;
-        return new GenerationOptions
-        {
-            MaxNewTokens = options.MaxOutputTokens ?? GenerationOptions.Default.MaxNewTokens,
-            Sample = temperature > 0,
-            Temperature = temperature > 0 ? temperature : 1f,
-            TopP = options.TopP ?? 1f,
-            TopK = options.TopK ?? 0,
-            Seed = options.Seed is long seed ? (int)seed : null,
-            StopSequences = options.StopSequences is { } stops ? [.. stops] : [],
-            NumBeams = Extra("num_beams") is { } beams ? Convert.ToInt32(beams, System.Globalization.CultureInfo.InvariantCulture) : 1,
-            RepetitionPenalty = Extra("repetition_penalty") is { } penalty ? Convert.ToSingle(penalty, System.Globalization.CultureInfo.InvariantCulture) : 1f,
-            LengthPenalty = Extra("length_penalty") is { } length ? Convert.ToSingle(length, System.Globalization.CultureInfo.InvariantCulture) : 1f,
-        };
-    }
+    private static UsageDetails UsageOf(GenerationResult result) =>
+        new() { InputTokenCount = result.InputTokenCount, OutputTokenCount = result.TokenIds.Count, TotalTokenCount = result.InputTokenCount + result.TokenIds.Count };
 }

@@ -166,6 +166,21 @@ public sealed class Seq2SeqGenerator : IDisposable
     /// <summary>Streams the answer to an encoder input with or without images.</summary>
     public async IAsyncEnumerable<string> GenerateStreamingAsync(EncoderInput input, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (var update in this.GenerateUpdatesAsync(input, options, cancellationToken).ConfigureAwait(false))
+        {
+            if (update.Delta is { } delta)
+            {
+                yield return delta;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Streams the answer to an encoder input as text deltas, then the <see cref="GenerationResult"/> (its token ids and
+    /// finish reason) as the last update: what a streaming API needs to report usage. A cancelled call ends without it.
+    /// </summary>
+    public async IAsyncEnumerable<GenerationUpdate> GenerateUpdatesAsync(EncoderInput input, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(input);
         options ??= GenerationOptions.Default;
         options.Validate();
@@ -176,9 +191,9 @@ public sealed class Seq2SeqGenerator : IDisposable
 
         this._lifetime.ThrowIfClosed();
         this.CheckLength(input);
-        await foreach (string delta in DeltaStream.Run((onToken, stop) => this.Decode([input], options, onToken, stop), cancellationToken).ConfigureAwait(false))
+        await foreach (var update in DeltaStream.Run((onToken, stop) => this.Decode([input], options, onToken, stop)[0], cancellationToken).ConfigureAwait(false))
         {
-            yield return delta;
+            yield return update;
         }
     }
 

@@ -101,6 +101,7 @@ public sealed partial class RagAnswerer
         var text = new StringBuilder();
         TimeSpan? firstToken = null;
         bool timedOut = false;
+        GenerationResult? generated = null;
         var deltas = this.Generate(context, options.Generation, limit.Token).GetAsyncEnumerator(limit.Token);
         await using var disposeDeltas = deltas.ConfigureAwait(false);
         while (true)
@@ -113,7 +114,13 @@ public sealed partial class RagAnswerer
                     break;
                 }
 
-                delta = deltas.Current;
+                generated = deltas.Current.Result ?? generated;
+                if (deltas.Current.Delta is not { } next)
+                {
+                    continue;
+                }
+
+                delta = next;
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && limit.IsCancellationRequested)
             {
@@ -140,10 +147,11 @@ public sealed partial class RagAnswerer
         }
 
         this._logger.Answered(total.TotalMilliseconds, timings.FirstToken.TotalMilliseconds, citations.Count(c => c.Cited), citations.Count);
-        yield return new AnswerUpdate(Answer: new Answer(answer.Trim(), citations, context, timedOut, timings));
+        yield return new AnswerUpdate(Answer: new Answer(answer.Trim(), citations, context, timedOut, timings) { GeneratedTokenCount = generated?.TokenIds.Count, FinishReason = generated?.FinishReason });
     }
 
-    private async IAsyncEnumerable<string> Generate(PackedContext context, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The answer's deltas, then (from the T5Gemma 2 decoder, not from a chat model) the result with its tokens.</summary>
+    private async IAsyncEnumerable<GenerationUpdate> Generate(PackedContext context, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (this._generator is not null)
         {
@@ -152,13 +160,14 @@ public sealed partial class RagAnswerer
             {
                 // Beams cannot stream: the best answer is known only at the end.
                 var results = await this._generator.GenerateAsync([input], options, cancellationToken).ConfigureAwait(false);
-                yield return results[0].Text;
+                yield return new GenerationUpdate(Delta: results[0].Text);
+                yield return new GenerationUpdate(Result: results[0]);
                 yield break;
             }
 
-            await foreach (string delta in this._generator.GenerateStreamingAsync(input, options, cancellationToken).ConfigureAwait(false))
+            await foreach (var update in this._generator.GenerateUpdatesAsync(input, options, cancellationToken).ConfigureAwait(false))
             {
-                yield return delta;
+                yield return update;
             }
 
             yield break;
@@ -179,7 +188,7 @@ public sealed partial class RagAnswerer
         {
             if (!string.IsNullOrEmpty(update.Text))
             {
-                yield return update.Text;
+                yield return new GenerationUpdate(Delta: update.Text);
             }
         }
     }

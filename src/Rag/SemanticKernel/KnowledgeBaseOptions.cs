@@ -50,6 +50,13 @@ public sealed class KnowledgeBaseOptions
     /// </summary>
     public IReadOnlyList<string>? FileRoots { get; set; }
 
+    /// <summary>
+    /// Whether calls may name files of this machine at all (index_file, and ask's image as a path): true for a local
+    /// host (<c>t5rag mcp</c>, an in-process agent); false for a server whose callers are remote and have no business
+    /// reading its disk, where index_file refuses and an image must come as base64 or a data: URI.
+    /// </summary>
+    public bool ReadHostFiles { get; set; } = true;
+
     /// <summary>How the embedding and answering models run: ONNX Runtime threads (every core by default) and device.</summary>
     public OnnxSessionOptions Session { get; set; } = OnnxSessionOptions.Default;
 

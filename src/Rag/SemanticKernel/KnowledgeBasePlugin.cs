@@ -31,6 +31,8 @@ namespace T5Gemma2.Rag.SemanticKernel;
 /// </remarks>
 public sealed class KnowledgeBasePlugin
 {
+    private const string NoHostFiles = "this knowledge base reads no files of its host by path (KnowledgeBaseOptions.ReadHostFiles is off): send text with index_text, an image as base64 or a data: URI.";
+
     private readonly PassageRetriever _retriever;
     private readonly IngestPipeline _pipeline;
     private readonly RagAnswerer? _answerer;
@@ -217,6 +219,11 @@ public sealed class KnowledgeBasePlugin
         [Description("The path of the file or folder on this machine.")] string path,
         CancellationToken cancellationToken = default)
     {
+        if (!this._options.ReadHostFiles)
+        {
+            return IndexResult.Failed(NoHostFiles);
+        }
+
         if (string.IsNullOrWhiteSpace(path))
         {
             return IndexResult.Failed("the path is empty; give the path of a file or folder to index.");
@@ -375,6 +382,10 @@ public sealed class KnowledgeBasePlugin
         else if (!ReferenceEquals(payload, given))
         {
             return (null, "the image's data: URI does not hold a PNG, JPEG, WebP, GIF or BMP image.");
+        }
+        else if (!this._options.ReadHostFiles)
+        {
+            return (null, "the image is not base64 of a PNG, JPEG, WebP, GIF or BMP image; " + NoHostFiles);
         }
         else
         {

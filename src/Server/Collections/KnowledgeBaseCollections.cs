@@ -138,6 +138,9 @@ public sealed class KnowledgeBaseCollections : IDisposable
             CollectionName = name,
             AnswerTimeout = this._options.AskTimeout,
             MaxTop = this._options.MaxTop,
+
+            // The server's callers are remote: no tool reads the server's disk (index_file, ask's image by path).
+            ReadHostFiles = false,
         };
 
         // The plugin gets its own pipeline: a pipeline runs one run at a time, and the plugin serialises its own writes.

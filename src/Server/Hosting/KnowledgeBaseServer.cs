@@ -91,6 +91,7 @@ public static class KnowledgeBaseServer
         });
         services.AddOpenApi();
         IngestJobServices.Add(services);
+        OpenAiEndpoints.Add(services);
         McpHttpEndpoints.Add(services);
         return services;
     }

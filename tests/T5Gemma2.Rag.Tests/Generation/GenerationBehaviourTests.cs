@@ -63,6 +63,22 @@ public sealed class GenerationBehaviourTests(SharedTinyT5Gemma2 tiny) : IDisposa
     }
 
     [Fact]
+    public async Task StreamedUpdatesEndWithTheWholeResult()
+    {
+        var options = new GenerationOptions { MaxNewTokens = 24 };
+        var whole = await this._sut.GenerateAsync(Input, options, Token);
+
+        var updates = await this._sut.GenerateUpdatesAsync(this._sut.CreateInput(Input, []), options, Token).ToListAsync(Token);
+
+        Assert.Equal(whole.Text, string.Concat(updates.Select(u => u.Delta)));
+        var last = updates[^1];
+        Assert.Null(last.Delta);
+        Assert.Equal(whole.TokenIds, last.Result!.TokenIds);
+        Assert.Equal((whole.Text, whole.FinishReason, whole.InputTokenCount), (last.Result.Text, last.Result.FinishReason, last.Result.InputTokenCount));
+        Assert.All(updates[..^1], u => Assert.Null(u.Result));
+    }
+
+    [Fact]
     public async Task LeavingAStreamEarlyStopsTheGeneration()
     {
         var stopwatch = Stopwatch.StartNew();
@@ -106,13 +122,21 @@ public sealed class GenerationBehaviourTests(SharedTinyT5Gemma2 tiny) : IDisposa
 
         var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, Input)], new ChatOptions { MaxOutputTokens = 10 }, Token);
         string streamed = "";
+        var updates = new List<ChatResponseUpdate>();
         await foreach (var update in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, Input)], new ChatOptions { MaxOutputTokens = 10 }, Token))
         {
             streamed += update.Text;
+            updates.Add(update);
         }
 
         Assert.Equal(direct.Text, response.Text);
         Assert.Equal(direct.Text, streamed);
+
+        // The stream ends as Microsoft.Extensions.AI's clients end theirs: the finish reason and the usage, no text.
+        Assert.Equal(ChatFinishReason.Length, updates[^1].FinishReason);
+        var usage = Assert.IsType<UsageContent>(Assert.Single(updates[^1].Contents)).Details;
+        Assert.Equal((direct.InputTokenCount, 10L), (usage.InputTokenCount, usage.OutputTokenCount));
+        Assert.Equal(string.Empty, updates[^1].Text);
         Assert.Equal(ChatFinishReason.Length, response.FinishReason);
         Assert.Equal(10, response.Usage!.OutputTokenCount);
         Assert.NotNull(client.GetService<ChatClientMetadata>());
