@@ -30,7 +30,7 @@ public sealed class ServerApiTests : IDisposable
     [Fact]
     public async Task SearchReturnsWhatTheRetrieverFindsWithSourcesAndSnippets()
     {
-        var services = await this.IndexAsync("docs", ("a.md", "The merged attention joins self and cross attention in one softmax."), ("b.md", "Qdrant stores vectors in collections with payloads."));
+        var services = await this._server.IndexAsync("docs", ("a.md", "The merged attention joins self and cross attention in one softmax."), ("b.md", "Qdrant stores vectors in collections with payloads."));
         using var client = this._server.ClientWithKey(null);
         using var response = await client.PostAsJsonAsync("/api/collections/docs/search", new { query = "How does merged attention work?", top = 2, mode = "dense" }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -48,8 +48,8 @@ public sealed class ServerApiTests : IDisposable
     [Fact]
     public async Task AKeyForAnotherCollectionSeesNothingOfThisOneAndCannotCreateOrDelete()
     {
-        await this.IndexAsync("secret", ("s.md", "The launch code is in the vault."));
-        await this.IndexAsync("public", ("p.md", "Opening hours are nine to five."));
+        await this._server.IndexAsync("secret", ("s.md", "The launch code is in the vault."));
+        await this._server.IndexAsync("public", ("p.md", "Opening hours are nine to five."));
         string reader = this._server.CreateKey("public-reader", ApiKeyRole.Reader, "public");
         string writer = this._server.CreateKey("public-writer", ApiKeyRole.Writer, "public");
         using var client = this._server.ClientWithKey(reader);
@@ -95,7 +95,7 @@ public sealed class ServerApiTests : IDisposable
     [Fact]
     public async Task NoKeyAWrongKeyAndARevokedKeyAreRefusedWith401ProblemDetails()
     {
-        await this.IndexAsync("docs", ("a.md", "Some text."));
+        await this._server.IndexAsync("docs", ("a.md", "Some text."));
         string key = this._server.CreateKey("admin", ApiKeyRole.Admin, "*");
         var ct = TestContext.Current.CancellationToken;
         using (var good = this._server.ClientWithKey(key))
@@ -123,7 +123,7 @@ public sealed class ServerApiTests : IDisposable
     [Fact]
     public async Task BadRequestsAreProblemsThatNameTheFieldAndTheServerGoesOn()
     {
-        await this.IndexAsync("docs", ("a.md", "Some text about vectors."));
+        await this._server.IndexAsync("docs", ("a.md", "Some text about vectors."));
         using var client = this._server.ClientWithKey(null);
         var ct = TestContext.Current.CancellationToken;
         (string Body, string Field)[] cases =
@@ -189,7 +189,7 @@ public sealed class ServerApiTests : IDisposable
     [Fact]
     public async Task WithoutKeysOnlyADirectLoopbackCallerIsLetInNotOneAProxyForwarded()
     {
-        await this.IndexAsync("docs", ("a.md", "Some text."));
+        await this._server.IndexAsync("docs", ("a.md", "Some text."));
         var ct = TestContext.Current.CancellationToken;
         using var direct = this._server.ClientWithKey(null);
         Assert.Equal(HttpStatusCode.OK, (await direct.GetAsync("/api/collections/docs", ct)).StatusCode);
@@ -206,7 +206,7 @@ public sealed class ServerApiTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         using var replica = new KnowledgeBaseServerFactory(options => options.Ingest = false, store: this._server.Options.Store);
-        await this.IndexAsync("docs", ("a.md", "Replicas answer searches."));
+        await this._server.IndexAsync("docs", ("a.md", "Replicas answer searches."));
         using var client = replica.ClientWithKey(null);
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/collections/docs/search", new { query = "replicas" }, ct)).StatusCode);
         foreach (var response in new[] { await client.PutAsync("/api/collections/other", null, ct), await client.DeleteAsync("/api/collections/docs", ct) })
@@ -232,14 +232,5 @@ public sealed class ServerApiTests : IDisposable
         }
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/scalar", TestContext.Current.CancellationToken)).StatusCode);
-    }
-
-    private async Task<T5Gemma2.Rag.Server.Collections.CollectionServices> IndexAsync(string collection, params (string Name, string Text)[] documents)
-    {
-        var services = await this._server.Collections.OpenOrCreateAsync(collection, TestContext.Current.CancellationToken);
-        var loaded = documents.Select(d => new LoadedDocument { DocumentId = d.Name, Source = d.Name, Text = d.Text }).ToAsyncEnumerable();
-        var summary = await services.Pipeline.IndexDocumentsAsync(loaded, cancellationToken: TestContext.Current.CancellationToken);
-        Assert.True(summary.Succeeded);
-        return services;
     }
 }

@@ -99,8 +99,7 @@ public sealed class ServerAskTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         using var searchOnly = new KnowledgeBaseServerFactory();
-        var services = await searchOnly.Collections.OpenOrCreateAsync("docs", ct);
-        await services.Pipeline.IndexDocumentsAsync(new[] { new LoadedDocument { DocumentId = "a", Source = "a", Text = "Some text." } }.ToAsyncEnumerable(), cancellationToken: ct);
+        await searchOnly.IndexAsync("docs", ("a", "Some text."));
         using var client = searchOnly.ClientWithKey(null);
         var response = await client.PostAsJsonAsync("/api/collections/docs/ask", new { question = "What?" }, ct);
         Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
@@ -114,17 +113,10 @@ public sealed class ServerAskTests : IDisposable
                 lines.First(l => l.StartsWith("event: ", StringComparison.Ordinal))["event: ".Length..],
                 JsonDocument.Parse(string.Join('\n', lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]))).RootElement))];
 
-    private async Task<T5Gemma2.Rag.Server.Collections.CollectionServices> IndexAsync()
-    {
-        var ct = TestContext.Current.CancellationToken;
-        var services = await this._server.Collections.OpenOrCreateAsync("docs", ct);
-        LoadedDocument[] documents =
-        [
-            new() { DocumentId = "attention.md", Source = "attention.md", Text = "The decoder's merged attention attends to its own tokens and to the encoder outputs in one softmax." },
-            new() { DocumentId = "store.md", Source = "store.md", Text = "The embedded store keeps passages in SQLite with an HNSW graph beside it." },
-            new() { DocumentId = "images.md", Source = "images.md", Text = "Images enter the encoder through the SigLIP tower and a projector." },
-        ];
-        Assert.True((await services.Pipeline.IndexDocumentsAsync(documents.ToAsyncEnumerable(), cancellationToken: ct)).Succeeded);
-        return services;
-    }
+    private Task<T5Gemma2.Rag.Server.Collections.CollectionServices> IndexAsync() =>
+        this._server.IndexAsync(
+            "docs",
+            ("attention.md", "The decoder's merged attention attends to its own tokens and to the encoder outputs in one softmax."),
+            ("store.md", "The embedded store keeps passages in SQLite with an HNSW graph beside it."),
+            ("images.md", "Images enter the encoder through the SigLIP tower and a projector."));
 }
