@@ -53,7 +53,13 @@ public sealed class DocumentLoaders
     ]);
 
     /// <summary>The loader for <paramref name="path"/> by its extension (the longest registered one it ends with), or null.</summary>
-    public IDocumentLoader? ForFile(string path)
+    public IDocumentLoader? ForFile(string path) => this.ExtensionOf(path) is { } extension ? this._byExtension[extension] : null;
+
+    /// <summary>
+    /// The registered extension <paramref name="path"/>'s name ends with, the longest one, lower case ("corpus.JSONL.gz":
+    /// ".jsonl.gz"), or null when no loader reads it: what a file staged under another name must keep to be read the same.
+    /// </summary>
+    public string? ExtensionOf(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         string name = Path.GetFileName(path);
@@ -66,9 +72,9 @@ public sealed class DocumentLoaders
         // (".bashrc") is a hidden name, not an extension.
         for (int dot = name.IndexOf('.', 1); dot > 0; dot = name.IndexOf('.', dot + 1))
         {
-            if (this._byExtension.TryGetValue(name[dot..], out var loader))
+            if (this._byExtension.ContainsKey(name[dot..]))
             {
-                return loader;
+                return name[dot..].ToLowerInvariant();
             }
         }
 

@@ -34,7 +34,7 @@ public sealed class DocxLoader : PackageDocumentLoader
             using var stream = new MemoryStream(bytes, writable: false);
             using var word = WordprocessingDocument.Open(stream, isEditable: false);
             var body = word.MainDocumentPart?.Document?.Body
-                ?? throw new DocumentLoadException(file.FullPath, "a zip package without word/document.xml; expected a Word .docx document");
+                ?? throw new DocumentLoadException(file.Source, "a zip package without word/document.xml; expected a Word .docx document");
             var styles = HeadingStyles(word.MainDocumentPart.StyleDefinitionsPart?.Styles);
             var writer = new Writer();
             var images = new DocumentImageCollector();
@@ -44,7 +44,7 @@ public sealed class DocxLoader : PackageDocumentLoader
             return new LoadedDocument
             {
                 DocumentId = file.DocumentId,
-                Source = file.FullPath,
+                Source = file.Source,
                 Title = !string.IsNullOrEmpty(title) ? title : writer.TitleParagraph ?? writer.FirstTopHeading,
                 Text = text,
                 Sections = writer.Sections.Build(text.Length),
@@ -56,7 +56,7 @@ public sealed class DocxLoader : PackageDocumentLoader
         catch (Exception ex) when (ex is not (OperationCanceledException or DocumentLoadException or OutOfMemoryException))
         {
             // The SDK and System.IO.Packaging report a damaged package with several exception types.
-            throw LoaderIO.Invalid(file.FullPath, "corrupt DOCX; expected a Word .docx (zip) document", ex);
+            throw LoaderIO.Invalid(file.Source, "corrupt DOCX; expected a Word .docx (zip) document", ex);
         }
     }
 

@@ -60,7 +60,7 @@ public sealed class HtmlLoader : IDocumentLoader
             string expected = ex.Message.Contains("nested", StringComparison.OrdinalIgnoreCase)
                 ? $"HTML nested deeper than {MaxNestingDepth} elements (unclosed tags?); expected ordinary HTML"
                 : "HTML that HtmlAgilityPack cannot parse; expected an HTML document";
-            throw LoaderIO.Invalid(file.FullPath, expected, ex);
+            throw LoaderIO.Invalid(file.Source, expected, ex);
         }
 
         var (title, roots) = FindRoots(html.DocumentNode, cancellationToken);
@@ -75,7 +75,7 @@ public sealed class HtmlLoader : IDocumentLoader
         return new LoadedDocument
         {
             DocumentId = file.DocumentId,
-            Source = file.FullPath,
+            Source = file.Source,
             Title = title ?? writer.FirstTopHeading,
             Text = text,
             Sections = writer.Sections.Build(text.Length),

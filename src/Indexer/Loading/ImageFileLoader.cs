@@ -21,16 +21,16 @@ public sealed class ImageFileLoader : IDocumentLoader
         byte[] bytes = await LoaderIO.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
         if (DocumentImageCollector.Check(bytes) is { } problem)
         {
-            throw new DocumentLoadException(file.FullPath, problem);
+            throw new DocumentLoadException(file.Source, problem);
         }
 
         var images = new DocumentImageCollector();
-        images.Add(bytes, file.FullPath, nearbyText: string.Empty);
+        images.Add(bytes, file.Source, nearbyText: string.Empty);
         yield return new LoadedDocument
         {
             DocumentId = file.DocumentId,
-            Source = file.FullPath,
-            Title = Path.GetFileName(file.FullPath),
+            Source = file.Source,
+            Title = Path.GetFileName(file.Source),
             Text = string.Empty,
             Images = images.Images,
             SkippedImages = images.Skipped,

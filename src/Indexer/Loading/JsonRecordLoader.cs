@@ -61,22 +61,22 @@ public sealed class JsonRecordLoader : IDocumentLoader
         var stream = gzip ? new GZipStream(fileStream, CompressionMode.Decompress, leaveOpen: true) : (Stream)fileStream;
         await using var streamScope = stream.ConfigureAwait(false);
         var reader = new Utf8LineReader(stream, this._options.MaxRecordBytes);
-        var skips = new Skips(file.FullPath, this._options.RecordSkipped);
+        var skips = new Skips(file.Source, this._options.RecordSkipped);
 
         var (head, headError) = await TryAsync(() => reader.PeekAsync(TextDecoder.BinaryProbeBytes, cancellationToken)).ConfigureAwait(false);
         if (headError is not null)
         {
-            throw Broken(file.FullPath, gzip, headError);
+            throw Broken(file.Source, gzip, headError);
         }
 
-        CheckHead(file.FullPath, head.Span);
+        CheckHead(file.Source, head.Span);
         while (true)
         {
             var ((found, line), error) = await TryAsync(() => reader.ReadLineAsync(cancellationToken)).ConfigureAwait(false);
             if (error is not null)
             {
                 // A damaged stream cannot be resynchronised: what came before stands, the rest is one skipped "record".
-                var broken = Broken(file.FullPath, gzip, error);
+                var broken = Broken(file.Source, gzip, error);
                 skips.Skip($"line {reader.LineNumber + 1}", $"the rest of the file is unreadable: {broken.Reason}", broken);
                 break;
             }
@@ -128,7 +128,7 @@ public sealed class JsonRecordLoader : IDocumentLoader
         }
         catch (JsonException ex)
         {
-            throw LoaderIO.Invalid(file.FullPath, "invalid JSON; expected an array of records or one record object", ex);
+            throw LoaderIO.Invalid(file.Source, "invalid JSON; expected an array of records or one record object", ex);
         }
 
         using (json)
@@ -138,16 +138,16 @@ public sealed class JsonRecordLoader : IDocumentLoader
             {
                 yield return this.TryRead(file, root, "0", decoded.ReplacedCharacters > 0, out var single, out string? reason)
                     ? single
-                    : throw new DocumentLoadException(file.FullPath, $"the record object is not valid: {reason}");
+                    : throw new DocumentLoadException(file.Source, $"the record object is not valid: {reason}");
                 yield break;
             }
 
             if (root.ValueKind != JsonValueKind.Array)
             {
-                throw new DocumentLoadException(file.FullPath, $"the JSON is {Describe(root.ValueKind)}; expected an array of records or one record object");
+                throw new DocumentLoadException(file.Source, $"the JSON is {Describe(root.ValueKind)}; expected an array of records or one record object");
             }
 
-            var skips = new Skips(file.FullPath, this._options.RecordSkipped);
+            var skips = new Skips(file.Source, this._options.RecordSkipped);
             int index = 0;
             foreach (var element in root.EnumerateArray())
             {
@@ -265,7 +265,7 @@ public sealed class JsonRecordLoader : IDocumentLoader
         document = new LoadedDocument
         {
             DocumentId = this._options.QualifyIds ? $"{file.DocumentId}#{id}" : id,
-            Source = file.FullPath,
+            Source = file.Source,
             Title = string.IsNullOrWhiteSpace(title) ? null : title,
             Text = text,
             Sections = text.Length == 0 ? [] : [new DocumentSection(0, text.Length)],

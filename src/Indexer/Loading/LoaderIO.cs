@@ -28,7 +28,7 @@ internal static class LoaderIO
         }
         catch (Exception ex) when (IsFileProblem(ex))
         {
-            throw Unreadable(file.FullPath, ex);
+            throw Unreadable(file.Source, ex);
         }
     }
 
@@ -42,7 +42,7 @@ internal static class LoaderIO
         }
         catch (Exception ex) when (IsFileProblem(ex))
         {
-            throw Unreadable(file.FullPath, ex);
+            throw Unreadable(file.Source, ex);
         }
 
         try

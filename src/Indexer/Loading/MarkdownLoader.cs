@@ -53,7 +53,7 @@ public sealed class MarkdownLoader : IDocumentLoader
             }
             catch (ArgumentException ex)
             {
-                throw LoaderIO.Invalid(file.FullPath, "Markdown nested too deeply to parse; expected ordinary Markdown", ex);
+                throw LoaderIO.Invalid(file.Source, "Markdown nested too deeply to parse; expected ordinary Markdown", ex);
             }
         }
 
@@ -91,7 +91,7 @@ public sealed class MarkdownLoader : IDocumentLoader
         return new LoadedDocument
         {
             DocumentId = file.DocumentId,
-            Source = file.FullPath,
+            Source = file.Source,
             Title = NullIfEmpty(frontMatterTitle) ?? firstTopHeading ?? firstHeading,
             Text = text,
             Sections = sections.Build(text.Length),

@@ -18,7 +18,7 @@ public abstract class PackageDocumentLoader : IDocumentLoader
         ArgumentNullException.ThrowIfNull(file);
         byte[] bytes = await LoaderIO.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
         yield return bytes.Length == 0
-            ? new LoadedDocument { DocumentId = file.DocumentId, Source = file.FullPath, Text = string.Empty }
+            ? new LoadedDocument { DocumentId = file.DocumentId, Source = file.Source, Text = string.Empty }
             : this.Parse(file, bytes, cancellationToken);
     }
 

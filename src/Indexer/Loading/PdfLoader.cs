@@ -65,7 +65,7 @@ public sealed class PdfLoader : PackageDocumentLoader
             return new LoadedDocument
             {
                 DocumentId = file.DocumentId,
-                Source = file.FullPath,
+                Source = file.Source,
                 Title = string.IsNullOrEmpty(title) ? null : title,
                 Text = text.ToString(),
                 Sections = sections,
@@ -76,12 +76,12 @@ public sealed class PdfLoader : PackageDocumentLoader
         }
         catch (PdfDocumentEncryptedException ex)
         {
-            throw LoaderIO.Invalid(file.FullPath, "encrypted PDF; expected one without a password", ex);
+            throw LoaderIO.Invalid(file.Source, "encrypted PDF; expected one without a password", ex);
         }
         catch (Exception ex) when (ex is not (OperationCanceledException or DocumentLoadException or OutOfMemoryException))
         {
             // PdfPig reports damage with its own format exceptions but also with whatever a broken structure makes it hit.
-            throw LoaderIO.Invalid(file.FullPath, "corrupt or unsupported PDF; expected a PDF document", ex);
+            throw LoaderIO.Invalid(file.Source, "corrupt or unsupported PDF; expected a PDF document", ex);
         }
     }
 

@@ -22,7 +22,7 @@ public sealed class PlainTextLoader : IDocumentLoader
         yield return new LoadedDocument
         {
             DocumentId = file.DocumentId,
-            Source = file.FullPath,
+            Source = file.Source,
             Text = decoded.Text,
             Sections = decoded.Text.Length == 0 ? [] : [new DocumentSection(0, decoded.Text.Length)],
             ReplacedCharacters = decoded.ReplacedCharacters,

@@ -53,7 +53,7 @@ public static class TextDecoder
     internal static async Task<DecodedText> ReadFileAsync(DocumentFile file, CancellationToken cancellationToken = default)
     {
         byte[] bytes = await LoaderIO.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
-        return Decode(bytes, file.FullPath);
+        return Decode(bytes, file.Source);
     }
 
     /// <summary>Replaces "\r\n" and lone '\r' with '\n'; returns the same string when there is nothing to replace.</summary>

@@ -42,19 +42,20 @@ internal sealed class FileStage(DocumentLoaders loaders, DirectoryWalkOptions wa
         var summary = run.Summary;
         foreach (var file in files)
         {
+            // The loader by the file's own name (a staged file keeps its extension); messages and ids by its source.
             var loader = loaders.ForFile(file.FullPath);
             var started = Stopwatch.GetTimestamp();
             try
             {
                 if (loader is null)
                 {
-                    throw new DocumentLoadException(file.FullPath, $"no loader reads '{Path.GetExtension(file.FullPath)}' files; expected one of {string.Join(", ", loaders.Extensions)}.");
+                    throw new DocumentLoadException(file.Source, $"no loader reads '{Path.GetExtension(file.FullPath)}' files; expected one of {string.Join(", ", loaders.Extensions)}.");
                 }
 
                 await foreach (var document in loader.LoadAsync(file, cancellationToken).ConfigureAwait(false))
                 {
                     summary.LoadTime += Stopwatch.GetElapsedTime(started);
-                    await run.PrepareAsync(document, file.FullPath, cancellationToken).ConfigureAwait(false);
+                    await run.PrepareAsync(document, file.Source, cancellationToken).ConfigureAwait(false);
                     started = Stopwatch.GetTimestamp();
                 }
 
@@ -62,13 +63,13 @@ internal sealed class FileStage(DocumentLoaders loaders, DirectoryWalkOptions wa
             }
             catch (DocumentLoadException ex)
             {
-                run.Fail(file.FullPath, ex.Reason);
-                failedSources.Add(PassageIds.ForFile(file.FullPath));
+                run.Fail(file.Source, ex.Reason);
+                failedSources.Add(file.DocumentId);
             }
             catch (Exception ex) when (ItemFaults.IsOfOneItem(ex))
             {
-                run.Fail(file.FullPath, $"cannot be read ({ex.GetType().Name}: {ex.Message.Split('\n')[0]})");
-                failedSources.Add(PassageIds.ForFile(file.FullPath));
+                run.Fail(file.Source, $"cannot be read ({ex.GetType().Name}: {ex.Message.Split('\n')[0]})");
+                failedSources.Add(file.DocumentId);
             }
 
             summary.FilesRead++;

@@ -109,6 +109,22 @@ public sealed class IngestPipeline
         return summary;
     }
 
+    /// <summary>
+    /// Indexes these files as they are given, no walk and no pruning: each read from its <see cref="DocumentFile.FullPath"/>
+    /// and known by its <see cref="DocumentFile.Source"/> (an upload staged under a generated name keeps the name its
+    /// sender gave), every passage carrying <paramref name="tags"/> (null: <see cref="IngestOptions.Tags"/>). A file
+    /// that fails is a failure under its source; the same source with the same content again is unchanged.
+    /// </summary>
+    public async Task<IngestSummary> IndexFilesAsync(IReadOnlyList<DocumentFile> files, IReadOnlyDictionary<string, string>? tags, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var summary = new IngestSummary { FilesFound = files.Count };
+        var run = this.NewRun(summary, progress, files.Count, tags);
+        await this.ExecuteAsync(run, ct => this._files.LoadAsync([.. files], run, [], ct), cancellationToken).ConfigureAwait(false);
+        summary.Elapsed = run.Elapsed;
+        return summary;
+    }
+
     /// <summary>Indexes documents that come from elsewhere (a dataset, an API); their ids must be unique.</summary>
     public async Task<IngestSummary> IndexDocumentsAsync(IAsyncEnumerable<LoadedDocument> documents, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -129,8 +145,8 @@ public sealed class IngestPipeline
         return summary;
     }
 
-    private IngestRun NewRun(IngestSummary summary, IProgress<IngestProgress>? progress, int filesTotal) =>
-        new(this._embedder, this._imageEmbedder, this._collection, this._cutter, this._options, this._logger, summary, progress, filesTotal);
+    private IngestRun NewRun(IngestSummary summary, IProgress<IngestProgress>? progress, int filesTotal, IReadOnlyDictionary<string, string>? tags = null) =>
+        new(this._embedder, this._imageEmbedder, this._collection, tags is null ? this._cutter : this._cutter.WithTags(tags), this._options, this._logger, summary, progress, filesTotal);
 
     /// <summary>Runs <paramref name="run"/> as the current one, so records the loaders skip are counted into it.</summary>
     private async Task ExecuteAsync(IngestRun run, Func<CancellationToken, Task> produce, CancellationToken cancellationToken)

@@ -16,17 +16,23 @@ internal sealed class PassageCutter
 {
     private readonly DocumentChunker _chunker;
     private readonly IngestOptions _options;
+    private readonly IReadOnlyDictionary<string, string> _tags;
     private readonly string _signature;
 
     /// <param name="maxInputTokens">The embedding model's input length, special tokens included (the default chunk budget).</param>
     /// <param name="indexImages">Whether documents' images become image passages (the model embeds images); otherwise they are left out.</param>
     public PassageCutter(Tokenizer tokenizer, int maxInputTokens, IngestOptions options, bool indexImages = false)
+        : this(new DocumentChunker(tokenizer, options.Chunking ?? ChunkingOptions.ForModel(Math.Max(maxInputTokens - IngestOptions.HeadingReserveTokens, ChunkingOptions.MinMaxTokens + 2))), options, options.Tags, indexImages)
     {
+    }
+
+    private PassageCutter(DocumentChunker chunker, IngestOptions options, IReadOnlyDictionary<string, string> tags, bool indexImages)
+    {
+        this._chunker = chunker;
         this._options = options;
+        this._tags = tags;
         this.IndexesImages = indexImages;
-        var chunking = options.Chunking ?? ChunkingOptions.ForModel(Math.Max(maxInputTokens - IngestOptions.HeadingReserveTokens, ChunkingOptions.MinMaxTokens + 2));
-        this._chunker = new DocumentChunker(tokenizer, chunking);
-        this._signature = string.Create(CultureInfo.InvariantCulture, $"v1;chunk={options.ChunkDocuments};max={chunking.MaxTokens};overlap={chunking.OverlapTokens};tags={JsonSerializer.Serialize(options.Tags.OrderBy(t => t.Key, StringComparer.Ordinal))}");
+        this._signature = string.Create(CultureInfo.InvariantCulture, $"v1;chunk={options.ChunkDocuments};max={chunker.Options.MaxTokens};overlap={chunker.Options.OverlapTokens};tags={JsonSerializer.Serialize(tags.OrderBy(t => t.Key, StringComparer.Ordinal))}");
     }
 
     /// <summary>The chunk settings in use.</summary>
@@ -34,6 +40,9 @@ internal sealed class PassageCutter
 
     /// <summary>Whether documents' images become image passages.</summary>
     public bool IndexesImages { get; }
+
+    /// <summary>This cutter with other tags (one run's, instead of the options'): same chunks, the tags on every passage and in the hash.</summary>
+    public PassageCutter WithTags(IReadOnlyDictionary<string, string> tags) => new(this._chunker, this._options, tags, this.IndexesImages);
 
     /// <summary>Equal for a document that would be cut into the same passages with the same tags: nothing to redo.</summary>
     public string Hash(LoadedDocument document)
@@ -97,7 +106,7 @@ internal sealed class PassageCutter
                 Text = text,
                 ContentHash = hash,
                 TokenCount = chunk.TokenCount,
-                Tags = this._options.Tags,
+                Tags = this._tags,
                 IndexedAt = indexedAt,
             };
         })];
@@ -117,7 +126,7 @@ internal sealed class PassageCutter
                 Text = image.NearbyText,
                 ContentHash = hash,
                 TokenCount = this._chunker.CountTokens(image.NearbyText),
-                Tags = this._options.Tags,
+                Tags = this._tags,
                 IndexedAt = indexedAt,
                 Kind = PassageKind.Image,
                 Image = image.Image,

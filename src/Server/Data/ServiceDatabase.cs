@@ -35,6 +35,10 @@ public sealed class ServiceDatabase
             started_at TEXT NULL,
             finished_at TEXT NULL,
             passages INTEGER NOT NULL DEFAULT 0,
+            progress REAL NOT NULL DEFAULT 0,
+            documents_new INTEGER NOT NULL DEFAULT 0,
+            documents_changed INTEGER NOT NULL DEFAULT 0,
+            documents_unchanged INTEGER NOT NULL DEFAULT 0,
             error TEXT NULL);
         CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, created_at);
         CREATE TABLE IF NOT EXISTS job_files(
@@ -60,8 +64,11 @@ public sealed class ServiceDatabase
     /// <summary>The database file.</summary>
     public string Path { get; }
 
-    /// <summary>The folder uploads are staged in before their job is acknowledged: <c>uploads/</c> beside the database.</summary>
-    public string UploadsDirectory => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(this.Path)!, "uploads");
+    /// <summary>
+    /// The folder uploads are staged in before their job is acknowledged: <c>.uploads/</c> beside the database — a
+    /// name no collection can have (none starts with '.'), as the database lies in the store directory by default.
+    /// </summary>
+    public string UploadsDirectory => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(this.Path)!, ".uploads");
 
     /// <summary>Opens (creating when absent) the database at <paramref name="path"/> and brings its schema up to date.</summary>
     /// <exception cref="ServiceDatabaseException">The file cannot be opened or is not a service database.</exception>

@@ -26,7 +26,7 @@ public sealed class KnowledgeBaseServerOptions
     public string? GeneratorModelDirectory { get; set; }
 
     /// <summary>
-    /// The service database (API keys, ingestion jobs, staged uploads beside it in <c>uploads/</c>): by default
+    /// The service database (API keys, ingestion jobs, staged uploads beside it in <c>.uploads/</c>): by default
     /// <c>service.db</c> in the store directory, or <c>.t5rag/service.db</c> for a Qdrant store. Replicas behind one load
     /// balancer share it (a shared volume); only the ingesting replica writes jobs.
     /// </summary>

@@ -35,6 +35,18 @@ public sealed class DocumentLoadersTests
         Assert.Null(this._sut.ForFile(path));
     }
 
+    [Theory]
+    [InlineData("guide/intro.MD", ".md")]
+    [InlineData("corpus.JSONL.GZ", ".jsonl.gz")]
+    [InlineData("v1.2.records.json", ".json")]
+    [InlineData("notes.md.bak", null)]
+    [InlineData(".md", null)]
+    [InlineData("Makefile", null)]
+    public void TheExtensionIsTheLongestRegisteredOneLowerCase(string path, string? expected)
+    {
+        Assert.Equal(expected, this._sut.ExtensionOf(path));
+    }
+
     [Fact]
     public void TheExtensionsAreListedSortedAndLowerCase()
     {

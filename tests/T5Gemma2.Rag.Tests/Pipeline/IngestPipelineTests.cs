@@ -1,5 +1,6 @@
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Indexer.Chunking;
+using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Embedded;
@@ -150,6 +151,46 @@ public sealed class IngestPipelineTests(SharedMiniLm miniLm) : IDisposable
             IngestPipeline.Create(miniLm.Generator, busy, options).IndexFilesAsync([docs], cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal(FailureKind.StoreWriteFailed, failure.Kind);
         Assert.Equal(6, (await collection.GetDocumentsAsync(TestContext.Current.CancellationToken)).Count);
+    }
+
+    [Fact]
+    public async Task FilesStagedUnderOtherNamesAreIndexedUnderTheirSourcesWithTheRunsTags()
+    {
+        // Staged as an upload is: generated names in one folder, each known by the name its sender gave.
+        File.WriteAllText(this._directory.Combine("0.md"), "# Lighthouses\n\nKeepers trimmed the lamp wicks every night.\n");
+        File.WriteAllBytes(this._directory.Combine("1.pdf"), [0x25, 0x50, 0x44, 0x46, 0x2D, 0x31, 0x00, 0xFF, 0x13]);
+        File.WriteAllText(this._directory.Combine("2.txt"), "Tides rise twice a day.");
+        List<DocumentFile> files =
+        [
+            new(this._directory.Combine("0.md"), "0.md") { Source = "guide/lighthouses.md" },
+            new(this._directory.Combine("1.pdf"), "1.pdf") { Source = "scans/broken.pdf" },
+            new(this._directory.Combine("2.txt"), "2.txt") { Source = "tides.txt" },
+        ];
+        using var store = EmbeddedPassageStore.Open(this._directory.Combine("store"));
+        var collection = await this.CollectionAsync(store);
+        var pipeline = IngestPipeline.Create(miniLm.Generator, collection);
+        var tags = new Dictionary<string, string> { ["team"] = "harbour" };
+
+        var first = await pipeline.IndexFilesAsync(files, tags, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal((3, 2), (first.FilesFound, first.DocumentsNew));
+        var (failed, reason) = Assert.Single(first.Failures);
+        Assert.Equal("scans/broken.pdf", failed);
+        Assert.DoesNotContain(this._directory.Path, reason, StringComparison.Ordinal);
+        var documents = await collection.GetDocumentsAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(["guide/lighthouses.md", "tides.txt"], documents.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("guide/lighthouses.md", documents["guide/lighthouses.md"].Source);
+        var hit = Assert.Single(await collection.SearchAsync(new SearchRequest(SearchMode.Keyword, 3) { Text = "wicks", Filter = new PassageFilter { Tags = tags } }, TestContext.Current.CancellationToken)).Passage;
+        Assert.Equal(("guide/lighthouses.md", "guide/lighthouses.md", "harbour"), (hit.DocumentId, hit.Source, hit.Tags["team"]));
+
+        // The same names and content again: unchanged, wherever the files are staged this time; other tags: changed.
+        string elsewhere = this._directory.Combine("elsewhere");
+        Directory.CreateDirectory(elsewhere);
+        File.Copy(this._directory.Combine("0.md"), Path.Combine(elsewhere, "7.md"));
+        List<DocumentFile> again = [new(Path.Combine(elsewhere, "7.md"), "7.md") { Source = "guide/lighthouses.md" }];
+        Assert.Equal(1, (await pipeline.IndexFilesAsync(again, tags, cancellationToken: TestContext.Current.CancellationToken)).DocumentsUnchanged);
+        var retagged = await pipeline.IndexFilesAsync(again, new Dictionary<string, string> { ["team"] = "coast" }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(1, retagged.DocumentsChanged);
+        Assert.Empty(await collection.SearchAsync(new SearchRequest(SearchMode.Keyword, 3) { Text = "wicks", Filter = new PassageFilter { Tags = tags } }, TestContext.Current.CancellationToken));
     }
 
     private async Task<IPassageCollection> CollectionAsync(EmbeddedPassageStore store) =>
