@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using T5Gemma2.Rag.Tests.Cli;
 using T5Gemma2.Rag.Tests.Infrastructure;
 
@@ -17,7 +15,7 @@ public sealed class ServeCommandTests : IDisposable
     [Fact]
     public async Task WithoutAKeyTheServerRefusesToListenBeyondLoopback()
     {
-        int port = FreePort();
+        int port = ServeProcess.FreePort();
         using var process = CliRunner.StartProcess("serve", "--model", TestAssets.MiniLmDirectory, "--store", this._temp.Combine("store"), "--urls", $"http://0.0.0.0:{port}");
         var (code, _, error) = await T5ragProcess.FinishAsync(process, TimeSpan.FromMinutes(1));
         Assert.Equal(2, code);
@@ -42,57 +40,15 @@ public sealed class ServeCommandTests : IDisposable
         Assert.DoesNotContain(key, table, StringComparison.Ordinal);
         Assert.DoesNotContain(key, await File.ReadAllTextAsync(Path.Combine(store, "service.db"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
 
-        int port = FreePort();
-        using var process = CliRunner.StartProcess("serve", "--model", TestAssets.MiniLmDirectory, "--store", store, "--urls", $"http://0.0.0.0:{port}", "--threads", "1");
-        try
-        {
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            await WaitReadyAsync(client, process);
-            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/collections", TestContext.Current.CancellationToken)).StatusCode);
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-            Assert.Equal(HttpStatusCode.Created, (await client.PutAsync("/api/collections/docs", null, TestContext.Current.CancellationToken)).StatusCode);
+        using var server = await ServeProcess.StartAsync(store, anyAddress: true, "--threads", "1");
+        var client = server.Client;
+        var ct = TestContext.Current.CancellationToken;
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/collections", ct)).StatusCode);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        Assert.Equal(HttpStatusCode.Created, (await client.PutAsync("/api/collections/docs", null, ct)).StatusCode);
 
-            Assert.Equal(0, (await CliRunner.RunAsync("keys", "revoke", "--store", store, "ops")).ExitCode);
-            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/collections", TestContext.Current.CancellationToken)).StatusCode);
-            Assert.Equal(2, (await CliRunner.RunAsync("keys", "revoke", "--store", store, "ops")).ExitCode);
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        }
-    }
-
-    /// <summary>A loopback port nothing listens on now.</summary>
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Polls <c>/readyz</c> until it answers 200 (a minute at most), failing with the server's stderr if it exits.</summary>
-    internal static async Task WaitReadyAsync(HttpClient client, Process server)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (DateTime.UtcNow < deadline)
-        {
-            Assert.False(server.HasExited, server.HasExited ? await server.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken) : null);
-            try
-            {
-                if ((await client.GetAsync("/readyz", TestContext.Current.CancellationToken)).StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-        }
-
-        Assert.Fail("the server did not become ready within a minute.");
+        Assert.Equal(0, (await CliRunner.RunAsync("keys", "revoke", "--store", store, "ops")).ExitCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/collections", ct)).StatusCode);
+        Assert.Equal(2, (await CliRunner.RunAsync("keys", "revoke", "--store", store, "ops")).ExitCode);
     }
 }

@@ -41,11 +41,14 @@ internal sealed class ServeProcess : IDisposable
     }
 
     /// <summary>Starts the server and waits until it is ready (/readyz); fails with its output if it exits or is not ready in a minute.</summary>
-    public static async Task<ServeProcess> StartAsync(string store)
+    /// <param name="store">The store directory.</param>
+    /// <param name="anyAddress">Listen on 0.0.0.0 rather than loopback (the client still calls it on loopback).</param>
+    /// <param name="arguments">More arguments for <c>t5rag serve</c>.</param>
+    public static async Task<ServeProcess> StartAsync(string store, bool anyAddress = false, params string[] arguments)
     {
         int port = FreePort();
         var server = new ServeProcess(
-            T5ragProcess.Start(["serve", "--model", TestAssets.MiniLmDirectory, "--store", store, "--urls", $"http://127.0.0.1:{port}"]),
+            T5ragProcess.Start(["serve", "--model", TestAssets.MiniLmDirectory, "--store", store, "--urls", $"http://{(anyAddress ? "0.0.0.0" : "127.0.0.1")}:{port}", .. arguments]),
             new Uri($"http://127.0.0.1:{port}"));
         var clock = Stopwatch.StartNew();
         while (true)
@@ -87,7 +90,8 @@ internal sealed class ServeProcess : IDisposable
         this._process.Dispose();
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
