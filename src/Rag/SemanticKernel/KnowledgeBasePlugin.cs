@@ -39,19 +39,24 @@ public sealed class KnowledgeBasePlugin
     private readonly KnowledgeBaseOptions _options;
     private readonly HostScope _scope;
     private readonly AllowedFolders? _roots;
-    private readonly SemaphoreSlim _writes = new(1, 1);
+    private readonly SemaphoreSlim _writes;
 
     /// <param name="retriever">Searches the collection.</param>
     /// <param name="pipeline">Indexes into the same collection.</param>
     /// <param name="answerer">Answers over the same retriever; null leaves ask answering with an error that says so.</param>
     /// <param name="options">Defaults for the calls (retrieval, packing, generation, file roots); null: the defaults.</param>
-    public KnowledgeBasePlugin(PassageRetriever retriever, IngestPipeline pipeline, RagAnswerer? answerer = null, KnowledgeBaseOptions? options = null)
+    /// <param name="writeLock">
+    /// The lock every writer of the collection takes (a host that also indexes the collection by other means, such as
+    /// the service's ingestion jobs, shares its own), so a write here never interleaves with theirs; null: the plugin's own.
+    /// </param>
+    public KnowledgeBasePlugin(PassageRetriever retriever, IngestPipeline pipeline, RagAnswerer? answerer = null, KnowledgeBaseOptions? options = null, SemaphoreSlim? writeLock = null)
     {
         ArgumentNullException.ThrowIfNull(retriever);
         ArgumentNullException.ThrowIfNull(pipeline);
         this._retriever = retriever;
         this._pipeline = pipeline;
         this._answerer = answerer;
+        this._writes = writeLock ?? new SemaphoreSlim(1, 1);
         this._options = options ?? new KnowledgeBaseOptions();
         this._scope = new HostScope(this._options.Retrieval.Filter);
         this._roots = this._options.FileRoots is { } roots ? AllowedFolders.Create(roots) : null;

@@ -13,10 +13,11 @@ namespace T5Gemma2.Rag.Server.Collections;
 /// </summary>
 public sealed class CollectionServices
 {
-    private readonly SemaphoreSlim _writes = new(1, 1);
+    private readonly SemaphoreSlim _writes;
 
-    internal CollectionServices(IPassageCollection collection, PassageRetriever retriever, IngestPipeline pipeline, RagAnswerer? answerer, KnowledgeBasePlugin plugin)
+    internal CollectionServices(IPassageCollection collection, PassageRetriever retriever, IngestPipeline pipeline, RagAnswerer? answerer, KnowledgeBasePlugin plugin, SemaphoreSlim writes)
     {
+        this._writes = writes;
         this.Collection = collection;
         this.Retriever = retriever;
         this.Pipeline = pipeline;
@@ -36,10 +37,10 @@ public sealed class CollectionServices
     /// <summary>Answers over <see cref="Retriever"/>; null when the server has no generator.</summary>
     public RagAnswerer? Answerer { get; }
 
-    /// <summary>The knowledge-base plugin over this collection (its own pipeline and write lock): the MCP tools.</summary>
+    /// <summary>The knowledge-base plugin over this collection (its own pipeline, and this collection's write lock): the MCP tools.</summary>
     public KnowledgeBasePlugin Plugin { get; }
 
-    /// <summary>Runs a write (an ingestion job's run, a document's deletion) alone among this collection's writes.</summary>
+    /// <summary>Runs a write (an ingestion job's run, a document's or the collection's deletion) alone among this collection's writes, the plugin's (MCP) included.</summary>
     public async Task<T> WriteAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);

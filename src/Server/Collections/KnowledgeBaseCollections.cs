@@ -92,7 +92,18 @@ public sealed class KnowledgeBaseCollections : IDisposable
     /// <summary>Deletes the collection and its passages; false when there was none.</summary>
     public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)
     {
-        // The store closes the collection it deletes.
+        // Under the collection's write lock, so no job or MCP write is inside it; the store closes the collection it deletes.
+        if (this._open.TryGetValue(name, out var opened) && opened.IsValueCreated && opened.Value.IsCompletedSuccessfully)
+        {
+            return await opened.Value.Result.WriteAsync(
+                async ct =>
+                {
+                    this._open.TryRemove(name, out _);
+                    return await this.Store.DeleteCollectionAsync(name, ct).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+
         this._open.TryRemove(name, out _);
         return await this.Store.DeleteCollectionAsync(name, cancellationToken).ConfigureAwait(false);
     }
@@ -143,9 +154,11 @@ public sealed class KnowledgeBaseCollections : IDisposable
             ReadHostFiles = false,
         };
 
-        // The plugin gets its own pipeline: a pipeline runs one run at a time, and the plugin serialises its own writes.
-        var plugin = new KnowledgeBasePlugin(retriever, IngestPipeline.Create(loaded.Embedder, collection, loggerFactory: this._loggerFactory), answerer, pluginOptions);
-        return new CollectionServices(collection, retriever, IngestPipeline.Create(loaded.Embedder, collection, loggerFactory: this._loggerFactory), answerer, plugin);
+        // The plugin gets its own pipeline (a pipeline runs one run at a time) but the collection's one write lock, so
+        // an MCP write never interleaves with an ingestion job or a deletion.
+        var writes = new SemaphoreSlim(1, 1);
+        var plugin = new KnowledgeBasePlugin(retriever, IngestPipeline.Create(loaded.Embedder, collection, loggerFactory: this._loggerFactory), answerer, pluginOptions, writes);
+        return new CollectionServices(collection, retriever, IngestPipeline.Create(loaded.Embedder, collection, loggerFactory: this._loggerFactory), answerer, plugin, writes);
     }
 
     private Loaded Load()

@@ -39,6 +39,7 @@ public sealed class ServiceDatabase
             documents_new INTEGER NOT NULL DEFAULT 0,
             documents_changed INTEGER NOT NULL DEFAULT 0,
             documents_unchanged INTEGER NOT NULL DEFAULT 0,
+            interruptions INTEGER NOT NULL DEFAULT 0,
             error TEXT NULL);
         CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, created_at);
         CREATE TABLE IF NOT EXISTS job_files(

@@ -61,6 +61,7 @@ public static class KnowledgeBaseServer
         });
         services.AddSingleton(sp => ServiceDatabase.Open(sp.GetRequiredService<KnowledgeBaseServerOptions>().ResolveServiceDatabase()));
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<LocalAccess>();
         services.AddSingleton(sp => new KnowledgeBaseCollections(sp.GetRequiredService<KnowledgeBaseServerOptions>(), sp.GetRequiredService<ILoggerFactory>()));
 
         services.AddProblemDetails();
@@ -140,7 +141,16 @@ public static class KnowledgeBaseServer
         app.Services.GetRequiredService<KnowledgeBaseCollections>().Load(cancellationToken);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        if (!app.Services.GetRequiredService<ApiKeyStore>().AnyActive() && addresses.FirstOrDefault(a => !IsLoopbackAddress(a)) is { } open)
+        if (addresses.FirstOrDefault(a => !IsLoopbackAddress(a)) is not { } open)
+        {
+            // Loopback alone: the local operator may call without a key while none exists. Beyond loopback nobody ever
+            // may, even once every key is revoked.
+            app.Services.GetRequiredService<LocalAccess>().ListeningOnLoopbackOnly();
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!app.Services.GetRequiredService<ApiKeyStore>().AnyActive())
         {
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             throw new ServerStartupException($"refusing to listen on {open} without an API key: create one first (t5rag keys create --name <label> --collections '*' --role admin), or listen on loopback (--urls http://127.0.0.1:8080).");

@@ -139,11 +139,25 @@ public sealed class IngestJobStore
         Execute(connection, null, "UPDATE jobs SET progress = $progress WHERE id = $id", ("$progress", progress), ("$id", id));
     }
 
-    /// <summary>Puts jobs left running (by a process that was killed or stopped) back in the queue; returns how many.</summary>
-    public int RequeueRunning()
+    /// <summary>A job the process died under this many times is not run again: the next start fails it, so one file that kills the process cannot make the server crash in a loop.</summary>
+    public const int MaxInterruptions = 3;
+
+    /// <summary>
+    /// Puts jobs left running (by a process that was killed or stopped) back in the queue, counting the interruption;
+    /// a job interrupted <see cref="MaxInterruptions"/> times is failed instead, each file with the reason. Returns how
+    /// many were requeued and how many failed.
+    /// </summary>
+    public (int Requeued, int Failed) RequeueRunning(DateTimeOffset now)
     {
         using var connection = this._database.Connect();
-        return Execute(connection, null, "UPDATE jobs SET state = $queued, progress = 0 WHERE state = $running", ("$queued", Name(IngestJobState.Queued)), ("$running", Name(IngestJobState.Running)));
+        using var transaction = connection.BeginTransaction(deferred: false);
+        Execute(connection, transaction, "UPDATE jobs SET interruptions = interruptions + 1 WHERE state = $running", ("$running", Name(IngestJobState.Running)));
+        string reason = $"the server stopped {MaxInterruptions} times while running this job; it is not run again (a file in it may crash the process: upload the files one at a time to find which)";
+        Execute(connection, transaction, "UPDATE job_files SET state = $failed, reason = $reason WHERE job_id IN (SELECT id FROM jobs WHERE state = $running AND interruptions >= $max)", ("$failed", Name(IngestFileState.Failed)), ("$reason", reason), ("$running", Name(IngestJobState.Running)), ("$max", MaxInterruptions));
+        int failed = Execute(connection, transaction, "UPDATE jobs SET state = $failed, finished_at = $now, error = $reason WHERE state = $running AND interruptions >= $max", ("$failed", Name(IngestJobState.Failed)), ("$now", Time(now)), ("$reason", reason), ("$running", Name(IngestJobState.Running)), ("$max", MaxInterruptions));
+        int requeued = Execute(connection, transaction, "UPDATE jobs SET state = $queued, progress = 0 WHERE state = $running", ("$queued", Name(IngestJobState.Queued)), ("$running", Name(IngestJobState.Running)));
+        transaction.Commit();
+        return (requeued, failed);
     }
 
     /// <summary>Puts one running job back in the queue (the server is stopping in the middle of it).</summary>

@@ -17,6 +17,8 @@ namespace T5Gemma2.Rag.Server.Jobs;
 internal sealed partial class IngestJobWorker(IngestJobStore jobs, UploadStaging staging, IngestJobEvents events, KnowledgeBaseCollections collections, ILogger<IngestJobWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromMinutes(5);
+    private TimeSpan _backoff = TimeSpan.FromSeconds(5);
 
     /// <summary>Recovers what a previous process left before the first job runs.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -28,10 +30,10 @@ internal sealed partial class IngestJobWorker(IngestJobStore jobs, UploadStaging
     /// <summary>Requeues jobs left running and deletes staging folders of no unfinished job.</summary>
     internal void Recover()
     {
-        int requeued = jobs.RequeueRunning();
-        if (requeued > 0)
+        var (requeued, failed) = jobs.RequeueRunning(DateTimeOffset.UtcNow);
+        if (requeued + failed > 0)
         {
-            Log.Requeued(logger, requeued);
+            Log.Requeued(logger, requeued, failed, IngestJobStore.MaxInterruptions);
         }
 
         if (!Directory.Exists(jobs.UploadsDirectory))
@@ -64,7 +66,14 @@ internal sealed partial class IngestJobWorker(IngestJobStore jobs, UploadStaging
             {
                 if (jobs.NextQueued() is { } job)
                 {
-                    await this.RunAsync(job, stoppingToken).ConfigureAwait(false);
+                    if (await this.RunAsync(job, stoppingToken).ConfigureAwait(false))
+                    {
+                        continue;
+                    }
+
+                    // The store could not be written: wait before the job (still first in the queue) is tried again.
+                    await Task.Delay(this._backoff, stoppingToken).ConfigureAwait(false);
+                    this._backoff = TimeSpan.FromTicks(Math.Min(this._backoff.Ticks * 2, s_maxBackoff.Ticks));
                     continue;
                 }
             }
@@ -114,7 +123,8 @@ internal sealed partial class IngestJobWorker(IngestJobStore jobs, UploadStaging
         }
     }
 
-    private async Task RunAsync(IngestJob job, CancellationToken stoppingToken)
+    /// <summary>Runs the job; false when the store could not be written and the job went back to the queue with its files.</summary>
+    private async Task<bool> RunAsync(IngestJob job, CancellationToken stoppingToken)
     {
         jobs.Start(job.Id, DateTimeOffset.UtcNow);
         events.JobChanged();
@@ -122,11 +132,14 @@ internal sealed partial class IngestJobWorker(IngestJobStore jobs, UploadStaging
         IngestJobOutcome outcome;
         try
         {
-            var services = await collections.OpenOrCreateAsync(job.Collection, stoppingToken).ConfigureAwait(false);
+            // The upload created the collection; one deleted since then is not brought back by its queued jobs.
+            var services = await collections.OpenAsync(job.Collection, stoppingToken).ConfigureAwait(false)
+                ?? throw new CollectionDeletedException($"collection '{job.Collection}' was deleted after this job was accepted; nothing was indexed.");
             var files = job.Files.Select(f => new DocumentFile(Path.Combine(jobs.UploadsDirectory, f.StagedPath), f.Name) { Source = f.Name }).ToList();
             var progress = new IngestJobProgress(jobs, events, job.Id);
             var summary = await services.WriteAsync(token => services.Pipeline.IndexFilesAsync(files, job.Tags, progress, token), stoppingToken).ConfigureAwait(false);
             outcome = Outcome(job, summary);
+            this._backoff = TimeSpan.FromSeconds(5);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -134,7 +147,16 @@ internal sealed partial class IngestJobWorker(IngestJobStore jobs, UploadStaging
             jobs.Requeue(job.Id);
             events.JobChanged();
             Log.Interrupted(logger, job.Id);
-            return;
+            return true;
+        }
+        catch (T5RagException ex) when (ex.Kind is FailureKind.StoreUnavailable or FailureKind.StoreWriteFailed)
+        {
+            // A store that is down or a disk that is full: the job was acknowledged, so it waits with its files rather
+            // than failing (the same run can be repeated once the cause is gone).
+            jobs.Requeue(job.Id);
+            events.JobChanged();
+            Log.StoreUnavailable(logger, job.Id, ex.Message, this._backoff.TotalSeconds);
+            return false;
         }
         catch (Exception ex)
         {
@@ -147,6 +169,7 @@ internal sealed partial class IngestJobWorker(IngestJobStore jobs, UploadStaging
         this.DeleteStaged(Path.Combine(jobs.UploadsDirectory, job.Id));
         events.JobChanged();
         Log.Finished(logger, job.Id, IngestJobStore.Name(outcome.State), outcome.Files.Count(f => f.State == IngestFileState.Failed), outcome.Passages);
+        return true;
     }
 
     private static partial class Log
@@ -163,8 +186,11 @@ internal sealed partial class IngestJobWorker(IngestJobStore jobs, UploadStaging
         [LoggerMessage(4, LogLevel.Information, "Ingestion job {JobId}: stopped with the server; it stays queued")]
         public static partial void Interrupted(ILogger logger, string jobId);
 
-        [LoggerMessage(5, LogLevel.Warning, "{Count} ingestion jobs were left running by the last process; queued again")]
-        public static partial void Requeued(ILogger logger, int count);
+        [LoggerMessage(5, LogLevel.Warning, "Ingestion jobs left running by the last process: {Requeued} queued again, {Failed} failed (interrupted {Max} times)")]
+        public static partial void Requeued(ILogger logger, int requeued, int failed, int max);
+
+        [LoggerMessage(9, LogLevel.Warning, "Ingestion job {JobId}: the store cannot be written now ({Reason}); the job stays queued with its files and is tried again in {Seconds} s")]
+        public static partial void StoreUnavailable(ILogger logger, string jobId, string reason, double seconds);
 
         [LoggerMessage(6, LogLevel.Warning, "Removing {Path}: staged by an upload that was never acknowledged, or by a finished job")]
         public static partial void Orphan(ILogger logger, string path);

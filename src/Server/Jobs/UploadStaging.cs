@@ -26,6 +26,9 @@ public sealed class UploadStaging
     /// <summary>The longest <c>tags</c> part, in bytes.</summary>
     public const int MaxTagBytes = 1024;
 
+    /// <summary>The most <c>tags</c> parts one upload may carry: tags are stored on every passage.</summary>
+    public const int MaxTags = 64;
+
     /// <summary>The loaders' extensions: what a file's name must end with to be indexed at all.</summary>
     private static readonly DocumentLoaders s_loaders = DocumentLoaders.CreateDefault();
 
@@ -194,7 +197,15 @@ public sealed class UploadStaging
                         return this.TooLarge();
                     }
 
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (IOException ex)
+                    {
+                        // The staging disk is full (or failing): the server's fault, not the request's; nothing is acknowledged.
+                        return ProblemResponses.Problem(StatusCodes.Status507InsufficientStorage, "Insufficient storage", $"the upload cannot be staged: {ex.Message.Split('\n')[0]}");
+                    }
                 }
 
                 // Its bytes on disk before the job that names it is committed.
@@ -235,6 +246,7 @@ public sealed class UploadStaging
         }
 
         upload.Tags[value[..equals]] = value[(equals + 1)..];
-        return null;
+        upload.Bytes += value.Length;
+        return upload.Tags.Count > MaxTags ? ProblemResponses.BadRequest($"more than {MaxTags} tags parts; expected at most {MaxTags} key=value tags per upload.", "tags") : null;
     }
 }

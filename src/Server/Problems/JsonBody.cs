@@ -22,7 +22,9 @@ public static class JsonBody
         where T : class
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.ContentType is not { } type || !type.Contains("json", StringComparison.OrdinalIgnoreCase))
+        // application/json or a +json type only: a text/plain body that mentions json is what a browser sends cross-site without asking.
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            || !(type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)))
         {
             return (null, ProblemResponses.UnsupportedMediaType($"Content-Type '{request.ContentType}': expected application/json."));
         }

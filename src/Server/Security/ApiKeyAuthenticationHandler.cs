@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
@@ -10,15 +9,15 @@ namespace T5Gemma2.Rag.Server.Security;
 
 /// <summary>
 /// <c>Authorization: Bearer &lt;key&gt;</c>, looked up by hash in the service database on every request (a revoked key
-/// stops working at once, on every replica). While no key exists, a caller on loopback without a key is the local
-/// operator (admin); the server refuses to start beyond loopback without a key, and a request a proxy forwarded
-/// (Forwarded, X-Forwarded-For) is never local, so that never reaches a network.
+/// stops working at once, on every replica). While no key exists, a caller <see cref="LocalAccess"/> admits without a
+/// key is the local operator (admin).
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyStore keys)
+    ApiKeyStore keys,
+    LocalAccess local)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     /// <summary>The scheme's name.</summary>
@@ -33,9 +32,7 @@ public sealed class ApiKeyAuthenticationHandler(
         string? header = this.Request.Headers.Authorization;
         if (string.IsNullOrEmpty(header))
         {
-            // A request a proxy forwarded came from elsewhere, whatever address it arrives from.
-            bool forwarded = this.Request.Headers.ContainsKey("Forwarded") || this.Request.Headers.ContainsKey("X-Forwarded-For");
-            if (!forwarded && !keys.AnyActive() && IsLoopback(this.Context.Connection.RemoteIpAddress))
+            if (local.Admits(this.Request) && !keys.AnyActive())
             {
                 return Task.FromResult(Success(Caller.Principal("local", ApiKeyRole.Admin, [ApiKey.AllCollections], LocalAuthenticationType)));
             }
@@ -66,10 +63,6 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         await ProblemResponses.WriteAsync(this.Context, StatusCodes.Status403Forbidden, "Forbidden", "this API key may not do this.").ConfigureAwait(false);
-
-    /// <summary>Loopback, IPv4-mapped loopback included; a request with no remote address (an in-process test host) counts as local.</summary>
-    internal static bool IsLoopback(IPAddress? address) =>
-        address is null || IPAddress.IsLoopback(address) || (address.IsIPv4MappedToIPv6 && IPAddress.IsLoopback(address.MapToIPv4()));
 
     private static AuthenticateResult Success(System.Security.Claims.ClaimsPrincipal principal) =>
         AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));

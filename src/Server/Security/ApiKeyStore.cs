@@ -42,11 +42,19 @@ public sealed class ApiKeyStore
             throw new ArgumentException($"--collections: '{bad}' is not a collection name ({CollectionNames.Rule}).", nameof(collections));
         }
 
+        // An admin manages every collection and every key: a list would not limit it, so none is taken.
+        if (role == ApiKeyRole.Admin && !scope.SequenceEqual([ApiKey.AllCollections]))
+        {
+            throw new ArgumentException("an admin key manages every collection and key; give --collections * (or a writer key for these collections).", nameof(collections));
+        }
+
         string key = KeyPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var record = new ApiKey(label, key[..(KeyPrefix.Length + 6)], role, scope, DateTimeOffset.UtcNow, null);
         using var connection = this._database.Connect();
         using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO api_keys(name, hash, prefix, role, collections, created_at) VALUES ($name, $hash, $prefix, $role, $collections, $created)";
+
+        // A revoked key's name may be used again: its row goes, in the same statement batch as the new one's insert.
+        command.CommandText = "DELETE FROM api_keys WHERE name = $name AND revoked_at IS NOT NULL; INSERT INTO api_keys(name, hash, prefix, role, collections, created_at) VALUES ($name, $hash, $prefix, $role, $collections, $created)";
         command.Parameters.AddWithValue("$name", label);
         command.Parameters.AddWithValue("$hash", Hash(key));
         command.Parameters.AddWithValue("$prefix", record.Prefix);
@@ -109,7 +117,11 @@ public sealed class ApiKeyStore
     /// <summary>Revokes the key named <paramref name="name"/>; false when there is no active key of that name.</summary>
     public bool Revoke(string name)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return false;
+        }
+
         using var connection = this._database.Connect();
         using var command = connection.CreateCommand();
         command.CommandText = "UPDATE api_keys SET revoked_at = $now WHERE name = $name AND revoked_at IS NULL";

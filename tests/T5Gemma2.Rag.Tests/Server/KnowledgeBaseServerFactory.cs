@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Server.Collections;
 using T5Gemma2.Rag.Server.Hosting;
@@ -38,6 +39,7 @@ internal sealed class KnowledgeBaseServerFactory : WebApplicationFactory<T5Gemma
     /// <summary>The service's API keys, for a test to create keys as <c>t5rag keys create</c> would.</summary>
     public ApiKeyStore Keys => this.Services.GetRequiredService<ApiKeyStore>();
 
+
     public KnowledgeBaseCollections Collections => this.Services.GetRequiredService<KnowledgeBaseCollections>();
 
     /// <summary>A client that sends <paramref name="key"/> as its bearer token (none: no Authorization header).</summary>
@@ -54,6 +56,15 @@ internal sealed class KnowledgeBaseServerFactory : WebApplicationFactory<T5Gemma
 
     /// <summary>Creates a key and returns it.</summary>
     public string CreateKey(string name, ApiKeyRole role, params string[] collections) => this.Keys.Create(name, role, collections).Key;
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+
+        // What KnowledgeBaseServer.RunAsync decides for a server that listens on loopback alone: the test host is in process.
+        host.Services.GetRequiredService<LocalAccess>().ListeningOnLoopbackOnly();
+        return host;
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

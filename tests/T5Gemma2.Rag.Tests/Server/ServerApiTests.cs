@@ -93,6 +93,51 @@ public sealed class ServerApiTests : IDisposable
     }
 
     [Fact]
+    public async Task EveryCollectionEndpointRefusesAnotherCollectionsKeyNoKeyAndARevokedKey()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await this._server.IndexAsync("docs", ("a.md", "The vault code is 4711."));
+        string reader = this._server.CreateKey("docs-reader", ApiKeyRole.Reader, "docs");
+        string otherReader = this._server.CreateKey("other-reader", ApiKeyRole.Reader, "other");
+        string otherWriter = this._server.CreateKey("other-writer", ApiKeyRole.Writer, "other");
+        string revoked = this._server.CreateKey("revoked", ApiKeyRole.Admin, "*");
+        Assert.True(this._server.Keys.Revoke("revoked"));
+        var endpoints = new (string Name, Func<HttpClient, Task<HttpResponseMessage>> Call, HttpStatusCode Reader)[]
+        {
+            ("get", c => c.GetAsync("/api/collections/docs", ct), HttpStatusCode.OK),
+            ("search", c => c.PostAsJsonAsync("/api/collections/docs/search", new { query = "vault code" }, ct), HttpStatusCode.OK),
+            ("ask", c => c.PostAsJsonAsync("/api/collections/docs/ask", new { question = "What is the vault code?" }, ct), HttpStatusCode.NotImplemented),
+            ("create", c => c.PutAsync("/api/collections/docs", null, ct), HttpStatusCode.Forbidden),
+            ("delete", c => c.DeleteAsync("/api/collections/docs", ct), HttpStatusCode.Forbidden),
+        };
+        foreach (var (name, call, readerStatus) in endpoints)
+        {
+            foreach (string other in new[] { otherReader, otherWriter })
+            {
+                using var client = this._server.ClientWithKey(other);
+                using var response = await call(client);
+                Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{name} with another collection's key: {response.StatusCode}");
+                Assert.DoesNotContain("4711", await response.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+            }
+
+            foreach (string? unknown in new[] { null, revoked })
+            {
+                using var client = this._server.ClientWithKey(unknown);
+                using var response = await call(client);
+                Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{name} with {(unknown is null ? "no key" : "a revoked key")}: {response.StatusCode}");
+            }
+
+            using (var client = this._server.ClientWithKey(reader))
+            {
+                using var response = await call(client);
+                Assert.True(response.StatusCode == readerStatus, $"{name} with the collection's reader: {response.StatusCode}");
+            }
+        }
+
+        Assert.Contains("docs", await this._server.Collections.ListAsync(ct));
+    }
+
+    [Fact]
     public async Task NoKeyAWrongKeyAndARevokedKeyAreRefusedWith401ProblemDetails()
     {
         await this._server.IndexAsync("docs", ("a.md", "Some text."));
@@ -160,7 +205,11 @@ public sealed class ServerApiTests : IDisposable
         var ct = TestContext.Current.CancellationToken;
         Assert.Equal(HttpStatusCode.Created, (await client.PutAsync("/api/collections/team-a", null, ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.PutAsync("/api/collections/team-a", null, ct)).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await client.PutAsync("/api/collections/.hidden", null, ct)).StatusCode);
+        foreach (string bad in new[] { ".hidden", "docs%0A", "docs.", "a..b" })
+        {
+            Assert.True(HttpStatusCode.BadRequest == (await client.PutAsync($"/api/collections/{bad}", null, ct)).StatusCode, bad);
+        }
+
         Assert.Contains("team-a", await this._server.Collections.ListAsync(ct));
 
         var created = await client.PostAsJsonAsync("/api/keys", new { name = "team-a-reader", collections = new[] { "team-a" }, role = "reader" }, ct);
@@ -175,11 +224,18 @@ public sealed class ServerApiTests : IDisposable
         string listed = await client.GetStringAsync("/api/keys", ct);
         Assert.Contains("team-a-reader", listed, StringComparison.Ordinal);
         Assert.DoesNotContain(newKey, listed, StringComparison.Ordinal);
+        var narrowAdmin = await client.PostAsJsonAsync("/api/keys", new { name = "team-a-admin", collections = new[] { "team-a" }, role = "admin" }, ct);
+        Assert.Equal(HttpStatusCode.BadRequest, narrowAdmin.StatusCode);
+        Assert.Contains("every collection", await narrowAdmin.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync("/api/keys/%20", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync("/api/keys/team-a-reader", ct)).StatusCode);
         using (var revoked = this._server.ClientWithKey(newKey))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, (await revoked.GetAsync("/api/collections/team-a", ct)).StatusCode);
         }
+
+        // A revoked key's name can be given to a new key.
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/keys", new { name = "team-a-reader", collections = new[] { "team-a" } }, ct)).StatusCode);
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync("/api/collections/team-a", ct)).StatusCode);
         Assert.DoesNotContain("team-a", await this._server.Collections.ListAsync(ct));
@@ -193,12 +249,29 @@ public sealed class ServerApiTests : IDisposable
         var ct = TestContext.Current.CancellationToken;
         using var direct = this._server.ClientWithKey(null);
         Assert.Equal(HttpStatusCode.OK, (await direct.GetAsync("/api/collections/docs", ct)).StatusCode);
-        foreach (var (header, value) in new[] { ("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9") })
+        // A proxy's forwarding, a browser page's cross-site fetch, and DNS rebinding (a name that is not loopback's).
+        foreach (var (header, value) in new[] { ("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9"), ("Origin", "https://evil.example"), ("Sec-Fetch-Site", "cross-site"), ("Host", "rebind.evil.example") })
         {
             using var proxied = this._server.ClientWithKey(null);
-            proxied.DefaultRequestHeaders.Add(header, value);
-            Assert.Equal(HttpStatusCode.Unauthorized, (await proxied.GetAsync("/api/collections/docs", ct)).StatusCode);
+            if (header == "Host")
+            {
+                proxied.DefaultRequestHeaders.Host = value;
+            }
+            else
+            {
+                proxied.DefaultRequestHeaders.Add(header, value);
+            }
+
+            Assert.True(HttpStatusCode.Unauthorized == (await proxied.GetAsync("/api/collections/docs", ct)).StatusCode, header);
         }
+
+        // What a page can send without asking: a form post, or text/plain that mentions json.
+        using var page = this._server.ClientWithKey(null);
+        var simple = new ByteArrayContent(Encoding.UTF8.GetBytes("{\"name\": \"x\", \"collections\": [\"*\"], \"role\": \"admin\"}"));
+        Assert.True(simple.Headers.TryAddWithoutValidation("Content-Type", "text/plain; x=json"));
+        var keyRequest = await page.PostAsync("/api/keys", simple, ct);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, keyRequest.StatusCode);
+        Assert.False(this._server.Keys.AnyActive());
     }
 
     [Fact]

@@ -70,6 +70,25 @@ public sealed class ServerAskTests : IDisposable
     }
 
     [Fact]
+    public async Task AnAskPastTheServersTimeLimitReturnsWhatItHasMarkedTimedOut()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var hurried = new KnowledgeBaseServerFactory(options =>
+        {
+            options.EmbeddingModelDirectory = this._server.Options.EmbeddingModelDirectory;
+            options.GeneratorModelDirectory = this._server.Options.GeneratorModelDirectory;
+            options.AskTimeout = TimeSpan.FromMilliseconds(1);
+        });
+        await hurried.IndexAsync("docs", ("a.md", "The decoder attends to the encoder outputs."));
+        using var client = hurried.ClientWithKey(null);
+        using var response = await client.PostAsJsonAsync("/api/collections/docs/ask", new { question = "What does the decoder attend to?", max_new_tokens = 2000 }, ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+        Assert.True(json.RootElement.GetProperty("timed_out").GetBoolean());
+        Assert.True(json.RootElement.GetProperty("timings").GetProperty("total_ms").GetDouble() < 60_000);
+    }
+
+    [Fact]
     public async Task AskRefusalsAreProblems()
     {
         var ct = TestContext.Current.CancellationToken;
