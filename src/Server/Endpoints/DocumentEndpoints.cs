@@ -77,8 +77,9 @@ internal static class DocumentEndpoints
             return refused;
         }
 
-        // Refused before a byte is read; counted again when the job is inserted, where it holds.
-        if (jobs.CountActive() >= options.MaxQueuedJobs)
+        // Refused before a byte is read, counting the uploads being staged (each one a job to be); counted again when
+        // the job is inserted, where it holds.
+        if (jobs.CountActive() + staging.Count >= options.MaxQueuedJobs)
         {
             return QueueFull(options);
         }

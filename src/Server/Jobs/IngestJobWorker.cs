@@ -104,6 +104,27 @@ internal sealed partial class IngestJobWorker(IngestJobStore jobs, UploadStaging
             files);
     }
 
+    /// <summary>
+    /// Records the job's end, trying again while the service database is busy: a job whose end cannot be written would
+    /// stay "running", holding a queue place, until a restart. The write is one transaction, so a retry is safe.
+    /// </summary>
+    private async Task FinishAsync(string id, IngestJobOutcome outcome, CancellationToken stoppingToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                jobs.Finish(id, outcome, DateTimeOffset.UtcNow);
+                return;
+            }
+            catch (SqliteException ex) when (attempt < 5)
+            {
+                Log.FinishRetried(logger, id, attempt, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(attempt), stoppingToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private void DeleteStaged(string path)
     {
         try
@@ -165,7 +186,7 @@ internal sealed partial class IngestJobWorker(IngestJobStore jobs, UploadStaging
             outcome = new IngestJobOutcome(IngestJobState.Failed, 0, 0, 0, 0, error, [.. job.Files.Select(f => (f.Ordinal, IngestFileState.Failed, (string?)$"not indexed: the job's run failed ({error})"))]);
         }
 
-        jobs.Finish(job.Id, outcome, DateTimeOffset.UtcNow);
+        await this.FinishAsync(job.Id, outcome, stoppingToken).ConfigureAwait(false);
         this.DeleteStaged(Path.Combine(jobs.UploadsDirectory, job.Id));
         events.JobChanged();
         Log.Finished(logger, job.Id, IngestJobStore.Name(outcome.State), outcome.Files.Count(f => f.State == IngestFileState.Failed), outcome.Passages);
@@ -188,6 +209,9 @@ internal sealed partial class IngestJobWorker(IngestJobStore jobs, UploadStaging
 
         [LoggerMessage(5, LogLevel.Warning, "Ingestion jobs left running by the last process: {Requeued} queued again, {Failed} failed (interrupted {Max} times)")]
         public static partial void Requeued(ILogger logger, int requeued, int failed, int max);
+
+        [LoggerMessage(10, LogLevel.Warning, "Ingestion job {JobId}: recording its end failed (attempt {Attempt}: {Reason}); trying again")]
+        public static partial void FinishRetried(ILogger logger, string jobId, int attempt, string reason);
 
         [LoggerMessage(9, LogLevel.Warning, "Ingestion job {JobId}: the store cannot be written now ({Reason}); the job stays queued with its files and is tried again in {Seconds} s")]
         public static partial void StoreUnavailable(ILogger logger, string jobId, string reason, double seconds);

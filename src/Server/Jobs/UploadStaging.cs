@@ -47,6 +47,9 @@ public sealed class UploadStaging
     /// <summary>Whether an upload is being staged into the job's folder now (the startup sweep leaves it).</summary>
     public bool IsStaging(string jobId) => this._staging.ContainsKey(jobId);
 
+    /// <summary>Uploads being staged now: each will be a job, so they count against the queue bound before their bytes are read.</summary>
+    public int Count => this._staging.Count;
+
     /// <summary>The request's files staged durably under a new job id, or the problem to answer with (nothing left on disk).</summary>
     public async Task<(StagedUpload? Upload, IResult? Problem)> StageAsync(HttpRequest request, CancellationToken cancellationToken)
     {

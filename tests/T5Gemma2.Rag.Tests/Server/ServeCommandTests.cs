@@ -40,7 +40,7 @@ public sealed class ServeCommandTests : IDisposable
         Assert.DoesNotContain(key, table, StringComparison.Ordinal);
         Assert.DoesNotContain(key, await File.ReadAllTextAsync(Path.Combine(store, "service.db"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
 
-        using var server = await ServeProcess.StartAsync(store, anyAddress: true, "--threads", "1");
+        using var server = await ServeProcess.StartAsync(store, anyAddress: true, null, "--threads", "1");
         var client = server.Client;
         var ct = TestContext.Current.CancellationToken;
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/collections", ct)).StatusCode);

@@ -75,6 +75,33 @@ public sealed class ServeKillTests : IDisposable
     }
 
     [Fact]
+    public async Task UploadsStillBeingStagedCountAgainstTheQueueBound()
+    {
+        string store = this._directory.Combine("bounded");
+        string uploads = Path.Combine(store, ".uploads");
+        using var server = await ServeProcess.StartAsync(store, environment: new Dictionary<string, string> { ["T5Rag__MaxQueuedJobs"] = "1" });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var content = new StalledUpload("half.md", new string('x', 100_000));
+        var sending = server.Client.PostAsync("/api/collections/default/documents", content, stop.Token);
+        var clock = Stopwatch.StartNew();
+        while (!Directory.Exists(uploads) || !Directory.EnumerateFiles(uploads, "0.md", SearchOption.AllDirectories).Any())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), $"nothing staged in a minute: {server.Output}");
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        // One upload on its way fills a queue of one: the next is refused before its bytes are read.
+        var (second, refused) = await Uploads.PostAsync(server.Client, "default", [Uploads.Text("b.md", "Vectors live in collections.")]);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+        Assert.Contains("MaxQueuedJobs", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => sending);
+        await Uploads.WaitUntilGoneAsync(uploads);
+        Assert.Equal("succeeded", (await Uploads.IndexAsync(server.Client, "default", [Uploads.Text("b.md", "Vectors live in collections.")])).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task KilledDuringAnUploadNothingHalfStagedRemainsAndTheRestartedServerWorks()
     {
         string store = this._directory.Combine("served");
@@ -144,32 +171,5 @@ public sealed class ServeKillTests : IDisposable
         command.CommandText = sql;
         command.Parameters.AddWithValue("$id", id);
         return command.ExecuteScalar();
-    }
-
-    /// <summary>A multipart body that sends one file's header and part of its content, then stalls until the request is cancelled.</summary>
-    private sealed class StalledUpload : HttpContent
-    {
-        private readonly byte[] _start;
-
-        public StalledUpload(string fileName, string content)
-        {
-            this._start = Encoding.UTF8.GetBytes($"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{fileName}\"\r\nContent-Type: text/markdown\r\n\r\n{content}");
-            this.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=b");
-        }
-
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => this.SerializeToStreamAsync(stream, context, CancellationToken.None);
-
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
-        {
-            await stream.WriteAsync(this._start, cancellationToken);
-            await stream.FlushAsync(cancellationToken);
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = 0;
-            return false;
-        }
     }
 }

@@ -43,12 +43,13 @@ internal sealed class ServeProcess : IDisposable
     /// <summary>Starts the server and waits until it is ready (/readyz); fails with its output if it exits or is not ready in a minute.</summary>
     /// <param name="store">The store directory.</param>
     /// <param name="anyAddress">Listen on 0.0.0.0 rather than loopback (the client still calls it on loopback).</param>
+    /// <param name="environment">Variables for the process (<c>T5Rag__MaxQueuedJobs</c> sets an option the flags do not).</param>
     /// <param name="arguments">More arguments for <c>t5rag serve</c>.</param>
-    public static async Task<ServeProcess> StartAsync(string store, bool anyAddress = false, params string[] arguments)
+    public static async Task<ServeProcess> StartAsync(string store, bool anyAddress = false, IReadOnlyDictionary<string, string>? environment = null, params string[] arguments)
     {
         int port = FreePort();
         var server = new ServeProcess(
-            T5ragProcess.Start(["serve", "--model", TestAssets.MiniLmDirectory, "--store", store, "--urls", $"http://{(anyAddress ? "0.0.0.0" : "127.0.0.1")}:{port}", .. arguments]),
+            T5ragProcess.Start(["serve", "--model", TestAssets.MiniLmDirectory, "--store", store, "--urls", $"http://{(anyAddress ? "0.0.0.0" : "127.0.0.1")}:{port}", .. arguments], environment),
             new Uri($"http://127.0.0.1:{port}"));
         var clock = Stopwatch.StartNew();
         while (true)
