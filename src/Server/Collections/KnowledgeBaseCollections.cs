@@ -44,13 +44,13 @@ public sealed class KnowledgeBaseCollections : IDisposable
     public bool IsReady => Volatile.Read(ref this._loaded) is not null;
 
     /// <summary>The embedding model, shared by every collection.</summary>
-    public OnnxEmbeddingGenerator Embedder => this.Load().Embedder;
+    public OnnxEmbeddingGenerator Embedder => this.Models().Embedder;
 
     /// <summary>The generator, or null when the server answers nothing.</summary>
-    public Seq2SeqGenerator? Generator => this.Load().Generator;
+    public Seq2SeqGenerator? Generator => this.Models().Generator;
 
     /// <summary>The store.</summary>
-    public IPassageStore Store => this.Load().Store;
+    public IPassageStore Store => this.Models().Store;
 
     /// <summary>The id the embedding model is known by (what <c>/v1/models</c> lists), its directory name.</summary>
     public string EmbeddingModelId => ModelName(this._options.EmbeddingModelDirectory!);
@@ -59,7 +59,7 @@ public sealed class KnowledgeBaseCollections : IDisposable
     public string? GeneratorModelId => this._options.GeneratorModelDirectory is { } generator ? ModelName(generator) : null;
 
     /// <summary>Loads the models and opens the store now (at startup), so a wrong directory fails before the first request.</summary>
-    public void Load(CancellationToken cancellationToken) => _ = this.Load();
+    public void Load() => _ = this.Models();
 
     /// <summary>The collections in the store.</summary>
     public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken) => this.Store.ListCollectionsAsync(cancellationToken);
@@ -137,7 +137,7 @@ public sealed class KnowledgeBaseCollections : IDisposable
 
     private async Task<CollectionServices> CreateServicesAsync(string name, CancellationToken cancellationToken)
     {
-        var loaded = this.Load();
+        var loaded = this.Models();
         var collection = await loaded.Store.OpenOrCreateCollectionAsync(name, loaded.Embedder.CollectionSettings(), cancellationToken).ConfigureAwait(false);
         var retriever = new PassageRetriever(loaded.Embedder, collection, loaded.Generator is null ? null : new DecoderReranker(loaded.Generator));
         var answerer = loaded.Generator is null ? null : RagAnswerer.Create(retriever, loaded.Generator, this._loggerFactory);
@@ -161,7 +161,7 @@ public sealed class KnowledgeBaseCollections : IDisposable
         return new CollectionServices(collection, retriever, IngestPipeline.Create(loaded.Embedder, collection, loggerFactory: this._loggerFactory), answerer, plugin, writes);
     }
 
-    private Loaded Load()
+    private Loaded Models()
     {
         if (Volatile.Read(ref this._loaded) is { } loaded)
         {

@@ -138,7 +138,7 @@ public static class KnowledgeBaseServer
     public static async Task RunAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.Services.GetRequiredService<KnowledgeBaseCollections>().Load(cancellationToken);
+        app.Services.GetRequiredService<KnowledgeBaseCollections>().Load();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         if (addresses.FirstOrDefault(a => !IsLoopbackAddress(a)) is not { } open)

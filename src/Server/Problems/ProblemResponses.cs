@@ -19,9 +19,6 @@ public static class ProblemResponses
     /// <summary>403: the key sees the collection but its role does not allow this.</summary>
     public static IResult Forbidden(string detail) => Problem(StatusCodes.Status403Forbidden, "Forbidden", detail);
 
-    /// <summary>409: the request conflicts with the state (a collection of another embedding model).</summary>
-    public static IResult Conflict(string detail) => Problem(StatusCodes.Status409Conflict, "Conflict", detail);
-
     /// <summary>413: the body or upload is over its limit.</summary>
     public static IResult TooLarge(string detail) => Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", detail);
 

@@ -15,6 +15,4 @@ public sealed record ApiKey(string Name, string Prefix, ApiKeyRole Role, IReadOn
     /// <summary>The collections value that means every collection.</summary>
     public const string AllCollections = "*";
 
-    /// <summary>Whether the key still works.</summary>
-    public bool IsActive => this.RevokedAt is null;
 }

@@ -12,12 +12,11 @@ public sealed class Caller
     internal const string RoleClaim = "t5rag:role";
     internal const string CollectionClaim = "t5rag:collection";
 
-    private Caller(string name, ApiKeyRole role, IReadOnlyList<string> collections, bool isLocal)
+    private Caller(string name, ApiKeyRole role, IReadOnlyList<string> collections)
     {
         this.Name = name;
         this.Role = role;
         this.Collections = collections;
-        this.IsLocal = isLocal;
     }
 
     /// <summary>The key's name; <c>local</c> for a keyless loopback caller.</summary>
@@ -27,9 +26,6 @@ public sealed class Caller
 
     /// <summary>The collections the key covers (<c>*</c>: all).</summary>
     public IReadOnlyList<string> Collections { get; }
-
-    /// <summary>A caller on loopback while no key exists: the server's operator, on the same machine.</summary>
-    public bool IsLocal { get; }
 
     public bool IsAdmin => this.Role == ApiKeyRole.Admin;
 
@@ -52,8 +48,7 @@ public sealed class Caller
         return new Caller(
             user.Identity.Name ?? "?",
             Enum.Parse<ApiKeyRole>(role.Value),
-            [.. user.FindAll(CollectionClaim).Select(c => c.Value)],
-            user.Identity.AuthenticationType == ApiKeyAuthenticationHandler.LocalAuthenticationType);
+            [.. user.FindAll(CollectionClaim).Select(c => c.Value)]);
     }
 
     internal static ClaimsPrincipal Principal(string name, ApiKeyRole role, IEnumerable<string> collections, string authenticationType) =>
