@@ -18,7 +18,7 @@ public static class ExitCodes
     /// <summary>A batch finished but some of its items were bad; each was reported and the rest were processed.</summary>
     public const int PartialFailure = 4;
 
-    /// <summary>A remote service (the Hugging Face Hub, a Qdrant server) could not be reached, refused access, or sent a file that failed its check.</summary>
+    /// <summary>A remote service (the Hugging Face Hub, a Qdrant server, the chat model that answers) could not be reached, refused access, or sent a file that failed its check.</summary>
     public const int Unavailable = 5;
 
     /// <summary>The store could not be written: its disk is full, or another process held its write lock past the wait. Nothing was half-written; what was acknowledged before is kept.</summary>
@@ -32,7 +32,7 @@ public static class ExitCodes
     {
         FailureKind.Usage => UsageError,
         FailureKind.InputFile or FailureKind.ModelMismatch or FailureKind.StoreUnusable or FailureKind.ExecutionProviderUnavailable or FailureKind.NoPassages => InputError,
-        FailureKind.StoreUnavailable or FailureKind.HubUnavailable => Unavailable,
+        FailureKind.StoreUnavailable or FailureKind.HubUnavailable or FailureKind.AnswererUnavailable => Unavailable,
         FailureKind.StoreWriteFailed => StoreWriteFailed,
         FailureKind.Cancelled => Cancelled,
 

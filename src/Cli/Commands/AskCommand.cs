@@ -7,10 +7,14 @@ using T5Gemma2.Rag.Encoder.Images;
 using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Packing;
 using T5Gemma2.Rag.Retrieval;
+using T5Gemma2.Rag.Server.Answering;
 
 namespace T5Gemma2.Rag.Cli.Commands;
 
-/// <summary><c>t5rag ask</c>: retrieves, packs into the T5Gemma 2 encoder, streams the decoder's answer, then lists the sources.</summary>
+/// <summary>
+/// <c>t5rag ask</c>: retrieves, packs into the T5Gemma 2 encoder, streams the decoder's answer (or, with --answerer, another
+/// chat model's over the same passages as text), then lists the sources.
+/// </summary>
 internal static class AskCommand
 {
     public static Command Create(CliConsole console)
@@ -25,7 +29,8 @@ internal static class AskCommand
         var json = new Option<bool>("--json") { Description = "Print the answer, citations and timings as JSON" };
         var showContext = new Option<bool>("--show-context") { Description = "Print exactly what the encoder receives" };
         var images = new Option<string[]>("--image") { Description = "An image of the question's (repeatable): it goes into the encoder input after the question; retrieval uses the text", DefaultValueFactory = _ => [] };
-        var command = new Command("ask", "Answer a question from a collection, with citations") { question, budget, maxNewTokens, timeout, stream, json, showContext, images };
+        var answererOption = AnswererOption();
+        var command = new Command("ask", "Answer a question from a collection, with citations") { question, budget, maxNewTokens, timeout, stream, json, showContext, images, answererOption };
         retrieval.AddTo(command);
         shared.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -50,15 +55,25 @@ internal static class AskCommand
             var collection = await store.OpenCollectionAsync(name, cancellationToken)
                 ?? throw new UsageException($"no collection '{name}' in {store.Location}; index into it first (t5rag index <paths> --collection {name}).");
 
-            // The generator answers (and reranks); with one directory for both, its encoder is loaded once.
-            using var models = RetrievalModels.Load(embeddingModel, parse.GetValue(retrieval.Generator) ?? embeddingModel, shared.Embedding(parse, settings, collection.Settings, embeddingModel), console.LoggerFactory);
-            var generator = models.Generator!;
+            // The generator answers (and reranks); with one directory for both, its encoder is loaded once. Another chat
+            // model answers without it, and a generator is loaded only to rerank.
+            var answering = ParseAnswerer(parse.GetValue(answererOption));
+            string? generatorModel = answering is null or { NeedsGenerator: true } ? parse.GetValue(retrieval.Generator) ?? embeddingModel : retrieval.RerankerPath(parse, retrievalOptions, embeddingModel);
+            using var models = RetrievalModels.Load(embeddingModel, generatorModel, shared.Embedding(parse, settings, collection.Settings, embeddingModel), console.LoggerFactory);
+            var generator = models.Generator;
+            answering ??= AnswererSpec.T5Gemma2;
             models.ThrowIfMismatched(name, collection);
+            using var chatClient = CreateChatClient(answering);
 
             // Each image is decoded here once, so a bad file is named before anything is retrieved.
             var questionImages = new List<PassageImage>();
             foreach (string path in parse.GetValue(images)!)
             {
+                if (generator is null || !answering.NeedsGenerator)
+                {
+                    throw new UsageException($"--image needs the T5Gemma 2 answerer; {answering} reads text only.");
+                }
+
                 generator.LoadImage(path, cancellationToken);
                 byte[] data = await File.ReadAllBytesAsync(path, cancellationToken);
                 questionImages.Add(new PassageImage(ImageFormats.Sniff(data) ?? "application/octet-stream", data));
@@ -73,7 +88,7 @@ internal static class AskCommand
                 Timeout = parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             };
 
-            var answerer = RagAnswerer.Create(models.Retriever(collection), generator, console.LoggerFactory);
+            var answerer = answering.CreateAnswerer(models.Retriever(collection), generator, chatClient, console.LoggerFactory);
             Answer? answer = null;
             try
             {
@@ -130,5 +145,36 @@ internal static class AskCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>--answerer, shared by ask and serve.</summary>
+    internal static Option<string?> AnswererOption() => new("--answerer")
+    {
+        Description = "Which chat model answers: t5gemma2 (the generator; the default), openai:<base url>?model=<id> (key from OPENAI_API_KEY) or ollama:<url>?model=<id>; each may add &context=<tokens> (default 8192)",
+    };
+
+    /// <summary>The --answerer given, or null; a spec that is not one of the forms is a usage error.</summary>
+    internal static AnswererSpec? ParseAnswerer(string? spec)
+    {
+        try
+        {
+            return string.IsNullOrWhiteSpace(spec) ? null : AnswererSpec.Parse(spec);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
+        }
+    }
+
+    private static Microsoft.Extensions.AI.IChatClient? CreateChatClient(AnswererSpec answering)
+    {
+        try
+        {
+            return answering.CreateChatClient(Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
+        }
     }
 }

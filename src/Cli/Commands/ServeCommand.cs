@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Cli.Console;
+using T5Gemma2.Rag.Server.Answering;
 using T5Gemma2.Rag.Server.Hosting;
 using T5Gemma2.Rag.Server.Security;
 
@@ -22,7 +23,8 @@ internal static class ServeCommand
         var generator = new Option<string?>("--generator", "-g") { Description = "The T5Gemma 2 model directory that answers ask and chat completions (default: none; search only)" };
         var database = ServiceDatabaseOption();
         var noIngest = new Option<bool>("--no-ingest") { Description = "Serve reads only (search, ask, embeddings, chat): a read replica beside one ingesting replica" };
-        var command = new Command("serve", "Serve the knowledge base over HTTP: API, OpenAI-compatible endpoints, MCP, ingestion jobs, API keys") { urls, generator, database, noIngest };
+        var answerer = AskCommand.AnswererOption();
+        var command = new Command("serve", "Serve the knowledge base over HTTP: API, OpenAI-compatible endpoints, MCP, ingestion jobs, API keys") { urls, generator, answerer, database, noIngest };
         shared.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -30,11 +32,22 @@ internal static class ServeCommand
             string model = shared.ModelPath(parse, settings);
             string store = shared.StorePath(parse, settings);
             var session = shared.Session(parse, settings);
+            var answering = AskCommand.ParseAnswerer(parse.GetValue(answerer));
+            if (answering is { NeedsGenerator: true } && parse.GetValue(generator) is null)
+            {
+                throw new UsageException("--answerer t5gemma2 needs --generator <T5Gemma 2 dir>.");
+            }
+
+            if (answering is { Kind: AnswererKind.OpenAi } && Environment.GetEnvironmentVariable("OPENAI_API_KEY") is null && answering.Endpoint!.Host == AnswererSpec.OpenAiEndpoint.Host)
+            {
+                throw new UsageException($"--answerer {answering}: OPENAI_API_KEY is not set; OpenAI needs a key.");
+            }
             var builder = KnowledgeBaseServer.CreateBuilder([], options =>
             {
                 options.Store = store;
                 options.EmbeddingModelDirectory = model;
                 options.GeneratorModelDirectory = parse.GetValue(generator);
+                options.Answerer = answering?.ToString();
                 options.ServiceDatabase = parse.GetValue(database);
                 options.Ingest = !parse.GetValue(noIngest);
                 options.Session = session;
@@ -48,13 +61,21 @@ internal static class ServeCommand
             await using var app = builder.Build().UseKnowledgeBaseServer();
             var keys = app.Services.GetRequiredService<ApiKeyStore>();
             await console.Error.WriteLineAsync(
-                $"t5rag serve: {store} with {model}{(parse.GetValue(generator) is { } g ? $", answering with {g}" : ", no generator (search only)")}; " +
+                $"t5rag serve: {store} with {model}{Answering(answering, parse.GetValue(generator))}; " +
                 $"{(keys.AnyActive() ? "API keys required" : "no API key exists: loopback callers only, without keys")}; {(parse.GetValue(noIngest) ? "reads only" : "ingesting")}; listening on {string.Join(", ", parse.GetValue(urls)!)}. Ctrl+C stops.");
             await KnowledgeBaseServer.RunAsync(app, cancellationToken);
             return ExitCodes.Success;
         });
         return command;
     }
+
+    private static string Answering(AnswererSpec? answerer, string? generator) => (answerer, generator) switch
+    {
+        (null or { NeedsGenerator: true }, { } g) => $", answering with {g}",
+        ({ } chat, { } g) => $", answering with {chat} (reranking with {g})",
+        ({ } chat, null) => $", answering with {chat}",
+        _ => ", no answerer (search only)",
+    };
 
     /// <summary>--service-db, shared by serve and keys.</summary>
     internal static Option<string?> ServiceDatabaseOption() => new("--service-db")

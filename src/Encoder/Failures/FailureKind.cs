@@ -36,6 +36,9 @@ public enum FailureKind
     /// <summary>Nothing was retrieved for a question (an empty collection, or a filter that matches nothing), so there is nothing to answer from.</summary>
     NoPassages,
 
+    /// <summary>The chat model that answers (an OpenAI-compatible or Ollama endpoint) could not be reached, refused access, or failed: the same question may succeed later.</summary>
+    AnswererUnavailable,
+
     /// <summary>
     /// The caller cancelled. No <see cref="T5RagException"/> carries this kind: cancellation stays an
     /// <see cref="OperationCanceledException"/>, which every async API throws; it is here so the mappings name it with the rest.

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.ML.Tokenizers;
 using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Encoder.Tokenization;
 using T5Gemma2.Rag.Indexer.Documents;
@@ -22,7 +23,9 @@ namespace T5Gemma2.Rag.Packing;
 /// </remarks>
 public sealed class ContextPacker
 {
-    private readonly GemmaTokenizer _tokenizer;
+    private readonly Func<string, int[]> _plain;
+    private readonly Func<int[], string> _decode;
+    private readonly int? _beginningOfSentenceId;
     private readonly int _maxPositions;
     private readonly int[]? _imageBlock;
 
@@ -30,16 +33,35 @@ public sealed class ContextPacker
     /// <param name="maxPositions">The encoder's maximum input length (max_position_embeddings).</param>
     /// <param name="vision">The answering model's image settings, when it takes images (ModelDirectory.Vision).</param>
     public ContextPacker(GemmaTokenizer tokenizer, int maxPositions, VisionConfig? vision = null)
+        : this(text => [.. tokenizer.EncodeToIdsAsPlainText(text)], ids => tokenizer.Decode(ids, skipSpecialTokens: false), Require(tokenizer).BeginningOfSentenceId, maxPositions)
     {
-        ArgumentNullException.ThrowIfNull(tokenizer);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxPositions, 16);
-        this._tokenizer = tokenizer;
-        this._maxPositions = maxPositions;
         if (vision is not null)
         {
             int[] newlines = this.Plain("\n\n");
             this._imageBlock = [.. newlines, vision.BeginOfImageTokenId, .. Enumerable.Repeat(vision.ImageTokenId, vision.TokensPerImage), vision.EndOfImageTokenId, .. newlines];
         }
+    }
+
+    private ContextPacker(Func<string, int[]> plain, Func<int[], string> decode, int? beginningOfSentenceId, int maxPositions)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPositions, 16);
+        this._plain = plain;
+        this._decode = decode;
+        this._beginningOfSentenceId = beginningOfSentenceId;
+        this._maxPositions = maxPositions;
+    }
+
+    /// <summary>
+    /// A packer for a chat model that reads the context as text (an OpenAI-compatible or Ollama answerer): the same
+    /// template and numbering, no bos and no images, the budget counted with <paramref name="tokenizer"/>, which need
+    /// only be close to the chat model's own (its ids are never sent).
+    /// </summary>
+    /// <param name="tokenizer">Counts the tokens; one that decodes its ids back to the same text (a byte-level BPE such as tiktoken's).</param>
+    /// <param name="contextTokens">Tokens the context may hold at most.</param>
+    public static ContextPacker ForChatModel(Tokenizer tokenizer, int contextTokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return new ContextPacker(text => [.. tokenizer.EncodeToIds(text)], ids => tokenizer.Decode(ids), null, contextTokens);
     }
 
     /// <summary>Whether image passages and question images go in as images (the answering model has a vision graph).</summary>
@@ -63,7 +85,7 @@ public sealed class ContextPacker
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 16, "options.TokenBudget");
 
         var ids = new List<int>(budget);
-        if (this._tokenizer.BeginningOfSentenceId is int bos)
+        if (this._beginningOfSentenceId is int bos)
         {
             ids.Add(bos);
         }
@@ -153,10 +175,13 @@ public sealed class ContextPacker
 
         ids.AddRange(answer);
         int[] input = [.. ids];
-        return new PackedContext(input, this._tokenizer.Decode(input, skipSpecialTokens: false), packed, leftOut, budget) { Images = images };
+        return new PackedContext(input, this._decode(input), packed, leftOut, budget) { Images = images };
     }
 
-    private int[] Plain(string text) => [.. this._tokenizer.EncodeToIdsAsPlainText(text)];
+    // Checked while the constructor's arguments are evaluated, before the lambdas that use it can run.
+    private static GemmaTokenizer Require(GemmaTokenizer tokenizer) => tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+
+    private int[] Plain(string text) => this._plain(text);
 
     private static IEnumerable<RetrievedPassage> Ordered(IReadOnlyList<RetrievedPassage> passages, PassageOrder order) => order switch
     {

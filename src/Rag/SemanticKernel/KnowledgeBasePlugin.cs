@@ -421,8 +421,8 @@ public sealed class KnowledgeBasePlugin
 
     /// <summary>
     /// Runs a call and returns, as its result's error, the failures its caller can act on: the collection belongs to
-    /// another embedding model (the message as it is), or there was nothing to answer from (why, as for a search that
-    /// finds nothing, by <paramref name="asked"/>). The rest of the family (a store that cannot be used, a model that
+    /// another embedding model or the chat model that answers failed (the message as it is), or there was nothing to
+    /// answer from (why, as for a search that finds nothing, by <paramref name="asked"/>). The rest of the family (a store that cannot be used, a model that
     /// cannot be loaded) only the host's operator can mend, so it is thrown.
     /// </summary>
     private async Task<T> FailuresAsDataAsync<T>(Func<Task<T>> call, Func<string, T> failed, CancellationToken cancellationToken, PassageFilter? asked = null, double? scoreThreshold = null)
@@ -431,7 +431,7 @@ public sealed class KnowledgeBasePlugin
         {
             return await call().ConfigureAwait(false);
         }
-        catch (T5RagException ex) when (ex.Kind is FailureKind.ModelMismatch or FailureKind.NoPassages)
+        catch (T5RagException ex) when (ex.Kind is FailureKind.ModelMismatch or FailureKind.NoPassages or FailureKind.AnswererUnavailable)
         {
             return failed(ex.Kind is FailureKind.NoPassages && asked is not null
                 ? await this.ExplainNothingFoundAsync(asked, cancellationToken, scoreThreshold).ConfigureAwait(false)

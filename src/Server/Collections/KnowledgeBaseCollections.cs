@@ -8,6 +8,7 @@ using T5Gemma2.Rag.Indexer.Pipeline;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Retrieval;
 using T5Gemma2.Rag.SemanticKernel;
+using T5Gemma2.Rag.Server.Answering;
 using T5Gemma2.Rag.Server.Hosting;
 
 namespace T5Gemma2.Rag.Server.Collections;
@@ -37,6 +38,7 @@ public sealed class KnowledgeBaseCollections : IDisposable
         options.Validate();
         this._options = options;
         this._loggerFactory = loggerFactory;
+        this.Answerer = options.ResolveAnswerer();
         this._openStore = () => PassageStores.Open(options.Store, loggerFactory, qdrant => qdrant with { ApiKey = options.QdrantApiKey ?? qdrant.ApiKey });
     }
 
@@ -46,11 +48,19 @@ public sealed class KnowledgeBaseCollections : IDisposable
     /// <summary>The embedding model, shared by every collection.</summary>
     public OnnxEmbeddingGenerator Embedder => this.Models().Embedder;
 
-    /// <summary>The generator, or null when the server answers nothing.</summary>
+    /// <summary>The generator (it answers, or reranks for another answerer), or null.</summary>
     public Seq2SeqGenerator? Generator => this.Models().Generator;
+
+    /// <summary>Which chat model answers, or null when the server answers nothing (search only).</summary>
+    public AnswererSpec? Answerer { get; }
 
     /// <summary>The store.</summary>
     public IPassageStore Store => this.Models().Store;
+
+    /// <summary>The tokens of <paramref name="text"/> as the answerer counts them (the generator's, or a chat answerer's tokenizer).</summary>
+    public int CountAnswerTokens(string text) => this.Answerer is { NeedsGenerator: true }
+        ? this.Generator!.Tokenizer.EncodeToIdsAsPlainText(text).Count
+        : AnswererSpec.CountChatTokens(text);
 
     /// <summary>The id the embedding model is known by (what <c>/v1/models</c> lists), its directory name.</summary>
     public string EmbeddingModelId => ModelName(this._options.EmbeddingModelDirectory!);
@@ -116,6 +126,7 @@ public sealed class KnowledgeBaseCollections : IDisposable
             loaded.Store.Dispose();
             loaded.Embedder.Dispose();
             loaded.Generator?.Dispose();
+            loaded.ChatClient?.Dispose();
         }
     }
 
@@ -140,7 +151,7 @@ public sealed class KnowledgeBaseCollections : IDisposable
         var loaded = this.Models();
         var collection = await loaded.Store.OpenOrCreateCollectionAsync(name, loaded.Embedder.CollectionSettings(), cancellationToken).ConfigureAwait(false);
         var retriever = new PassageRetriever(loaded.Embedder, collection, loaded.Generator is null ? null : new DecoderReranker(loaded.Generator));
-        var answerer = loaded.Generator is null ? null : RagAnswerer.Create(retriever, loaded.Generator, this._loggerFactory);
+        var answerer = this.Answerer?.CreateAnswerer(retriever, loaded.Generator, loaded.ChatClient, this._loggerFactory);
         var pluginOptions = new KnowledgeBaseOptions
         {
             EmbeddingModelDirectory = this._options.EmbeddingModelDirectory,
@@ -177,12 +188,13 @@ public sealed class KnowledgeBaseCollections : IDisposable
                 var embedder = generator is not null && ModelDirectory.IsSameDirectory(this._options.GeneratorModelDirectory!, this._options.EmbeddingModelDirectory!)
                     ? generator.CreateEmbeddingGenerator(embedding, this._loggerFactory)
                     : OnnxEmbeddingGenerator.Create(this._options.EmbeddingModelDirectory!, embedding, this._loggerFactory);
-                Volatile.Write(ref this._loaded, new Loaded(embedder, generator, this._openStore()));
+                var chat = this.Answerer?.CreateChatClient(this._options.AnswererApiKey ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+                Volatile.Write(ref this._loaded, new Loaded(embedder, generator, chat, this._openStore()));
             }
 
             return this._loaded!;
         }
     }
 
-    private sealed record Loaded(OnnxEmbeddingGenerator Embedder, Seq2SeqGenerator? Generator, IPassageStore Store);
+    private sealed record Loaded(OnnxEmbeddingGenerator Embedder, Seq2SeqGenerator? Generator, Microsoft.Extensions.AI.IChatClient? ChatClient, IPassageStore Store);
 }

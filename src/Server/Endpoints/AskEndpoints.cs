@@ -4,6 +4,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Answering;
 using T5Gemma2.Rag.Server.Collections;
 using T5Gemma2.Rag.Server.Hosting;
@@ -16,7 +18,7 @@ namespace T5Gemma2.Rag.Server.Endpoints;
 /// <c>t5rag ask</c> runs. JSON, or server-sent events (<c>context</c>, <c>delta</c>…, <c>citations</c>, <c>done</c>)
 /// when the body says <c>stream</c> or the request accepts <c>text/event-stream</c>.
 /// </summary>
-internal static class AskEndpoints
+internal static partial class AskEndpoints
 {
     public static void Map(IEndpointRouteBuilder api)
     {
@@ -32,14 +34,15 @@ internal static class AskEndpoints
     }
 
     /// <summary>Why <paramref name="collections"/> cannot answer, or null when it can.</summary>
-    internal static IResult? NoGenerator(KnowledgeBaseCollections collections) => collections.Generator is null
-        ? ProblemResponses.Problem(StatusCodes.Status501NotImplemented, "Not implemented", "this server answers nothing: it was started without a generator (t5rag serve --generator <T5Gemma 2 dir>); use search instead.")
+    internal static IResult? NoAnswerer(KnowledgeBaseCollections collections) => collections.Answerer is null
+        ? ProblemResponses.Problem(StatusCodes.Status501NotImplemented, "Not implemented", "this server answers nothing: it was started without an answerer (t5rag serve --generator <T5Gemma 2 dir>, or --answerer openai:<base url>?model=<id>); use search instead.")
         : null;
 
-    /// <summary>The problem a failed answer is: nothing retrieved (422), a question over the budget (400).</summary>
+    /// <summary>The problem a failed answer is: nothing retrieved (422), a question over the budget (400), a chat model that failed (502).</summary>
     internal static IResult? Refusal(Exception exception) => exception switch
     {
         NoPassagesException none => ProblemResponses.Problem(StatusCodes.Status422UnprocessableEntity, "Nothing to answer from", none.Message),
+        AnswererUnavailableException failed => ProblemResponses.Problem(StatusCodes.Status502BadGateway, "Answerer unavailable", failed.Message),
         ArgumentException { ParamName: "question" } tooLong => ProblemResponses.BadRequest(tooLong.Message.Split(" (Parameter", 2)[0], "question"),
         _ => null,
     };
@@ -69,7 +72,7 @@ internal static class AskEndpoints
             return missing;
         }
 
-        if (NoGenerator(collections) is { } cannot)
+        if (NoAnswerer(collections) is { } cannot)
         {
             return cannot;
         }
@@ -93,7 +96,7 @@ internal static class AskEndpoints
                 return Refusal(ex)!;
             }
 
-            return TypedResults.ServerSentEvents(Events(updates));
+            return TypedResults.ServerSentEvents(Events(updates, context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AskEndpoints).FullName!), name));
         }
 
         try
@@ -107,9 +110,14 @@ internal static class AskEndpoints
         }
     }
 
-    private static async IAsyncEnumerable<SseItem<string>> Events(IAsyncEnumerator<AnswerUpdate> updates, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The answer's events. The status is sent with the first, so a failure later (a chat model that stops answering)
+    /// is an <c>error</c> event with the problem's status, title and detail, and the stream ends there.
+    /// </summary>
+    private static async IAsyncEnumerable<SseItem<string>> Events(IAsyncEnumerator<AnswerUpdate> updates, ILogger logger, string collection, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var owned = updates.ConfigureAwait(false);
+        T5RagException? failure = null;
         do
         {
             var update = updates.Current;
@@ -127,11 +135,37 @@ internal static class AskEndpoints
                 yield return Event("citations", new { citations = response.Citations });
                 yield return Event("done", new { answer = response.Answer, timed_out = response.TimedOut, timings = response.Timings });
             }
+
+            try
+            {
+                if (!await updates.MoveNextAsync().ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+            catch (T5RagException ex)
+            {
+                failure = ex;
+                break;
+            }
         }
-        while (await updates.MoveNextAsync().ConfigureAwait(false));
+        while (true);
+
+        if (failure is not null)
+        {
+            int status = failure is AnswererUnavailableException ? StatusCodes.Status502BadGateway : StatusCodes.Status500InternalServerError;
+            Log.StreamFailed(logger, collection, status, failure.Message);
+            yield return Event("error", new { status, title = status == StatusCodes.Status502BadGateway ? "Answerer unavailable" : "Answer failed", detail = failure.Message });
+        }
     }
 
     private static SseItem<string> Event(string type, object data) => new(JsonSerializer.Serialize(data, JsonBody.Options), type);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "ask in collection {Collection} failed after its stream began: {Status} {Message}")]
+        public static partial void StreamFailed(ILogger logger, string collection, int status, string message);
+    }
 }
 
 /// <summary>What ask returns: the answer, every passage the model was given (cited or not), and the time per stage.</summary>

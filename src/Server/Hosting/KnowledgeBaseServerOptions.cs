@@ -1,6 +1,8 @@
 using T5Gemma2.Rag.Encoder.Onnx;
 using T5Gemma2.Rag.Indexer.Stores;
 
+using T5Gemma2.Rag.Server.Answering;
+
 namespace T5Gemma2.Rag.Server.Hosting;
 
 /// <summary>
@@ -24,6 +26,18 @@ public sealed class KnowledgeBaseServerOptions
 
     /// <summary>A T5Gemma 2 encoder-decoder conversion that answers ask and chat completions; null: search only.</summary>
     public string? GeneratorModelDirectory { get; set; }
+
+    /// <summary>
+    /// Which chat model answers (<see cref="AnswererSpec"/>): <c>t5gemma2</c>, <c>openai:&lt;base url&gt;?model=&lt;id&gt;</c>
+    /// or <c>ollama:&lt;url&gt;?model=&lt;id&gt;</c>; null: the generator when there is one, else none (search only).
+    /// </summary>
+    public string? Answerer { get; set; }
+
+    /// <summary>The OpenAI-compatible answerer's key; null: the <c>OPENAI_API_KEY</c> environment variable.</summary>
+    public string? AnswererApiKey { get; set; }
+
+    /// <summary>The answerer <see cref="Answerer"/> and <see cref="GeneratorModelDirectory"/> make, or null for none.</summary>
+    public AnswererSpec? ResolveAnswerer() => AnswererSpec.Resolve(this.Answerer, this.GeneratorModelDirectory is not null);
 
     /// <summary>
     /// The service database (API keys, ingestion jobs, staged uploads beside it in <c>.uploads/</c>): by default
@@ -86,6 +100,7 @@ public sealed class KnowledgeBaseServerOptions
         Positive(this.RequestsPerSecondPerKey, nameof(this.RequestsPerSecondPerKey));
         Positive(this.BurstPerKey, nameof(this.BurstPerKey));
         Positive(this.MaxTop, nameof(this.MaxTop));
+        _ = this.ResolveAnswerer();
         if (this.AskTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException($"T5Rag:AskTimeout {this.AskTimeout}: expected a positive time.", nameof(this.AskTimeout));

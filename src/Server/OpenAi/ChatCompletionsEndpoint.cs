@@ -82,7 +82,7 @@ internal static partial class ChatCompletionsEndpoint
                 return OpenAiErrorWriter.ModelNotFound(body.Model);
             }
 
-            if (AskEndpoints.NoGenerator(collections) is { } cannot)
+            if (AskEndpoints.NoAnswerer(collections) is { } cannot)
             {
                 return cannot;
             }
@@ -101,7 +101,7 @@ internal static partial class ChatCompletionsEndpoint
             }
 
             var generation = new AskOptions { Retrieval = askOptions.Retrieval, Packing = askOptions.Packing, Timeout = askOptions.Timeout, Generation = Seq2SeqChatClient.ToGenerationOptions(chatOptions) };
-            parts = FromCollectionAsync(services!.Answerer!, messages[last].Text, generation, collections.Generator!, context.RequestAborted);
+            parts = FromCollectionAsync(services!.Answerer!, messages[last].Text, generation, collections, context.RequestAborted);
         }
         else if (collections.GeneratorModelId is { } generator && string.Equals(body.Model, generator, StringComparison.Ordinal))
         {
@@ -193,7 +193,7 @@ internal static partial class ChatCompletionsEndpoint
         : AskEndpoints.Refusal(exception);
 
     /// <summary>The answer from the collection: its text trimmed as the finished answer is, then the sources, then the end with citations and usage.</summary>
-    private static async IAsyncEnumerable<ChatPart> FromCollectionAsync(RagAnswerer answerer, string question, AskOptions options, Seq2SeqGenerator generator, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<ChatPart> FromCollectionAsync(RagAnswerer answerer, string question, AskOptions options, KnowledgeBaseCollections collections, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var trimmed = new TrimmedDeltas();
         await foreach (var update in answerer.AskStreamingAsync(question, options, cancellationToken).ConfigureAwait(false))
@@ -207,7 +207,7 @@ internal static partial class ChatCompletionsEndpoint
                 var citations = AskResponse.From(answer).Citations;
                 string sources = Sources(citations);
                 yield return new ChatPart(answer.Text.Length > 0 ? "\n\n" + sources : sources);
-                int completion = answer.GeneratedTokenCount ?? generator.Tokenizer.EncodeToIdsAsPlainText(answer.Text).Count;
+                int completion = answer.GeneratedTokenCount ?? collections.CountAnswerTokens(answer.Text);
                 bool cut = answer.TimedOut || answer.FinishReason == FinishReason.Length;
                 yield return new ChatPart(End: new ChatEnd(cut ? "length" : "stop", new ChatUsage(answer.Context.TokenCount, completion, answer.Context.TokenCount + completion), citations, answer.TimedOut));
             }
@@ -327,7 +327,9 @@ internal static partial class ChatCompletionsEndpoint
         {
             // The status is sent: the failure goes as an error event, as OpenAI's streams carry one.
             Log.StreamFailed(logger, head.Model, ex);
-            await WriteAsync(stream, new { error = new { message = $"the answer failed after it began ({ex.GetType().Name}; the server log has the details).", type = "server_error", param = (string?)null, code = (string?)null } }, cancellationToken).ConfigureAwait(false);
+            // A failure the project explains (a chat model that stopped answering) says so; anything else is a bug.
+            string message = ex is T5RagException failure ? failure.Message : $"the answer failed after it began ({ex.GetType().Name}; the server log has the details).";
+            await WriteAsync(stream, new { error = new { message, type = "server_error", param = (string?)null, code = (string?)null } }, cancellationToken).ConfigureAwait(false);
         }
 
         await stream.WriteAsync("data: [DONE]\n\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);

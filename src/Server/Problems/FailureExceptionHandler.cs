@@ -6,7 +6,7 @@ namespace T5Gemma2.Rag.Server.Problems;
 
 /// <summary>
 /// What an exception that left an endpoint becomes: the project's failures by their <see cref="FailureKind"/> (a
-/// collection of another model is 409, a store that is down 503 with Retry-After, a disk that is full 507), a
+/// collection of another model is 409, a store that is down 503 with Retry-After, a disk that is full 507, a chat model that failed 502), a
 /// cancelled request nothing, anything else a 500 that says only that it is a bug (the details go to the log).
 /// </summary>
 internal sealed partial class FailureExceptionHandler(ILogger<FailureExceptionHandler> logger) : IExceptionHandler
@@ -32,6 +32,7 @@ internal sealed partial class FailureExceptionHandler(ILogger<FailureExceptionHa
                 FailureKind.NoPassages => (StatusCodes.Status422UnprocessableEntity, "Nothing to answer from"),
                 FailureKind.StoreUnavailable => (StatusCodes.Status503ServiceUnavailable, "Service unavailable"),
                 FailureKind.StoreWriteFailed => (StatusCodes.Status507InsufficientStorage, "Store write failed"),
+                FailureKind.AnswererUnavailable => (StatusCodes.Status502BadGateway, "Answerer unavailable"),
                 FailureKind.InputFile or FailureKind.Usage => (StatusCodes.Status400BadRequest, "Bad request"),
                 _ => (StatusCodes.Status500InternalServerError, "Server fault"),
             };

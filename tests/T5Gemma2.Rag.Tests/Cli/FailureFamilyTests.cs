@@ -26,6 +26,7 @@ public sealed class FailureFamilyTests
         [FailureKind.HubUnavailable] = 5,
         [FailureKind.ExecutionProviderUnavailable] = 3,
         [FailureKind.NoPassages] = 3,
+        [FailureKind.AnswererUnavailable] = 5,
         [FailureKind.Cancelled] = 130,
     };
 
@@ -43,7 +44,7 @@ public sealed class FailureFamilyTests
         var types = ProjectExceptionTypes().ToList();
 
         // The reflection finds the types it must (so an empty scan cannot pass), and nothing outside the family.
-        string[] known = ["ModelFileException", "HubException", "ExecutionProviderUnavailableException", "DocumentLoadException", "ModelMismatchException", "StoreWriteException", "StoreException", "NoPassagesException", "UsageException", "InputFileException"];
+        string[] known = ["ModelFileException", "HubException", "ExecutionProviderUnavailableException", "DocumentLoadException", "ModelMismatchException", "StoreWriteException", "StoreException", "NoPassagesException", "AnswererUnavailableException", "UsageException", "InputFileException"];
         Assert.Superset(known.ToHashSet(), types.Select(t => t.Name).ToHashSet());
         Assert.All(types, t => Assert.True(t == typeof(T5RagException) || t.IsSubclassOf(typeof(T5RagException)), $"{t.FullName} derives from {t.BaseType?.FullName}, not T5RagException"));
         Assert.All(types.Where(t => !t.IsAbstract), t => Assert.True(t.IsSealed, $"{t.FullName} is not sealed"));
@@ -66,6 +67,7 @@ public sealed class FailureFamilyTests
         Assert.Equal(FailureKind.StoreWriteFailed, kinds["StoreWriteException"]);
         Assert.Equal(FailureKind.StoreUnusable, kinds["StoreException"]);
         Assert.Equal(FailureKind.NoPassages, kinds["NoPassagesException"]);
+        Assert.Equal(FailureKind.AnswererUnavailable, kinds["AnswererUnavailableException"]);
         Assert.Equal(FailureKind.Usage, kinds["UsageException"]);
         Assert.All(kinds, k => Assert.NotEqual(ExitCodes.InternalError, ExitCodes.For(k.Value)));
 
