@@ -19,6 +19,7 @@ using T5Gemma2.Rag.Server.Mcp;
 using T5Gemma2.Rag.Server.OpenAi;
 using T5Gemma2.Rag.Server.Problems;
 using T5Gemma2.Rag.Server.Security;
+using T5Gemma2.Rag.Server.Web;
 
 namespace T5Gemma2.Rag.Server.Hosting;
 
@@ -110,7 +111,7 @@ public static class KnowledgeBaseServer
         return app;
     }
 
-    /// <summary>Every endpoint: health, the API under <c>/api</c>, OpenAI under <c>/v1</c>, MCP at <c>/mcp</c>, the OpenAPI document and its reference page.</summary>
+    /// <summary>Every endpoint: health, the API under <c>/api</c>, OpenAI under <c>/v1</c>, MCP at <c>/mcp</c>, the OpenAPI document and its reference page, the web page at <c>/</c>.</summary>
     public static IEndpointRouteBuilder MapKnowledgeBase(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -127,6 +128,7 @@ public static class KnowledgeBaseServer
         KeyEndpoints.Map(api);
         OpenAiEndpoints.Map(app);
         McpHttpEndpoints.Map(app);
+        WebPageEndpoints.Map(app);
         return app;
     }
 
