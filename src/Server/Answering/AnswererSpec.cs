@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.ClientModel.Primitives;
 using System.Globalization;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -22,7 +23,7 @@ namespace T5Gemma2.Rag.Server.Answering;
 /// fluent answers today. A chat model receives the packed passages as text, counted against <see cref="ContextTokens"/>
 /// with OpenAI's o200k tokenizer (close enough to any modern chat model's to keep within its window).
 /// </remarks>
-public sealed class AnswererSpec
+public sealed partial class AnswererSpec
 {
     /// <summary>Tokens of context a chat model gets when the spec does not say (<c>&amp;context=</c>).</summary>
     public const int DefaultContextTokens = 8192;
@@ -87,6 +88,9 @@ public sealed class AnswererSpec
     {
         ArgumentNullException.ThrowIfNull(spec);
         string text = spec.Trim();
+
+        // A spec with a password in its URL is refused, and never repeated with the password in the message.
+        string shown = UserInfo().Replace(text, "//***@");
         if (text.Equals("t5gemma2", StringComparison.OrdinalIgnoreCase))
         {
             return T5Gemma2;
@@ -101,7 +105,7 @@ public sealed class AnswererSpec
         };
         if (kind is null)
         {
-            throw new ArgumentException($"--answerer '{spec}': {Forms}.", nameof(spec));
+            throw new ArgumentException($"--answerer '{shown}': {Forms}.", nameof(spec));
         }
 
         string rest = text[(colon + 1)..];
@@ -113,7 +117,7 @@ public sealed class AnswererSpec
         if (address.Length > 0
             && (!Uri.TryCreate(address, UriKind.Absolute, out endpoint!) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps) || !string.IsNullOrEmpty(endpoint.UserInfo)))
         {
-            throw new ArgumentException($"--answerer '{spec}': '{address}' is not an http or https URL (without a user name; the key comes from OPENAI_API_KEY); {Forms}.", nameof(spec));
+            throw new ArgumentException($"--answerer '{shown}': '{UserInfo().Replace(address, "//***@")}' is not an http or https URL (without a user name; the key comes from OPENAI_API_KEY); {Forms}.", nameof(spec));
         }
 
         string? model = null;
@@ -125,21 +129,21 @@ public sealed class AnswererSpec
             string value = parts.Length == 2 ? Uri.UnescapeDataString(parts[1]) : string.Empty;
             switch (name)
             {
-                case "model" when value.Trim().Length > 0:
-                    model = value.Trim();
+                case "model":
+                    model = value.Trim() is { Length: > 0 } id ? id : null;
                     break;
                 case "context" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int tokens) && tokens >= 256:
                     context = tokens;
                     break;
-                case "model" or "context":
-                    throw new ArgumentException($"--answerer '{spec}': {name}='{value}' is not {(name == "model" ? "a model id" : "a whole number of tokens, at least 256")}.", nameof(spec));
+                case "context":
+                    throw new ArgumentException($"--answerer '{shown}': context='{value}' is not a whole number of tokens, at least 256.", nameof(spec));
                 default:
-                    throw new ArgumentException($"--answerer '{spec}': unknown parameter '{name}'; expected model and, optionally, context.", nameof(spec));
+                    throw new ArgumentException($"--answerer '{shown}': unknown parameter '{name}'; expected model and, optionally, context.", nameof(spec));
             }
         }
 
         return model is null
-            ? throw new ArgumentException($"--answerer '{spec}': no model; add ?model=<id> (for example {kind.Value.ToString().ToLowerInvariant()}:{endpoint}?model={(kind == AnswererKind.OpenAi ? "gpt-4o-mini" : "llama3.2")}).", nameof(spec))
+            ? throw new ArgumentException($"--answerer '{shown}': no model; add ?model=<id> (for example {kind.Value.ToString().ToLowerInvariant()}:{endpoint}?model={(kind == AnswererKind.OpenAi ? "gpt-4o-mini" : "llama3.2")}).", nameof(spec))
             : new AnswererSpec(kind.Value, endpoint, model, context);
     }
 
@@ -158,9 +162,16 @@ public sealed class AnswererSpec
                     throw new ArgumentException($"--answerer {this}: OPENAI_API_KEY is not set; OpenAI needs a key.", nameof(apiKey));
                 }
 
-                // Servers without keys (a local vLLM or LM Studio) ignore the bearer token; the client needs one to send.
-                var credential = new ApiKeyCredential(string.IsNullOrWhiteSpace(apiKey) ? "no-key" : apiKey);
-                return new OpenAIClient(credential, new OpenAIClientOptions { Endpoint = this.Endpoint }).GetChatClient(this.Model).AsIChatClient();
+                // The client cannot be made without a key; with none given it sends none, since a server that checks
+                // keys (another t5rag serve among them) refuses a made-up one where it admits a keyless local caller.
+                var options = new OpenAIClientOptions { Endpoint = this.Endpoint };
+                bool keyless = string.IsNullOrWhiteSpace(apiKey);
+                if (keyless)
+                {
+                    options.AddPolicy(new WithoutAuthorizationPolicy(), PipelinePosition.BeforeTransport);
+                }
+
+                return new OpenAIClient(new ApiKeyCredential(keyless ? "none" : apiKey!), options).GetChatClient(this.Model).AsIChatClient();
             case AnswererKind.Ollama:
                 return new OllamaApiClient(this.Endpoint!, this.Model!);
             default:
@@ -186,6 +197,9 @@ public sealed class AnswererSpec
 
     /// <summary>Counts text in the tokens a chat answerer's context is counted in (for usage figures).</summary>
     public static int CountChatTokens(string text) => s_chatTokenizer.Value.CountTokens(text);
+
+    [System.Text.RegularExpressions.GeneratedRegex("//[^/@?]*@")]
+    private static partial System.Text.RegularExpressions.Regex UserInfo();
 
     /// <summary>The spec as it is written (it holds no key).</summary>
     public override string ToString() => this.Kind switch

@@ -56,7 +56,7 @@ public sealed class ServerAskTests : IDisposable
         request.Headers.Accept.ParseAdd("text/event-stream");
         using var streamed = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         Assert.Equal("text/event-stream", streamed.Content.Headers.ContentType?.MediaType);
-        var events = ParseEvents(await streamed.Content.ReadAsStringAsync(ct));
+        var events = ServerSentEvents.Parse(await streamed.Content.ReadAsStringAsync(ct));
 
         Assert.Equal("context", events[0].Type);
         Assert.Equal(["citations", "done"], events.TakeLast(2).Select(e => e.Type));
@@ -124,13 +124,6 @@ public sealed class ServerAskTests : IDisposable
         Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
         Assert.Contains("--generator", await response.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
     }
-
-    private static List<(string Type, JsonElement Data)> ParseEvents(string text) =>
-        [.. text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
-            .Select(block => block.Split('\n'))
-            .Select(lines => (
-                lines.First(l => l.StartsWith("event: ", StringComparison.Ordinal))["event: ".Length..],
-                JsonDocument.Parse(string.Join('\n', lines.Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => l["data: ".Length..]))).RootElement))];
 
     private Task<T5Gemma2.Rag.Server.Collections.CollectionServices> IndexAsync() =>
         this._server.IndexAsync(
