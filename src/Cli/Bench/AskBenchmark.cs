@@ -1,4 +1,5 @@
 using System.Globalization;
+using T5Gemma2.Rag.Answering;
 using T5Gemma2.Rag.Cli.Console;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Encoder.Generation;
@@ -9,6 +10,7 @@ using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Embedded;
 using T5Gemma2.Rag.Packing;
 using T5Gemma2.Rag.Retrieval;
+using T5Gemma2.Rag.Server.Answering;
 
 namespace T5Gemma2.Rag.Cli.Bench;
 
@@ -19,7 +21,7 @@ namespace T5Gemma2.Rag.Cli.Bench;
 /// </summary>
 internal static class AskBenchmark
 {
-    public static async Task<int> RunAsync(CliConsole console, string generatorPath, string embeddingPath, string[] corpus, int passageCount, int budget, int newTokens, int questions, string? storePath, int rerankPassages, OnnxSessionOptions session, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliConsole console, string generatorPath, string embeddingPath, string[] corpus, int passageCount, int budget, int newTokens, int questions, string? storePath, int rerankPassages, OnnxSessionOptions session, CancellationToken cancellationToken, AnswererSpec? answerer = null)
     {
         await BenchEnvironment.WriteAsync(console, BenchEnvironment.IntraOp(session.IntraOpThreads));
         var distinct = BenchCorpus.ReadDistinct(corpus);
@@ -92,6 +94,11 @@ internal static class AskBenchmark
                     $"reranking {found.Count} passages ({found.Sum(p => p.Text.Length):N0} characters) with the decoder: {clock.Elapsed.TotalMilliseconds:N0} ms ({clock.Elapsed.TotalMilliseconds / Math.Max(found.Count, 1):N0} ms per passage)"));
             }
 
+            if (answerer is not null)
+            {
+                await CompareAnswerersAsync(console, answerer, generator, retriever, questions, distinct, new AskOptions { Retrieval = retrieval, Packing = new PackingOptions { TokenBudget = budget }, Generation = generation }, cancellationToken);
+            }
+
             var ordered = totals.OrderBy(t => t.Total).ToList();
             var median = ordered[ordered.Count / 2];
             double floor = ComputeLimits.EncoderFlopsPerToken(generator.Config.Encoder, median.Tokens) * median.Tokens / gemm;
@@ -106,6 +113,45 @@ internal static class AskBenchmark
                 Directory.Delete(store, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// The same questions answered end to end by <see cref="RagAnswerer"/> twice: with the T5Gemma 2 generator in this
+    /// process, and with <paramref name="answerer"/> (another chat model, or this generator behind <c>t5rag serve</c>'s
+    /// <c>/v1/chat/completions</c>): time to first token and total, each as the answerer itself measures them.
+    /// </summary>
+    private static async Task CompareAnswerersAsync(CliConsole console, AnswererSpec answerer, Seq2SeqGenerator generator, PassageRetriever retriever, int questions, IReadOnlyList<string> distinct, AskOptions options, CancellationToken cancellationToken)
+    {
+        using var chat = answerer.CreateChatClient(Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+        (string Name, RagAnswerer Answerer)[] answerers = [($"t5gemma2 ({generator.Model.ModelId}, in process)", RagAnswerer.Create(retriever, generator)), (answerer.ToString(), answerer.CreateAnswerer(retriever, generator, chat, null))];
+        var rows = new List<string[]>();
+        var firstTokens = new List<double>();
+        foreach (var (name, rag) in answerers)
+        {
+            var timings = new List<AnswerTimings>();
+            for (int q = -1; q < questions; q++)
+            {
+                string question = string.Join(' ', distinct[(Math.Max(q, 0) * 7919) % distinct.Count].Split(' ').Take(12));
+                var answer = await rag.AskAsync(question, options, cancellationToken);
+                if (q >= 0)
+                {
+                    timings.Add(answer.Timings);
+                }
+            }
+
+            double firstToken = Median(timings.Select(t => t.FirstToken.TotalSeconds));
+            firstTokens.Add(firstToken);
+            rows.Add([name, firstToken.ToString("F3", CultureInfo.InvariantCulture), Median(timings.Select(t => t.Total.TotalSeconds)).ToString("F3", CultureInfo.InvariantCulture)]);
+        }
+
+        console.WriteTable($"answerers side by side: {questions} questions each after one warm-up, {options.Generation.MaxNewTokens} new tokens", ["answerer", "median first token s", "median total s"], rows);
+        await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"time to first token, {answerers[1].Name} ÷ in process: {firstTokens[1] / firstTokens[0]:F2}"));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var ordered = values.Order().ToList();
+        return ordered[ordered.Count / 2];
     }
 
     private static string Ms(TimeSpan time) => time.TotalMilliseconds.ToString("N0", CultureInfo.InvariantCulture);

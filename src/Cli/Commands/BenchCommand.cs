@@ -121,9 +121,10 @@ internal static class BenchCommand
         var askQuestions = new Option<int>("--questions") { Description = "Questions timed (after one untimed warm-up)", DefaultValueFactory = _ => 3 };
         var askStore = new Option<string?>("--store") { Description = "Keep the indexed passages here between runs (default: a temporary store)" };
         var askRerank = new Option<int>("--rerank") { Description = "Also time reranking this many passages with the decoder (0: skip)", DefaultValueFactory = _ => 0 };
-        var ask = new Command("ask", "One answer's time by stage: retrieve, pack, encode, cross cache, first step, decode") { askGenerator, askModel, askCorpus, askPassages, askBudget, askTokens, askQuestions, askStore, askRerank };
+        var askAnswerer = new Option<string?>("--answerer") { Description = "Also answer the questions with this chat model (openai:<base url>?model=<id>, ollama:<url>?model=<id>) and with the generator in process, and compare their time to first token" };
+        var ask = new Command("ask", "One answer's time by stage: retrieve, pack, encode, cross cache, first step, decode") { askGenerator, askModel, askCorpus, askPassages, askBudget, askTokens, askQuestions, askStore, askRerank, askAnswerer };
         var askRuntime = Runtime(ask);
-        ask.SetAction((parse, cancellationToken) => AskBenchmark.RunAsync(console, parse.GetValue(askGenerator)!, parse.GetValue(askModel)!, parse.GetValue(askCorpus)!, Math.Max(1, parse.GetValue(askPassages)), Math.Max(64, parse.GetValue(askBudget)), Math.Max(1, parse.GetValue(askTokens)), Math.Max(1, parse.GetValue(askQuestions)), parse.GetValue(askStore), Math.Max(0, parse.GetValue(askRerank)), Session(askRuntime, parse), cancellationToken));
+        ask.SetAction((parse, cancellationToken) => AskBenchmark.RunAsync(console, parse.GetValue(askGenerator)!, parse.GetValue(askModel)!, parse.GetValue(askCorpus)!, Math.Max(1, parse.GetValue(askPassages)), Math.Max(64, parse.GetValue(askBudget)), Math.Max(1, parse.GetValue(askTokens)), Math.Max(1, parse.GetValue(askQuestions)), parse.GetValue(askStore), Math.Max(0, parse.GetValue(askRerank)), Session(askRuntime, parse), cancellationToken, AskCommand.ParseAnswerer(parse.GetValue(askAnswerer))));
         bench.Subcommands.Add(ask);
 
         var cancelModel = new Option<string>("--model", "-m") { Description = "A T5Gemma 2 model directory with decoder graphs", Required = true };

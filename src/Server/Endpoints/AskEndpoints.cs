@@ -173,14 +173,16 @@ public sealed record AskResponse(string Answer, IReadOnlyList<CitationResult> Ci
 {
     internal static AskResponse From(Answer answer) => new(
         answer.Text,
-        [.. answer.Citations.Select(c => new CitationResult(c.Number, c.Cited, c.DocumentId, c.PassageIds, c.Source, c.Title, c.SectionPath, c.Page, c.Score,
-            answer.Context.Passages.FirstOrDefault(p => p.Number == c.Number)?.Passage.Snippet(240)))],
+        [.. answer.Citations.Select(c => Result(c, answer.Context.Passages.FirstOrDefault(p => p.Number == c.Number)?.Passage))],
         answer.TimedOut,
         new AskTimings(answer.Timings.Retrieve.TotalMilliseconds, answer.Timings.Pack.TotalMilliseconds, answer.Timings.FirstToken.TotalMilliseconds, answer.Timings.Generate.TotalMilliseconds, answer.Timings.Total.TotalMilliseconds));
+
+    private static CitationResult Result(Citation c, Retrieval.RetrievedPassage? passage) =>
+        new(c.Number, c.Cited, c.DocumentId, c.PassageIds, c.Source, c.Title, c.SectionPath, c.Page, c.Score, passage?.Snippet(240), passage?.Text);
 }
 
-/// <summary>A passage behind marker [<see cref="Number"/>].</summary>
-public sealed record CitationResult(int Number, bool Cited, string DocumentId, IReadOnlyList<string> PassageIds, string Source, string? Title, string? Section, int? Page, double Score, string? Snippet);
+/// <summary>A passage behind marker [<see cref="Number"/>]: a snippet to list it by, and its whole text as the answerer was given it (before any cut to the budget), to open it by.</summary>
+public sealed record CitationResult(int Number, bool Cited, string DocumentId, IReadOnlyList<string> PassageIds, string Source, string? Title, string? Section, int? Page, double Score, string? Snippet, string? Text);
 
 /// <summary>Milliseconds per stage of an answer.</summary>
 public sealed record AskTimings(double RetrieveMs, double PackMs, double FirstTokenMs, double GenerateMs, double TotalMs);

@@ -577,7 +577,7 @@ function citationButton(citation, text, className) {
     text,
     attributes: { type: 'button', 'aria-haspopup': 'dialog', 'aria-label': `Source ${citation.number}: ${citationLabel(citation)}`, 'data-citation': citation.number },
   });
-  button.addEventListener('click', () => openPassage(`[${citation.number}] ${citation.source}`, citation, citation.snippet, button));
+  button.addEventListener('click', () => openPassage(`[${citation.number}] ${citation.source}`, citation, citation.text ?? citation.snippet, button));
   return button;
 }
 
