@@ -19,6 +19,7 @@ using T5Gemma2.Rag.Server.Mcp;
 using T5Gemma2.Rag.Server.OpenAi;
 using T5Gemma2.Rag.Server.Problems;
 using T5Gemma2.Rag.Server.Security;
+using T5Gemma2.Rag.Server.Telemetry;
 
 namespace T5Gemma2.Rag.Server.Hosting;
 
@@ -94,6 +95,7 @@ public static class KnowledgeBaseServer
         IngestJobServices.Add(services);
         OpenAiEndpoints.Add(services);
         McpHttpEndpoints.Add(services);
+        ServerTelemetry.Add(services, configuration);
         return services;
     }
 
@@ -101,6 +103,7 @@ public static class KnowledgeBaseServer
     public static WebApplication UseKnowledgeBaseServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseMiddleware<RequestLogging>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -127,6 +130,7 @@ public static class KnowledgeBaseServer
         KeyEndpoints.Map(api);
         OpenAiEndpoints.Map(app);
         McpHttpEndpoints.Map(app);
+        ServerTelemetry.Map(app);
         return app;
     }
 
