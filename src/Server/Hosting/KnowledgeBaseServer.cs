@@ -99,7 +99,7 @@ public static class KnowledgeBaseServer
         return services;
     }
 
-    /// <summary>The middleware and every endpoint.</summary>
+    /// <summary>The middleware (the request log outermost, so it sees the status the exception handler sets) and every endpoint.</summary>
     public static WebApplication UseKnowledgeBaseServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -113,7 +113,7 @@ public static class KnowledgeBaseServer
         return app;
     }
 
-    /// <summary>Every endpoint: health, the API under <c>/api</c>, OpenAI under <c>/v1</c>, MCP at <c>/mcp</c>, the OpenAPI document and its reference page.</summary>
+    /// <summary>Every endpoint: health, the API under <c>/api</c>, OpenAI under <c>/v1</c>, MCP at <c>/mcp</c>, <c>/metrics</c>, the OpenAPI document and its reference page.</summary>
     public static IEndpointRouteBuilder MapKnowledgeBase(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);

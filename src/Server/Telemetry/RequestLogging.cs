@@ -16,7 +16,8 @@ internal sealed class RequestLogging(RequestDelegate next, ILogger<RequestLoggin
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!logger.IsEnabled(LogLevel.Debug))
+        // Debug (the probes' level) is never on without Information: below Information, nothing to measure.
+        if (!logger.IsEnabled(LogLevel.Information))
         {
             await next(context).ConfigureAwait(false);
             return;
