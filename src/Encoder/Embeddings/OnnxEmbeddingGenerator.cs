@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Numerics.Tensors;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -47,6 +48,9 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// runs, in Pooling, Dense, Normalize and the Matryoshka cut (what <c>bench encoder</c> sets beside the encoder's time).
     /// </summary>
     public const string ModulesMillisecondsKey = "modules_ms";
+
+    // Every token the model reads, queries and passages alike: what embedding costs.
+    private static readonly Counter<long> s_tokens = T5RagTelemetry.Meter.CreateCounter<long>("t5rag.embedding.tokens", "{token}", "Tokens the embedding model read (queries, passages, image blocks)");
 
     private static readonly HashSet<string> s_knownInputs =
         [EncoderGraphNames.InputIds, EncoderGraphNames.AttentionMask, EncoderGraphNames.TokenTypeIds, EncoderGraphNames.ImageFeatures];
@@ -217,6 +221,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private GeneratedEmbeddings<Embedding<float>> Generate(IEnumerable<string> values, EmbeddingGenerationOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(values);
+        using var activity = T5RagTelemetry.Source.StartActivity("embed");
         ObjectDisposedException.ThrowIf(this._disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
         var texts = values as IReadOnlyList<string> ?? [.. values];
@@ -248,12 +253,13 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         }
 
         this._logger.Embedded(texts.Count, tokenCount, batches.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return this.Result(vectors, tokenCount, truncated, timings);
+        return this.Result(vectors, tokenCount, truncated, timings, activity);
     }
 
     private GeneratedEmbeddings<Embedding<float>> GenerateImages(IEnumerable<DataContent> values, EmbeddingGenerationOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(values);
+        using var activity = T5RagTelemetry.Source.StartActivity("embed");
         ObjectDisposedException.ThrowIf(this._disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
         var vision = this.Model.RequireVision();
@@ -304,7 +310,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
         long tokenCount = (long)imageIds.Length * images.Count;
         this._logger.Embedded(images.Count, tokenCount, batches.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return this.Result(vectors, tokenCount, truncated: 0, timings);
+        return this.Result(vectors, tokenCount, truncated: 0, timings, activity);
     }
 
     private ImagePreprocessor Preprocessor(VisionConfig vision) => this._preprocessor ??= ImagePreprocessor.Create(new ImagePreprocessorOptions(vision.ImageSize));
@@ -330,8 +336,10 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         return (dimensions, prefix, skipped);
     }
 
-    private GeneratedEmbeddings<Embedding<float>> Result(float[][] vectors, long tokenCount, int truncated, BatchTimings timings)
+    private GeneratedEmbeddings<Embedding<float>> Result(float[][] vectors, long tokenCount, int truncated, BatchTimings timings, Activity? activity)
     {
+        s_tokens.Add(tokenCount);
+        activity?.SetTag("t5rag.embedding.inputs", vectors.Length).SetTag("t5rag.embedding.tokens", tokenCount);
         var result = new GeneratedEmbeddings<Embedding<float>>(vectors.Select(v => new Embedding<float>(v) { ModelId = this.Model.ModelId, CreatedAt = DateTimeOffset.UtcNow }))
         {
             Usage = new UsageDetails { InputTokenCount = tokenCount, TotalTokenCount = tokenCount },

@@ -14,6 +14,7 @@ internal static class BeamSearchDecoder
         int beams = options.NumBeams;
         using var prefill = Prefill.Run(model, Enumerable.Repeat(input, beams).ToArray(), Math.Min(options.MaxNewTokens, Prefill.InitialSelfCapacity), runOptions, cancellationToken);
         var (cache, steps) = (prefill.Cache, prefill.Steps);
+        using var activity = T5RagTelemetry.Source.StartActivity("decode");
         var sequences = Enumerable.Range(0, beams).Select(_ => new List<int>()).ToArray();
         var scores = Enumerable.Range(0, beams).Select(b => b == 0 ? 0.0 : double.NegativeInfinity).ToArray();
         var finished = new List<(double Score, List<int> Ids)>();
@@ -112,6 +113,7 @@ internal static class BeamSearchDecoder
             state.Finish(reason);
         }
 
+        activity?.SetTag("t5rag.decoder.tokens", state.Ids.Count);
         return new GenerationResult(state.Text, state.Ids, state.Reason, input.Ids.Length);
     }
 

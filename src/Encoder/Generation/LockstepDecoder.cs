@@ -21,6 +21,7 @@ internal static class LockstepDecoder
         using var prefill = Prefill.Run(model, inputs, options.UseCache ? Math.Min(options.MaxNewTokens, Prefill.InitialSelfCapacity) : 0, runOptions, cancellationToken);
         var (encodeTime, crossTime) = (prefill.EncodeTime, prefill.CrossCacheTime);
         var steps = prefill.Steps;
+        using var activity = T5RagTelemetry.Source.StartActivity("decode");
         TimeSpan? firstStep = null;
         var states = inputs.Select(_ => new RowState(model.Tokenizer, options)).ToArray();
         var random = new Random(options.Seed ?? Environment.TickCount);
@@ -69,6 +70,7 @@ internal static class LockstepDecoder
             }
         }
 
+        activity?.SetTag("t5rag.decoder.tokens", states.Sum(s => s.Ids.Count));
         var timings = new GenerationTimings(encodeTime, crossTime, firstStep ?? TimeSpan.Zero, clock.Elapsed - encodeTime - crossTime);
         return [.. states.Select((s, i) => new GenerationResult(s.Text, s.Ids, s.Reason, inputs[i].Ids.Length) { Timings = timings })];
     }

@@ -42,6 +42,9 @@ internal sealed class Prefill : IDisposable
     /// </summary>
     public static Prefill Run(Seq2SeqModel model, EncoderInput[] inputs, int selfCapacity, RunOptions runOptions, CancellationToken cancellationToken)
     {
+        // The images' tower, the encoder and the cross cache: what a request costs before its first token.
+        using var activity = T5RagTelemetry.Source.StartActivity("encode");
+        activity?.SetTag("t5rag.encoder.inputs", inputs.Length).SetTag("t5rag.encoder.tokens", inputs.Sum(i => i.Ids.Length));
         var clock = Stopwatch.StartNew();
         float[] features = model.ImageFeatures(inputs, cancellationToken);
         var (outputs, mask) = Encode(model, inputs, features, runOptions);

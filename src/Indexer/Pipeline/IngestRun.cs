@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
+using T5Gemma2.Rag.Encoder;
 using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Indexer.Loading;
 using T5Gemma2.Rag.Indexer.Stores;
@@ -14,6 +16,9 @@ namespace T5Gemma2.Rag.Indexer.Pipeline;
 /// </summary>
 internal sealed class IngestRun
 {
+    // Counted as each write commits, so a run that fails part way counts what it did store.
+    private static readonly Counter<long> s_passagesIndexed = T5RagTelemetry.Meter.CreateCounter<long>("t5rag.ingest.passages", "{passage}", "Passages written to a collection by ingestion (new or changed documents' passages, reused vectors included)");
+
     private readonly IPassageCollection _collection;
     private readonly PassageCutter _cutter;
     private readonly ILogger _logger;
@@ -54,6 +59,8 @@ internal sealed class IngestRun
     /// <summary>Runs <paramref name="produce"/> (which calls <see cref="PrepareAsync"/> per document) beside the embed and write stages, until all three finish.</summary>
     public async Task ExecuteAsync(Func<CancellationToken, Task> produce, CancellationToken cancellationToken)
     {
+        using var activity = T5RagTelemetry.Source.StartActivity("ingest");
+        activity?.SetTag(T5RagTelemetry.CollectionTag, this._collection.Name);
         this._existing = await this._collection.GetDocumentsAsync(cancellationToken).ConfigureAwait(false);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = linked.Token;
@@ -95,6 +102,7 @@ internal sealed class IngestRun
 
         this.Summary.Elapsed = this._clock.Elapsed;
         this.Report();
+        activity?.SetTag("t5rag.ingest.documents", this.Summary.DocumentsNew + this.Summary.DocumentsChanged).SetTag("t5rag.ingest.passages", this.Summary.PassagesNew + this.Summary.PassagesReused);
         if (this.Summary.SkippedRecords.Count > 0)
         {
             this._logger.RecordsSkipped(this.Summary.SkippedRecords.Count, this.Summary.SkippedRecords[0]);
@@ -210,6 +218,11 @@ internal sealed class IngestRun
             }
 
             Interlocked.Add(ref this._documentsWritten, documents.Count);
+            if (s_passagesIndexed.Enabled)
+            {
+                s_passagesIndexed.Add(documents.Sum(d => d.Passages.Count), new KeyValuePair<string, object?>(T5RagTelemetry.CollectionTag, this._collection.Name));
+            }
+
             this.Report();
         }
     }

@@ -79,6 +79,7 @@ public sealed partial class RagAnswerer
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(question);
         options ??= AskOptions.Default;
+        using var ask = AnswerTelemetry.StartAsk(this._retriever.Collection.Name);
         var clock = Stopwatch.StartNew();
         var passages = await this._retriever.RetrieveAsync(question, options.Retrieval, cancellationToken).ConfigureAwait(false);
         var retrieve = clock.Elapsed;
@@ -102,6 +103,7 @@ public sealed partial class RagAnswerer
         TimeSpan? firstToken = null;
         bool timedOut = false;
         GenerationResult? generated = null;
+        using var generate = AnswerTelemetry.StartGenerate(ask);
         var deltas = this.Generate(context, options.Generation, limit.Token).GetAsyncEnumerator(limit.Token);
         await using var disposeDeltas = deltas.ConfigureAwait(false);
         while (true)
@@ -130,11 +132,12 @@ public sealed partial class RagAnswerer
 
             // Deltas already queued are not handed out once the caller has cancelled.
             cancellationToken.ThrowIfCancellationRequested();
-            firstToken ??= clock.Elapsed;
+            firstToken ??= AnswerTelemetry.FirstToken(clock.Elapsed, this._retriever.Collection.Name, generate);
             text.Append(delta);
             yield return new AnswerUpdate(Delta: delta);
         }
 
+        generate?.Dispose(); // the span ends with the generation, before the answer is assembled
         string answer = text.ToString();
         var cited = Markers().Matches(answer).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
         var citations = context.Passages.Select(p => new Citation(
@@ -146,6 +149,7 @@ public sealed partial class RagAnswerer
             this._logger.TimedOut(options.Timeout!.Value.TotalSeconds, answer.Length);
         }
 
+        AnswerTelemetry.Answered(timings, timedOut, citations.Count(c => c.Cited), this._retriever.Collection.Name, ask);
         this._logger.Answered(total.TotalMilliseconds, timings.FirstToken.TotalMilliseconds, citations.Count(c => c.Cited), citations.Count);
         yield return new AnswerUpdate(Answer: new Answer(answer.Trim(), citations, context, timedOut, timings) { GeneratedTokenCount = generated?.TokenIds.Count, FinishReason = generated?.FinishReason });
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.ML.Tokenizers;
+using T5Gemma2.Rag.Encoder;
 using T5Gemma2.Rag.Encoder.Models;
 using T5Gemma2.Rag.Encoder.Tokenization;
 using T5Gemma2.Rag.Indexer.Documents;
@@ -74,6 +75,7 @@ public sealed class ContextPacker
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(question);
         ArgumentNullException.ThrowIfNull(passages);
+        using var activity = T5RagTelemetry.Source.StartActivity("pack");
         options ??= PackingOptions.Default;
         questionImages ??= [];
         if (questionImages.Count > 0 && this._imageBlock is null)
@@ -175,6 +177,7 @@ public sealed class ContextPacker
 
         ids.AddRange(answer);
         int[] input = [.. ids];
+        activity?.SetTag("t5rag.pack.passages", packed.Count).SetTag("t5rag.pack.left_out", leftOut).SetTag("t5rag.pack.tokens", input.Length).SetTag("t5rag.pack.budget", budget);
         return new PackedContext(input, this._decode(input), packed, leftOut, budget) { Images = images };
     }
 

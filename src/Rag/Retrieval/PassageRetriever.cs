@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using T5Gemma2.Rag.Encoder;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Indexer.Documents;
 using T5Gemma2.Rag.Indexer.Stores;
@@ -35,6 +36,8 @@ public sealed class PassageRetriever
         ArgumentException.ThrowIfNullOrWhiteSpace(question);
         options ??= RetrievalOptions.Default;
         options.Validate();
+        using var activity = T5RagTelemetry.Source.StartActivity("retrieve");
+        activity?.SetTag(T5RagTelemetry.CollectionTag, this.Collection.Name).SetTag("t5rag.retrieval.mode", options.Mode.ToString().ToLowerInvariant());
         ReadOnlyMemory<float>? vector = null;
         if (options.Mode != SearchMode.Keyword)
         {
@@ -62,6 +65,7 @@ public sealed class PassageRetriever
         if (options.Rerank)
         {
             var reranker = this._reranker ?? throw new InvalidOperationException("Rerank was asked for, but this retriever has no DecoderReranker; construct it with one.");
+            using var rerank = T5RagTelemetry.Source.StartActivity("rerank");
             return await reranker.RerankAsync(question, selected, cancellationToken).ConfigureAwait(false);
         }
 

@@ -20,6 +20,7 @@ using T5Gemma2.Rag.Server.OpenAi;
 using T5Gemma2.Rag.Server.Problems;
 using T5Gemma2.Rag.Server.Security;
 using T5Gemma2.Rag.Server.Web;
+using T5Gemma2.Rag.Server.Telemetry;
 
 namespace T5Gemma2.Rag.Server.Hosting;
 
@@ -95,13 +96,15 @@ public static class KnowledgeBaseServer
         IngestJobServices.Add(services);
         OpenAiEndpoints.Add(services);
         McpHttpEndpoints.Add(services);
+        ServerTelemetry.Add(services, configuration);
         return services;
     }
 
-    /// <summary>The middleware and every endpoint.</summary>
+    /// <summary>The middleware (the request log outermost, so it sees the status the exception handler sets) and every endpoint.</summary>
     public static WebApplication UseKnowledgeBaseServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseMiddleware<RequestLogging>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -111,7 +114,7 @@ public static class KnowledgeBaseServer
         return app;
     }
 
-    /// <summary>Every endpoint: health, the API under <c>/api</c>, OpenAI under <c>/v1</c>, MCP at <c>/mcp</c>, the OpenAPI document and its reference page, the web page at <c>/</c>.</summary>
+    /// <summary>Every endpoint: health, the API under <c>/api</c>, OpenAI under <c>/v1</c>, MCP at <c>/mcp</c>, <c>/metrics</c>, the OpenAPI document and its reference page, the web page at <c>/</c>.</summary>
     public static IEndpointRouteBuilder MapKnowledgeBase(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -129,6 +132,7 @@ public static class KnowledgeBaseServer
         OpenAiEndpoints.Map(app);
         McpHttpEndpoints.Map(app);
         WebPageEndpoints.Map(app);
+        ServerTelemetry.Map(app);
         return app;
     }
 

@@ -37,6 +37,29 @@ public sealed class IngestJobStore
         return CountActive(connection, null);
     }
 
+    /// <summary>Jobs queued and jobs running, apart: what the queue depth gauge reports.</summary>
+    public (int Queued, int Running) CountActiveByState()
+    {
+        using var connection = this._database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT state, COUNT(*) FROM jobs WHERE state IN ('{Name(IngestJobState.Queued)}', '{Name(IngestJobState.Running)}') GROUP BY state";
+        using var reader = command.ExecuteReader();
+        var (queued, running) = (0, 0);
+        while (reader.Read())
+        {
+            if (Parse<IngestJobState>(reader.GetString(0)) == IngestJobState.Queued)
+            {
+                queued = reader.GetInt32(1);
+            }
+            else
+            {
+                running = reader.GetInt32(1);
+            }
+        }
+
+        return (queued, running);
+    }
+
     /// <summary>
     /// Inserts a queued job and its files in one transaction, unless <paramref name="maxActive"/> jobs are queued or
     /// running already (counted inside the same transaction, so two uploads at once cannot both take the last place).

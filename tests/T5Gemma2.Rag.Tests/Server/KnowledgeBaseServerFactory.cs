@@ -36,6 +36,12 @@ internal sealed class KnowledgeBaseServerFactory : WebApplicationFactory<T5Gemma
 
     public KnowledgeBaseServerOptions Options { get; }
 
+    /// <summary>Receives every log record at every level, beside the usual warnings-only logging; null: none.</summary>
+    public ILoggerProvider? Logs { get; init; }
+
+    /// <summary>Host settings, as environment variables would give them (OTEL_EXPORTER_OTLP_ENDPOINT).</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The service's API keys, for a test to create keys as <c>t5rag keys create</c> would.</summary>
     public ApiKeyStore Keys => this.Services.GetRequiredService<ApiKeyStore>();
 
@@ -69,7 +75,19 @@ internal sealed class KnowledgeBaseServerFactory : WebApplicationFactory<T5Gemma
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
-        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        builder.ConfigureLogging(logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Warning);
+            if (this.Logs is not null)
+            {
+                logging.ClearProviders().AddProvider(this.Logs).SetMinimumLevel(LogLevel.Trace);
+            }
+        });
+        foreach (var (key, value) in this.Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureServices(services => services.AddSingleton(this.Options));
     }
 
