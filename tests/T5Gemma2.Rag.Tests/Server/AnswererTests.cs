@@ -180,6 +180,25 @@ public sealed class AnswererTests(SharedTinyT5Gemma2 tiny) : IDisposable
         Assert.Contains("reads text only", imageError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task BenchAskTimesTheGeneratorInProcessBesideTheChatModelOnTheSameQuestions()
+    {
+        await using var model = await ScriptedChatServer.StartAsync();
+        string corpus = this._directory.Combine("corpus.jsonl");
+        await File.WriteAllLinesAsync(corpus, TestCorpus.Records(30).Select(r => JsonSerializer.Serialize(new { text = r.Title + ". " + r.Text })), TestContext.Current.CancellationToken);
+
+        var (code, output, error) = await CliRunner.RunAsync("bench", "ask", "--generator", tiny.ConvertedDirectory, "--model", TestAssets.MiniLmDirectory, "--corpus", corpus, "--passages", "30", "--budget", "256", "--new-tokens", "2", "--questions", "2", "--answerer", $"openai:{model.Address}v1?model=gpt-bench");
+        Assert.True(code == ExitCodes.Success, error);
+        string report = CliRunner.AfterBenchHeader(output);
+        Assert.Contains("answerers side by side", report, StringComparison.Ordinal);
+        Assert.Contains("in process)", report, StringComparison.Ordinal);
+        Assert.Matches(@"openai:http://127\.0\.0\.1:\d+/v1\?model=gpt-bench\s+\d+\.\d{3}\s+\d+\.\d{3}", report);
+        Assert.Matches(@"time to first token, openai:\S+ ÷ in process: \d+\.\d\d", report);
+
+        // One warm-up and the two questions timed, each a request of its own.
+        Assert.Equal(3, model.Requests.Count);
+    }
+
     [Theory]
     [InlineData("t5gemma2", AnswererKind.T5Gemma2, null, null, 0)]
     [InlineData("openai:http://127.0.0.1:8000/v1?model=qwen2.5-7b", AnswererKind.OpenAi, "http://127.0.0.1:8000/v1", "qwen2.5-7b", 8192)]
