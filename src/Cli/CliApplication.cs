@@ -68,8 +68,9 @@ public static class CliApplication
         }
         catch (Exception ex) when (ExitCodes.KindOf(ex, cancellationToken) is { } kind)
         {
-            // The family's messages are one line fit for the user as they are.
-            await console.Error.WriteLineAsync(kind == FailureKind.Cancelled ? "t5rag: cancelled." : $"t5rag: {ex.Message}");
+            // The family's messages are one line fit for the user as they are; the CLI's user is the operator, who
+            // also sees where a chat model is and what it said.
+            await console.Error.WriteLineAsync(kind == FailureKind.Cancelled ? "t5rag: cancelled." : $"t5rag: {(ex is Answering.AnswererUnavailableException chat ? chat.ForOperator : ex.Message)}");
             return ExitCodes.For(kind);
         }
         catch (Exception ex)

@@ -122,7 +122,7 @@ internal static class AskBenchmark
     /// </summary>
     private static async Task CompareAnswerersAsync(CliConsole console, AnswererSpec answerer, Seq2SeqGenerator generator, PassageRetriever retriever, int questions, IReadOnlyList<string> distinct, AskOptions options, CancellationToken cancellationToken)
     {
-        using var chat = answerer.CreateChatClient(Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+        using var chat = Commands.AskCommand.CreateChatClient(answerer);
         (string Name, RagAnswerer Answerer)[] answerers = [($"t5gemma2 ({generator.Model.ModelId}, in process)", RagAnswerer.Create(retriever, generator)), (answerer.ToString(), answerer.CreateAnswerer(retriever, generator, chat, null))];
         var rows = new List<string[]>();
         var firstTokens = new List<double>();

@@ -57,13 +57,12 @@ internal static class AskCommand
 
             // The generator answers (and reranks); with one directory for both, its encoder is loaded once. Another chat
             // model answers without it, and a generator is loaded only to rerank.
-            var answering = ParseAnswerer(parse.GetValue(answererOption));
-            string? generatorModel = answering is null or { NeedsGenerator: true } ? parse.GetValue(retrieval.Generator) ?? embeddingModel : retrieval.RerankerPath(parse, retrievalOptions, embeddingModel);
+            var answering = ParseAnswerer(parse.GetValue(answererOption)) ?? AnswererSpec.T5Gemma2;
+            using var chatClient = CreateChatClient(answering);
+            string? generatorModel = answering.NeedsGenerator ? parse.GetValue(retrieval.Generator) ?? embeddingModel : retrieval.RerankerPath(parse, retrievalOptions, embeddingModel);
             using var models = RetrievalModels.Load(embeddingModel, generatorModel, shared.Embedding(parse, settings, collection.Settings, embeddingModel), console.LoggerFactory);
             var generator = models.Generator;
-            answering ??= AnswererSpec.T5Gemma2;
             models.ThrowIfMismatched(name, collection);
-            using var chatClient = CreateChatClient(answering);
 
             // Each image is decoded here once, so a bad file is named before anything is retrieved.
             var questionImages = new List<PassageImage>();
@@ -166,7 +165,8 @@ internal static class AskCommand
         }
     }
 
-    private static Microsoft.Extensions.AI.IChatClient? CreateChatClient(AnswererSpec answering)
+    /// <summary>The chat client the answerer names (null for the generator), with <c>OPENAI_API_KEY</c>; a key that cannot go is a usage error.</summary>
+    internal static Microsoft.Extensions.AI.IChatClient? CreateChatClient(AnswererSpec answering)
     {
         try
         {

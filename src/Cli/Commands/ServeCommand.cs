@@ -33,21 +33,16 @@ internal static class ServeCommand
             string store = shared.StorePath(parse, settings);
             var session = shared.Session(parse, settings);
             var answering = AskCommand.ParseAnswerer(parse.GetValue(answerer));
-            if (answering is { NeedsGenerator: true } && parse.GetValue(generator) is null)
-            {
-                throw new UsageException("--answerer t5gemma2 needs --generator <T5Gemma 2 dir>.");
-            }
 
-            if (answering is { Kind: AnswererKind.OpenAi } && Environment.GetEnvironmentVariable("OPENAI_API_KEY") is null && answering.Endpoint!.Host == AnswererSpec.OpenAiEndpoint.Host)
-            {
-                throw new UsageException($"--answerer {answering}: OPENAI_API_KEY is not set; OpenAI needs a key.");
-            }
             var builder = KnowledgeBaseServer.CreateBuilder([], options =>
             {
                 options.Store = store;
                 options.EmbeddingModelDirectory = model;
                 options.GeneratorModelDirectory = parse.GetValue(generator);
-                options.Answerer = answering?.ToString();
+                if (answering is not null)
+                {
+                    options.Answerer = answering.ToString(); // else T5Rag:Answerer from configuration, if any
+                }
                 options.ServiceDatabase = parse.GetValue(database);
                 options.Ingest = !parse.GetValue(noIngest);
                 options.Session = session;
@@ -55,13 +50,27 @@ internal static class ServeCommand
                 options.QdrantApiKey = settings.QdrantApiKey;
             });
             builder.WebHost.UseUrls(parse.GetValue(urls)!);
+
+            // The answerer as configuration and flags make it, checked before any model is loaded.
+            var configured = builder.Configuration.GetSection(KnowledgeBaseServerOptions.SectionName);
+            AnswererSpec? resolved;
+            try
+            {
+                resolved = AnswererSpec.Resolve(parse.GetValue(answerer) ?? configured["Answerer"], (parse.GetValue(generator) ?? configured["GeneratorModelDirectory"]) is not null);
+                resolved?.ThrowIfKeyCannotGo(configured["AnswererApiKey"] ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+            }
+            catch (ArgumentException ex)
+            {
+                throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
+            }
+
             // Everything t5rag says goes to stderr, the server's log included, as with every other command.
             builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)
                 .AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
             await using var app = builder.Build().UseKnowledgeBaseServer();
             var keys = app.Services.GetRequiredService<ApiKeyStore>();
             await console.Error.WriteLineAsync(
-                $"t5rag serve: {store} with {model}{Answering(answering, parse.GetValue(generator))}; " +
+                $"t5rag serve: {store} with {model}{Answering(resolved, parse.GetValue(generator) ?? configured["GeneratorModelDirectory"])}; " +
                 $"{(keys.AnyActive() ? "API keys required" : "no API key exists: loopback callers only, without keys")}; {(parse.GetValue(noIngest) ? "reads only" : "ingesting")}; listening on {string.Join(", ", parse.GetValue(urls)!)}. Ctrl+C stops.");
             await KnowledgeBaseServer.RunAsync(app, cancellationToken);
             return ExitCodes.Success;

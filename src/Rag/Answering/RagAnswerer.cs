@@ -88,7 +88,9 @@ public sealed partial class RagAnswerer
             throw new NoPassagesException($"no passages found in collection '{this._retriever.Collection.Name}' for the question (the collection is empty, or the filter matches nothing).");
         }
 
-        var context = this._packer.Pack(question, passages, options.Packing, options.QuestionImages);
+        // A chat model's window holds the system message and the answer too; the decoder's answer has a window of its own.
+        int reserved = this._chatClient is null ? 0 : this._packer.CountTokens(ChatInstruction) + options.Generation.MaxNewTokens + ChatMessageOverheadTokens;
+        var context = this._packer.Pack(question, passages, options.Packing, options.QuestionImages, reserved);
         var pack = clock.Elapsed - retrieve;
         this._logger.Packed(passages.Count, retrieve.TotalMilliseconds, context.Passages.Count, context.TokenCount, context.TokenBudget, context.LeftOut, context.Passages.Count(p => p.Truncated));
         yield return new AnswerUpdate(Context: context);
@@ -209,7 +211,10 @@ public sealed partial class RagAnswerer
             {
                 // Whatever the client throws while nobody cancelled (an HTTP error, a refused key, a model it does not
                 // have, its own timeout), it is the remote model's failure, not ours: one line that names the model.
-                throw new AnswererUnavailableException($"the chat model {this.ChatModelName} failed: {OneLine(ex.Message)}", ex);
+                var metadata = this._chatClient.GetService<ChatClientMetadata>();
+                string model = metadata?.DefaultModelId is { Length: > 0 } id ? $"'{id}'" : "(no model id)";
+                string where = metadata?.ProviderUri is { } uri ? $"{uri.GetLeftPart(UriPartial.Path)}: " : string.Empty;
+                throw new AnswererUnavailableException($"the chat model {model} failed ({FailureOf(ex)})", where + OneLine(ex.Message), ex);
             }
 
             if (!string.IsNullOrEmpty(update.Text))
@@ -219,15 +224,29 @@ public sealed partial class RagAnswerer
         }
     }
 
-    /// <summary>What an error calls the chat model: its id and where it is, as its client says.</summary>
-    private string ChatModelName
+    /// <summary>What kind of failure a chat client's exception is, in words that reveal nothing the provider said.</summary>
+    private static string FailureOf(Exception exception)
     {
-        get
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
         {
-            var metadata = this._chatClient!.GetService<ChatClientMetadata>();
-            string model = metadata?.DefaultModelId is { Length: > 0 } id ? $"'{id}'" : "(no model id)";
-            return metadata?.ProviderUri is { } uri ? $"{model} at {uri.GetLeftPart(UriPartial.Path)}" : model;
+            switch (ex)
+            {
+                case HttpRequestException { StatusCode: { } status }:
+                    return $"HTTP {(int)status}";
+                case HttpRequestException unreachable:
+                    return $"could not be reached: {unreachable.HttpRequestError}";
+                case TimeoutException or OperationCanceledException:
+                    return "it did not answer in time";
+            }
+
+            // The OpenAI SDK's ClientResultException (System.ClientModel, which this library does not reference) has the status as Status.
+            if (ex.GetType().GetProperty("Status")?.GetValue(ex) is int code and > 0)
+            {
+                return $"HTTP {code}";
+            }
         }
+
+        return exception.GetType().Name;
     }
 
     private static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -250,6 +269,9 @@ public sealed partial class RagAnswerer
         var pixels = context.Images.Select(image => this._generator!.DecodeImage(image.Data, sources.GetValueOrDefault(image) ?? $"the question's image {++question}")).ToList();
         return EncoderInput.WithImages(context.InputIds, pixels);
     }
+
+    /// <summary>A chat template's own tokens around two messages (role markers, separators), with room for a tokenizer that counts a little more than ours.</summary>
+    private const int ChatMessageOverheadTokens = 32;
 
     /// <summary>What a chat model is told before the packed context.</summary>
     internal const string ChatInstruction =

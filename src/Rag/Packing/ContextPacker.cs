@@ -71,7 +71,8 @@ public sealed class ContextPacker
     /// <summary>Builds the encoder input.</summary>
     /// <param name="questionImages">The question's own images, placed after its text; they need a vision model.</param>
     /// <exception cref="ArgumentException">The question is empty, the template, question and its images alone exceed the budget, or images were given to a text-only packer.</exception>
-    public PackedContext Pack(string question, IReadOnlyList<RetrievedPassage> passages, PackingOptions? options = null, IReadOnlyList<PassageImage>? questionImages = null)
+    /// <param name="reservedTokens">Tokens of the model's window the context must leave free: a chat model's system message and its answer share the window the context is counted against.</param>
+    public PackedContext Pack(string question, IReadOnlyList<RetrievedPassage> passages, PackingOptions? options = null, IReadOnlyList<PassageImage>? questionImages = null, int reservedTokens = 0)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(question);
         ArgumentNullException.ThrowIfNull(passages);
@@ -83,7 +84,8 @@ public sealed class ContextPacker
             throw new ArgumentException($"the question has {questionImages.Count} image(s), but the answering model takes no images (it has no vision graph).", nameof(questionImages));
         }
 
-        int budget = Math.Min(options.TokenBudget ?? this._maxPositions, this._maxPositions);
+        ArgumentOutOfRangeException.ThrowIfNegative(reservedTokens);
+        int budget = Math.Min(options.TokenBudget ?? this._maxPositions, this._maxPositions - reservedTokens);
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 16, "options.TokenBudget");
 
         var ids = new List<int>(budget);
@@ -180,6 +182,9 @@ public sealed class ContextPacker
         activity?.SetTag("t5rag.pack.passages", packed.Count).SetTag("t5rag.pack.left_out", leftOut).SetTag("t5rag.pack.tokens", input.Length).SetTag("t5rag.pack.budget", budget);
         return new PackedContext(input, this._decode(input), packed, leftOut, budget) { Images = images };
     }
+
+    /// <summary>The tokens <paramref name="text"/> costs as plain text in this packer's count.</summary>
+    public int CountTokens(string text) => this.Plain(text).Length;
 
     // Checked while the constructor's arguments are evaluated, before the lambdas that use it can run.
     private static GemmaTokenizer Require(GemmaTokenizer tokenizer) => tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));

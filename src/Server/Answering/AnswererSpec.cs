@@ -151,17 +151,13 @@ public sealed partial class AnswererSpec
     /// The chat client this spec names; null for <see cref="AnswererKind.T5Gemma2"/>. The caller owns and disposes it.
     /// </summary>
     /// <param name="apiKey">The OpenAI-compatible endpoint's key (<c>OPENAI_API_KEY</c>); needed for api.openai.com, sent as a bearer token elsewhere when given.</param>
-    /// <exception cref="ArgumentException">OpenAI itself without a key.</exception>
+    /// <exception cref="ArgumentException">The key cannot go where the spec points (<see cref="ThrowIfKeyCannotGo"/>).</exception>
     public IChatClient? CreateChatClient(string? apiKey)
     {
+        this.ThrowIfKeyCannotGo(apiKey);
         switch (this.Kind)
         {
             case AnswererKind.OpenAi:
-                if (string.IsNullOrWhiteSpace(apiKey) && this.Endpoint!.Host.Equals(OpenAiEndpoint.Host, StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new ArgumentException($"--answerer {this}: OPENAI_API_KEY is not set; OpenAI needs a key.", nameof(apiKey));
-                }
-
                 // The client cannot be made without a key; with none given it sends none, since a server that checks
                 // keys (another t5rag serve among them) refuses a made-up one where it admits a keyless local caller.
                 var options = new OpenAIClientOptions { Endpoint = this.Endpoint };
@@ -173,9 +169,37 @@ public sealed partial class AnswererSpec
 
                 return new OpenAIClient(new ApiKeyCredential(keyless ? "none" : apiKey!), options).GetChatClient(this.Model).AsIChatClient();
             case AnswererKind.Ollama:
-                return new OllamaApiClient(this.Endpoint!, this.Model!);
+                // Ollama reads 2,048 or 4,096 tokens unless told, and cuts a longer prompt silently: it is told the window.
+                return new ChatClientBuilder(new OllamaApiClient(this.Endpoint!, this.Model!))
+                    .ConfigureOptions(options => (options.AdditionalProperties ??= [])["num_ctx"] = this.ContextTokens)
+                    .Build();
             default:
                 return null;
+        }
+    }
+
+    /// <summary>
+    /// Throws when the key cannot go where the spec points: OpenAI itself with none, or a key to a plain-http address
+    /// beyond loopback, where anyone on the way would read it. Nothing is loaded or sent.
+    /// </summary>
+    /// <param name="apiKey">The key the OpenAI-compatible answerer would send (<c>OPENAI_API_KEY</c> or the configured one).</param>
+    /// <exception cref="ArgumentException">The key is missing for OpenAI, or would go in clear text.</exception>
+    public void ThrowIfKeyCannotGo(string? apiKey)
+    {
+        if (this.Kind != AnswererKind.OpenAi)
+        {
+            return;
+        }
+
+        bool keyless = string.IsNullOrWhiteSpace(apiKey);
+        if (keyless && this.Endpoint!.Host.Equals(OpenAiEndpoint.Host, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"--answerer {this}: OPENAI_API_KEY is not set; OpenAI needs a key.", nameof(apiKey));
+        }
+
+        if (!keyless && this.Endpoint!.Scheme == Uri.UriSchemeHttp && !this.Endpoint.IsLoopback)
+        {
+            throw new ArgumentException($"--answerer {this}: the API key would go in clear text to {this.Endpoint.Host}; use an https URL, or unset OPENAI_API_KEY for a server that takes no key.", nameof(apiKey));
         }
     }
 

@@ -183,12 +183,13 @@ public sealed class KnowledgeBaseCollections : IDisposable
         {
             if (this._loaded is null)
             {
+                // The chat client first: it loads nothing, so a key that cannot go fails before any model is loaded.
+                var chat = this.Answerer?.CreateChatClient(this._options.AnswererApiKey ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
                 var embedding = new OnnxEmbeddingGeneratorOptions { Session = this._options.Session, Dimensions = this._options.Dimensions };
                 var generator = this._options.GeneratorModelDirectory is { } directory ? Seq2SeqGenerator.Create(directory, this._options.Session) : null;
                 var embedder = generator is not null && ModelDirectory.IsSameDirectory(this._options.GeneratorModelDirectory!, this._options.EmbeddingModelDirectory!)
                     ? generator.CreateEmbeddingGenerator(embedding, this._loggerFactory)
                     : OnnxEmbeddingGenerator.Create(this._options.EmbeddingModelDirectory!, embedding, this._loggerFactory);
-                var chat = this.Answerer?.CreateChatClient(this._options.AnswererApiKey ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
                 Volatile.Write(ref this._loaded, new Loaded(embedder, generator, chat, this._openStore()));
             }
 

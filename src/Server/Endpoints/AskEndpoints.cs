@@ -154,7 +154,7 @@ internal static partial class AskEndpoints
         if (failure is not null)
         {
             int status = failure is AnswererUnavailableException ? StatusCodes.Status502BadGateway : StatusCodes.Status500InternalServerError;
-            Log.StreamFailed(logger, collection, status, failure.Message);
+            Log.StreamFailed(logger, collection, status, failure is AnswererUnavailableException chat ? chat.ForOperator : failure.Message);
             yield return Event("error", new { status, title = status == StatusCodes.Status502BadGateway ? "Answerer unavailable" : "Answer failed", detail = failure.Message });
         }
     }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using T5Gemma2.Rag.Answering;
 
 namespace T5Gemma2.Rag.Server.Problems;
 
@@ -36,7 +37,8 @@ internal sealed partial class FailureExceptionHandler(ILogger<FailureExceptionHa
                 FailureKind.InputFile or FailureKind.Usage => (StatusCodes.Status400BadRequest, "Bad request"),
                 _ => (StatusCodes.Status500InternalServerError, "Server fault"),
             };
-            Log.Failed(logger, httpContext.Request.Method, httpContext.Request.Path, status, failure.Message);
+            // The caller gets the message; the log has the operator's detail too (a chat model's address and its words).
+            Log.Failed(logger, httpContext.Request.Method, httpContext.Request.Path, status, failure is AnswererUnavailableException chat ? chat.ForOperator : failure.Message);
             if (status == StatusCodes.Status503ServiceUnavailable)
             {
                 httpContext.Response.Headers.RetryAfter = "5";

@@ -536,9 +536,13 @@ async function ask(event) {
       json: { question, stream: true, top: numberIn($('ask-top'), 8), max_new_tokens: numberIn($('ask-tokens'), 256) },
       signal: controller.signal,
     });
+    let done = false;
     for await (const message of serverSentEvents(response)) {
       const data = JSON.parse(message.data);
-      if (message.type === 'context') {
+      if (message.type === 'error') {
+        // The answerer failed once the stream had begun (a chat model that stopped answering): the server says why.
+        throw new Error(`${data.title}: ${data.detail}`);
+      } else if (message.type === 'context') {
         $('ask-status').textContent = `Answering from ${plural(data.passages.length, 'passage')}…`;
       } else if (message.type === 'delta') {
         text.data += data.text;
@@ -546,10 +550,14 @@ async function ask(event) {
         citations = data.citations;
         showCitations(citations);
       } else if (message.type === 'done') {
+        done = true;
         showAnswer(data.answer, citations);
         const seconds = (data.timings.total_ms / 1000).toFixed(1);
         $('ask-status').textContent = `Answered in ${seconds} s${data.timed_out ? ', cut short by the server’s time limit' : ''}.`;
       }
+    }
+    if (!done) {
+      throw new Error('The answer stopped before it was finished (the connection closed); ask again.');
     }
   } catch (error) {
     if (error.name !== 'AbortError') {

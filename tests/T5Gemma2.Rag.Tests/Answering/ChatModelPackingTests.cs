@@ -33,6 +33,20 @@ public sealed class ChatModelPackingTests
     }
 
     [Fact]
+    public void TokensReservedForTheSystemMessageAndTheAnswerAreLeftFree()
+    {
+        var packer = ContextPacker.ForChatModel(s_o200k, 300);
+        var passages = Enumerable.Range(1, 6).Select(i => Passage(i, string.Join(' ', Enumerable.Repeat($"Sentence {i} about rotation.", 12)))).ToList();
+
+        var context = packer.Pack("How often are keys rotated?", passages, reservedTokens: 120);
+
+        Assert.Equal(180, context.TokenBudget);
+        Assert.InRange(context.TokenCount, 100, 180);
+        Assert.Throws<ArgumentOutOfRangeException>(() => packer.Pack("How often?", passages, reservedTokens: -1));
+        Assert.Equal(s_o200k.CountTokens("Sentence 1 about rotation."), packer.CountTokens("Sentence 1 about rotation."));
+    }
+
+    [Fact]
     public void AQuestionImageIsRefusedByAChatModelsPacker()
     {
         var packer = ContextPacker.ForChatModel(s_o200k, 1000);

@@ -101,8 +101,12 @@ public sealed class AnswererTests(SharedTinyT5Gemma2 tiny) : IDisposable
         using var response = await client.PostAsJsonAsync("/api/collections/docs/ask", new { question = "How often are API keys rotated?" }, ct);
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         string detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("detail").GetString()!;
-        Assert.Contains("'gpt-down'", detail, StringComparison.Ordinal);
-        Assert.DoesNotContain('\n', detail);
+        Assert.Equal("the chat model 'gpt-down' failed (HTTP 500)", detail);
+
+        // What the model said and where it is reach the operator's log, never the caller: a provider's words can hold
+        // part of the operator's key or an internal address.
+        Assert.DoesNotContain("scripted model is down", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(model.Address.Authority, detail, StringComparison.Ordinal);
 
         // Streamed, the status went out with the context; the failure is the last event.
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/collections/docs/ask") { Content = JsonContent.Create(new { question = "How often are API keys rotated?", stream = true }) };
@@ -110,7 +114,13 @@ public sealed class AnswererTests(SharedTinyT5Gemma2 tiny) : IDisposable
         var events = ServerSentEvents.Parse(await streamed.Content.ReadAsStringAsync(ct));
         Assert.Equal(["context", "error"], events.Select(e => e.Type));
         Assert.Equal(502, events[1].Data.GetProperty("status").GetInt32());
-        Assert.Contains("'gpt-down'", events[1].Data.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("the chat model 'gpt-down' failed (HTTP 500)", events[1].Data.GetProperty("detail").GetString());
+
+        // Through the OpenAI-compatible kb: model the same: a 502, and not the model's words.
+        using var chat = await client.PostAsJsonAsync("/v1/chat/completions", new { model = "kb:docs", messages = new[] { new { role = "user", content = "How often are API keys rotated?" } } }, ct);
+        string chatBody = await chat.Content.ReadAsStringAsync(ct);
+        Assert.Equal(HttpStatusCode.BadGateway, chat.StatusCode);
+        Assert.DoesNotContain("scripted model is down", chatBody, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -154,6 +164,7 @@ public sealed class AnswererTests(SharedTinyT5Gemma2 tiny) : IDisposable
         var (_, body) = Assert.Single(model.Requests);
         Assert.Equal("llama-test", body.GetProperty("model").GetString());
         Assert.Equal(["system", "user"], body.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("role").GetString()));
+        Assert.Equal(2048, body.GetProperty("options").GetProperty("num_ctx").GetInt32());
 
         // Nothing listens on a port just freed: exit code 5, one line that names the model.
         int closed = ServeProcess.FreePort();
@@ -161,6 +172,7 @@ public sealed class AnswererTests(SharedTinyT5Gemma2 tiny) : IDisposable
         Assert.Equal(ExitCodes.Unavailable, down);
         string line = Assert.Single(downError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("gpt-gone", StringComparison.Ordinal));
         Assert.Contains($"127.0.0.1:{closed}", line, StringComparison.Ordinal);
+        Assert.Contains("could not be reached", line, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -235,6 +247,13 @@ public sealed class AnswererTests(SharedTinyT5Gemma2 tiny) : IDisposable
     {
         var openAi = AnswererSpec.Parse("openai:?model=gpt-4o-mini");
         Assert.Contains("OPENAI_API_KEY", Assert.Throws<ArgumentException>(() => openAi.CreateChatClient(null)).Message, StringComparison.Ordinal);
+
+        // A key never goes in clear text beyond loopback; without a key, or over https, or to loopback, it may.
+        var lan = AnswererSpec.Parse("openai:http://gpu-box:8000/v1?model=qwen");
+        Assert.Contains("clear text", Assert.Throws<ArgumentException>(() => lan.CreateChatClient("sk-real")).Message, StringComparison.Ordinal);
+        lan.ThrowIfKeyCannotGo(null);
+        AnswererSpec.Parse("openai:https://gpu-box:8000/v1?model=qwen").ThrowIfKeyCannotGo("sk-real");
+        AnswererSpec.Parse("openai:http://127.0.0.1:8000/v1?model=qwen").ThrowIfKeyCannotGo("sk-real");
         using var local = AnswererSpec.Parse("openai:http://127.0.0.1:8000/v1?model=m").CreateChatClient(null);
         Assert.Equal("m", local!.GetService<ChatClientMetadata>()!.DefaultModelId);
         Assert.Null(AnswererSpec.T5Gemma2.CreateChatClient("sk-unused"));

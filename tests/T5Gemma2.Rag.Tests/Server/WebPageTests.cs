@@ -70,6 +70,28 @@ public sealed class WebPageTests(WebPageBrowser browser) : IClassFixture<WebPage
     }
 
     [Fact]
+    public async Task AChatModelThatFailsMidStreamIsShownAsTheServersReason()
+    {
+        browser.SkipUnlessReady();
+        await using var model = await ScriptedChatServer.StartAsync();
+        model.FailWith = 503;
+        var (failing, address) = WebPageBrowser.Listen(new KnowledgeBaseServerFactory(options => options.Answerer = $"openai:{model.Address}v1?model=gpt-down"));
+        using var server = failing;
+        await server.IndexAsync("notes", ("pump.md", "Prime the pump before it starts."));
+        await using var session = await browser.OpenAsync(server: address);
+        await session.SignInAsync("");
+
+        await session["question"].FillAsync("How is the pump primed?");
+        await session["question"].PressAsync("Enter");
+
+        // The stream began (the passages came), then the model failed: the page says so and stops waiting.
+        await Expect(session["ask-error"]).ToContainTextAsync("Answerer unavailable: the chat model 'gpt-down' failed (HTTP 503)");
+        await Expect(session["ask-status"]).ToBeEmptyAsync();
+        Assert.NotEmpty(model.Requests); // the OpenAI client retries a 503 before it gives up
+        await session.AssertWellBehavedAsync();
+    }
+
+    [Fact]
     public async Task FilesDroppedShowTheirJobsProgressThenAnAnswerStreamsWithCitationsThatOpenTheirPassage()
     {
         browser.SkipUnlessReady();
