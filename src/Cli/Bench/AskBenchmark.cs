@@ -118,7 +118,8 @@ internal static class AskBenchmark
     /// <summary>
     /// The same questions answered end to end by <see cref="RagAnswerer"/> twice: with the T5Gemma 2 generator in this
     /// process, and with <paramref name="answerer"/> (another chat model, or this generator behind <c>t5rag serve</c>'s
-    /// <c>/v1/chat/completions</c>): time to first token and total, each as the answerer itself measures them.
+    /// <c>/v1/chat/completions</c>): the packed context (in each answerer's own tokens; a chat model's leaves room for
+    /// its system message and answer), time to first token and total, each as the answerer itself measures them.
     /// </summary>
     private static async Task CompareAnswerersAsync(CliConsole console, AnswererSpec answerer, Seq2SeqGenerator generator, PassageRetriever retriever, int questions, IReadOnlyList<string> distinct, AskOptions options, CancellationToken cancellationToken)
     {
@@ -129,6 +130,7 @@ internal static class AskBenchmark
         foreach (var (name, rag) in answerers)
         {
             var timings = new List<AnswerTimings>();
+            var contextTokens = new List<double>();
             for (int q = -1; q < questions; q++)
             {
                 string question = string.Join(' ', distinct[(Math.Max(q, 0) * 7919) % distinct.Count].Split(' ').Take(12));
@@ -136,15 +138,16 @@ internal static class AskBenchmark
                 if (q >= 0)
                 {
                     timings.Add(answer.Timings);
+                    contextTokens.Add(answer.Context.TokenCount);
                 }
             }
 
             double firstToken = Median(timings.Select(t => t.FirstToken.TotalSeconds));
             firstTokens.Add(firstToken);
-            rows.Add([name, firstToken.ToString("F3", CultureInfo.InvariantCulture), Median(timings.Select(t => t.Total.TotalSeconds)).ToString("F3", CultureInfo.InvariantCulture)]);
+            rows.Add([name, Median(contextTokens).ToString("N0", CultureInfo.InvariantCulture), firstToken.ToString("F3", CultureInfo.InvariantCulture), Median(timings.Select(t => t.Total.TotalSeconds)).ToString("F3", CultureInfo.InvariantCulture)]);
         }
 
-        console.WriteTable($"answerers side by side: {questions} questions each after one warm-up, {options.Generation.MaxNewTokens} new tokens", ["answerer", "median first token s", "median total s"], rows);
+        console.WriteTable($"answerers side by side: {questions} questions each after one warm-up, {options.Generation.MaxNewTokens} new tokens", ["answerer", "median context tokens", "median first token s", "median total s"], rows);
         await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"time to first token, {answerers[1].Name} ÷ in process: {firstTokens[1] / firstTokens[0]:F2}"));
     }
 

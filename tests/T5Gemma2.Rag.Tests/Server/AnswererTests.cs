@@ -204,7 +204,7 @@ public sealed class AnswererTests(SharedTinyT5Gemma2 tiny) : IDisposable
         string report = CliRunner.AfterBenchHeader(output);
         Assert.Contains("answerers side by side", report, StringComparison.Ordinal);
         Assert.Contains("in process)", report, StringComparison.Ordinal);
-        Assert.Matches(@"openai:http://127\.0\.0\.1:\d+/v1\?model=gpt-bench\s+\d+\.\d{3}\s+\d+\.\d{3}", report);
+        Assert.Matches(@"openai:http://127\.0\.0\.1:\d+/v1\?model=gpt-bench\s+[\d,]+\s+\d+\.\d{3}\s+\d+\.\d{3}", report);
         Assert.Matches(@"time to first token, openai:\S+ ÷ in process: \d+\.\d\d", report);
 
         // One warm-up and the two questions timed, each a request of its own.

@@ -19,7 +19,8 @@ public sealed class MetricsAccessTests : IDisposable
     {
         using var client = this._server.ClientWithKey(null);
         var scrape = await MetricsScrapes.ScrapeAsync(client);
-        Assert.Equal(0, scrape.Sum("t5rag_ingest_queue_depth", ("t5rag_job_state", "queued")));
+        // Only that the scrape is the service's: values are ServerMetricsTests' business, since every server in this
+        // test process records on the same meter name and another test's queued job may be in this scrape.
         Assert.Equal("gauge", scrape.Types["t5rag_ingest_queue_depth"]);
 
         foreach (var (header, value) in new[]
