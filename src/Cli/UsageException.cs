@@ -8,5 +8,12 @@ public sealed class UsageException : T5RagException
     {
     }
 
+    /// <summary>The usage error an argument check's exception is: its message without the " (Parameter 'x')" .NET appends.</summary>
+    public static UsageException From(ArgumentException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return new UsageException(exception.Message.Split(" (Parameter", 2)[0]);
+    }
+
     public override FailureKind Kind => FailureKind.Usage;
 }

@@ -111,7 +111,7 @@ internal static class AskCommand
             }
             catch (ArgumentException ex) when (ex.ParamName == "question")
             {
-                throw new UsageException(ex.Message.Split(" (Parameter")[0]);
+                throw UsageException.From(ex);
             }
 
             if (parse.GetValue(json))
@@ -161,7 +161,7 @@ internal static class AskCommand
         }
         catch (ArgumentException ex)
         {
-            throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
+            throw UsageException.From(ex);
         }
     }
 
@@ -174,7 +174,7 @@ internal static class AskCommand
         }
         catch (ArgumentException ex)
         {
-            throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
+            throw UsageException.From(ex);
         }
     }
 }

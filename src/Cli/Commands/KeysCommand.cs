@@ -33,7 +33,7 @@ internal static class KeysCommand
             }
             catch (ArgumentException ex)
             {
-                throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
+                throw UsageException.From(ex);
             }
         });
 

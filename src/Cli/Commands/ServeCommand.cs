@@ -32,16 +32,15 @@ internal static class ServeCommand
             string model = shared.ModelPath(parse, settings);
             string store = shared.StorePath(parse, settings);
             var session = shared.Session(parse, settings);
-            var answering = AskCommand.ParseAnswerer(parse.GetValue(answerer));
 
             var builder = KnowledgeBaseServer.CreateBuilder([], options =>
             {
                 options.Store = store;
                 options.EmbeddingModelDirectory = model;
                 options.GeneratorModelDirectory = parse.GetValue(generator);
-                if (answering is not null)
+                if (parse.GetValue(answerer) is { } given)
                 {
-                    options.Answerer = answering.ToString(); // else T5Rag:Answerer from configuration, if any
+                    options.Answerer = given; // else T5Rag:Answerer from configuration, if any
                 }
                 options.ServiceDatabase = parse.GetValue(database);
                 options.Ingest = !parse.GetValue(noIngest);
@@ -61,7 +60,7 @@ internal static class ServeCommand
             }
             catch (ArgumentException ex)
             {
-                throw new UsageException(ex.Message.Split(" (Parameter", 2)[0]);
+                throw UsageException.From(ex);
             }
 
             // Everything t5rag says goes to stderr, the server's log included, as with every other command.

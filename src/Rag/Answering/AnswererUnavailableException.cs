@@ -9,22 +9,17 @@ namespace T5Gemma2.Rag.Answering;
 /// </summary>
 public sealed class AnswererUnavailableException : T5RagException
 {
-    public AnswererUnavailableException(string message, Exception? innerException = null)
-        : base(message, innerException)
-    {
-    }
-
     public AnswererUnavailableException(string message, string detail, Exception? innerException = null)
         : base(message, innerException)
     {
         this.Detail = detail;
     }
 
-    /// <summary>Where the model is and its own words about the failure, in one line; null when there is nothing more.</summary>
-    public string? Detail { get; }
+    /// <summary>Where the model is and its own words about the failure, in one line.</summary>
+    public string Detail { get; }
 
     /// <summary>The message and the detail together, for the operator (a log line, the CLI's error).</summary>
-    public string ForOperator => this.Detail is { } detail ? $"{this.Message}: {detail}" : this.Message;
+    public string ForOperator => $"{this.Message}: {this.Detail}";
 
     public override FailureKind Kind => FailureKind.AnswererUnavailable;
 }
