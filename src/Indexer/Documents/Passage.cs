@@ -51,5 +51,13 @@ public sealed class Passage
     /// <summary>When the passage was written to the store.</summary>
     public DateTimeOffset IndexedAt { get; init; }
 
+    /// <summary>
+    /// Typed fields, filterable by <see cref="Stores.Fields.FieldCondition"/>: a record's data properties when the
+    /// passage was written through the VectorData connector (values as <see cref="Stores.Fields.PassageFields"/> says);
+    /// empty for passages of indexed documents.
+    /// </summary>
+    public IReadOnlyDictionary<string, object?> Fields { get; init; } = s_noFields;
+
     private static readonly IReadOnlyDictionary<string, string> s_noTags = new Dictionary<string, string>();
+    private static readonly IReadOnlyDictionary<string, object?> s_noFields = new Dictionary<string, object?>();
 }

@@ -1,3 +1,5 @@
+using T5Gemma2.Rag.Indexer.Stores.Fields;
+
 namespace T5Gemma2.Rag.Indexer.Stores;
 
 /// <summary>
@@ -10,6 +12,12 @@ namespace T5Gemma2.Rag.Indexer.Stores;
 /// <param name="PassagePrompt">The text put before every passage; null when not recorded.</param>
 public sealed record CollectionSettings(int Dimensions, string ModelId, string? QueryPrompt = null, string? PassagePrompt = null)
 {
+    /// <summary>
+    /// The records' shape when the collection was created through the VectorData connector (kept by both stores, and
+    /// its indexed fields indexed by Qdrant); null for a collection of indexed documents.
+    /// </summary>
+    public RecordSchema? Record { get; init; }
+
     /// <summary>Whether vectors made under <paramref name="given"/> can be searched against and added to a collection of these settings.</summary>
     /// <remarks>Prompts count only where both sides recorded them: a collection made before prompts were recorded stays usable.</remarks>
     public bool IsCompatibleWith(CollectionSettings given)

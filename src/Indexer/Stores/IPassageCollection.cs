@@ -26,6 +26,18 @@ public interface IPassageCollection : IDisposable
     Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> passageIds, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The passages of those ids that exist, in no particular order, each with its vector when
+    /// <paramref name="includeVectors"/> (otherwise an empty one): a record read by its key.
+    /// </summary>
+    Task<IReadOnlyList<StoredPassage>> GetPassagesAsync(IReadOnlyCollection<string> passageIds, bool includeVectors, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A page of the passages that meet the request's filter, in its order, the filter and the order run by the store;
+    /// an order the store cannot run is a <see cref="NotSupportedException"/> that names it.
+    /// </summary>
+    Task<IReadOnlyList<StoredPassage>> ListPassagesAsync(PassageListRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Replaces each document's passages by the given ones, atomically per call where the store can (the SQLite store:
     /// one transaction), so a run killed at any point leaves every document either as it was or as it is now.
     /// </summary>

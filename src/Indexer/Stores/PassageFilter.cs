@@ -1,3 +1,5 @@
+using T5Gemma2.Rag.Indexer.Stores.Fields;
+
 namespace T5Gemma2.Rag.Indexer.Stores;
 
 /// <summary>
@@ -20,9 +22,12 @@ public sealed class PassageFilter
     /// <summary>Only passages written at or after this time.</summary>
     public DateTimeOffset? IndexedAfter { get; init; }
 
+    /// <summary>Only passages whose typed fields meet this condition (a record filter of the VectorData connector).</summary>
+    public FieldCondition? Fields { get; init; }
+
     /// <summary>True when no condition is set.</summary>
     public bool IsEmpty => (this.DocumentIds is null || this.DocumentIds.Count == 0) && this.SourcePrefix is null
-        && (this.Tags is null || this.Tags.Count == 0) && this.IndexedAfter is null;
+        && (this.Tags is null || this.Tags.Count == 0) && this.IndexedAfter is null && this.Fields is null;
 
     /// <summary>The filter that matches everything.</summary>
     public static PassageFilter None { get; } = new();
@@ -72,7 +77,8 @@ public sealed class PassageFilter
         }
 
         DateTimeOffset? after = this.IndexedAfter is { } x && other.IndexedAfter is { } y ? (x > y ? x : y) : this.IndexedAfter ?? other.IndexedAfter;
-        return new PassageFilter { DocumentIds = ids, SourcePrefix = prefix, Tags = tags, IndexedAfter = after };
+        var fields = this.Fields is { } f && other.Fields is { } g ? new FieldCondition.And(f, g) : this.Fields ?? other.Fields;
+        return new PassageFilter { DocumentIds = ids, SourcePrefix = prefix, Tags = tags, IndexedAfter = after, Fields = fields };
     }
 
     private static IReadOnlyCollection<string>? Given(IReadOnlyCollection<string>? ids) => ids is { Count: > 0 } ? ids : null;

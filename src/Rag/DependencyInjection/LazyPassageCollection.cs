@@ -40,6 +40,12 @@ internal sealed class LazyPassageCollection : IPassageCollection
     public async Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> passageIds, CancellationToken cancellationToken = default) =>
         await (await this.OpenAsync(cancellationToken).ConfigureAwait(false)).GetVectorsAsync(passageIds, cancellationToken).ConfigureAwait(false);
 
+    public async Task<IReadOnlyList<StoredPassage>> GetPassagesAsync(IReadOnlyCollection<string> passageIds, bool includeVectors, CancellationToken cancellationToken = default) =>
+        await (await this.OpenAsync(cancellationToken).ConfigureAwait(false)).GetPassagesAsync(passageIds, includeVectors, cancellationToken).ConfigureAwait(false);
+
+    public async Task<IReadOnlyList<StoredPassage>> ListPassagesAsync(PassageListRequest request, CancellationToken cancellationToken = default) =>
+        await (await this.OpenAsync(cancellationToken).ConfigureAwait(false)).ListPassagesAsync(request, cancellationToken).ConfigureAwait(false);
+
     public async Task UpsertDocumentsAsync(IReadOnlyList<DocumentUpdate> updates, CancellationToken cancellationToken = default) =>
         await (await this.OpenAsync(cancellationToken).ConfigureAwait(false)).UpsertDocumentsAsync(updates, cancellationToken).ConfigureAwait(false);
 

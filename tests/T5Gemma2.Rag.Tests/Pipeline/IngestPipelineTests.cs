@@ -215,6 +215,10 @@ internal sealed class VectorReadsFail(IPassageCollection inner, Exception failur
 
     public Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> passageIds, CancellationToken cancellationToken = default) => Task.FromException<IReadOnlyDictionary<string, float[]>>(failure);
 
+    public Task<IReadOnlyList<StoredPassage>> GetPassagesAsync(IReadOnlyCollection<string> passageIds, bool includeVectors, CancellationToken cancellationToken = default) => inner.GetPassagesAsync(passageIds, includeVectors, cancellationToken);
+
+    public Task<IReadOnlyList<StoredPassage>> ListPassagesAsync(PassageListRequest request, CancellationToken cancellationToken = default) => inner.ListPassagesAsync(request, cancellationToken);
+
     public Task UpsertDocumentsAsync(IReadOnlyList<DocumentUpdate> updates, CancellationToken cancellationToken = default) => inner.UpsertDocumentsAsync(updates, cancellationToken);
 
     public Task<int> DeleteDocumentsAsync(IReadOnlyCollection<string> documentIds, CancellationToken cancellationToken = default) => inner.DeleteDocumentsAsync(documentIds, cancellationToken);

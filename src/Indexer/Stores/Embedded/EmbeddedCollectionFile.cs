@@ -3,6 +3,8 @@ using Microsoft.Data.Sqlite;
 using static T5Gemma2.Rag.Indexer.Stores.Embedded.EmbeddedErrors;
 using static T5Gemma2.Rag.Indexer.Stores.Embedded.EmbeddedSql;
 
+using T5Gemma2.Rag.Indexer.Stores.Fields;
+
 namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 
 /// <summary>
@@ -129,6 +131,7 @@ internal sealed record EmbeddedCollectionFile(string Path, string ConnectionStri
                 ("model_id", create.ModelId),
                 ("query_prompt", create.QueryPrompt),
                 ("passage_prompt", create.PassagePrompt),
+                ("record_schema", create.Record?.ToJson()),
                 ("created_at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)),
                 ("generation", "0"),
             })
@@ -156,9 +159,9 @@ internal sealed record EmbeddedCollectionFile(string Path, string ConnectionStri
     {
         using var transaction = connection.BeginTransaction(deferred: false);
         long version = Scalar(connection, transaction, "PRAGMA user_version");
-        if (version == 1)
+        if (version is 1 or 2)
         {
-            using var migrate = Command(connection, transaction, EmbeddedSchema.MigrateFrom1);
+            using var migrate = Command(connection, transaction, version == 1 ? EmbeddedSchema.MigrateFrom1 + EmbeddedSchema.MigrateFrom2 : EmbeddedSchema.MigrateFrom2);
             migrate.ExecuteNonQuery();
         }
         else if (version != EmbeddedSchema.Version)
@@ -206,7 +209,10 @@ internal sealed record EmbeddedCollectionFile(string Path, string ConnectionStri
             throw new StoreException($"{path}: the collection's meta table lacks a valid 'dimensions' or 'model_id'; expected a collection created by t5rag.");
         }
 
-        return new CollectionSettings(d, model, ReadMeta(connection, "query_prompt"), ReadMeta(connection, "passage_prompt"));
+        return new CollectionSettings(d, model, ReadMeta(connection, "query_prompt"), ReadMeta(connection, "passage_prompt"))
+        {
+            Record = ReadMeta(connection, "record_schema") is { } record ? RecordSchema.Parse(record, path) : null,
+        };
     }
 
     private static string ConnectionStringFor(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using T5Gemma2.Rag.Indexer.Documents;
+using T5Gemma2.Rag.Indexer.Stores.Fields;
 using static T5Gemma2.Rag.Indexer.Stores.Embedded.EmbeddedErrors;
 using static T5Gemma2.Rag.Indexer.Stores.Embedded.EmbeddedSql;
 
@@ -22,8 +23,8 @@ internal sealed class EmbeddedDocumentWriter(EmbeddedCollectionFile file, Embedd
         using var select = Command(connection, transaction, "SELECT rowid FROM passages WHERE document_id = $document");
         using var delete = Command(connection, transaction, "DELETE FROM passages WHERE document_id = $document");
         using var insert = Command(connection, transaction, """
-            INSERT INTO passages(id, document_id, source, title, section_path, page, start, length, chunk_index, text, content_hash, token_count, tags, indexed_at, vector, kind, image_type, image)
-            VALUES ($id, $document, $source, $title, $section, $page, $start, $length, $chunk, $text, $hash, $tokens, $tags, $indexed, $vector, $kind, $imageType, $image)
+            INSERT INTO passages(id, document_id, source, title, section_path, page, start, length, chunk_index, text, content_hash, token_count, tags, indexed_at, vector, kind, image_type, image, fields)
+            VALUES ($id, $document, $source, $title, $section, $page, $start, $length, $chunk, $text, $hash, $tokens, $tags, $indexed, $vector, $kind, $imageType, $image, $fields)
             RETURNING rowid
             """);
         using var document = Command(connection, transaction, """
@@ -42,7 +43,7 @@ internal sealed class EmbeddedDocumentWriter(EmbeddedCollectionFile file, Embedd
                     ("$page", p.Page), ("$start", p.Start), ("$length", p.Length), ("$chunk", p.ChunkIndex), ("$text", p.Text), ("$hash", p.ContentHash),
                     ("$tokens", p.TokenCount), ("$tags", JsonSerializer.Serialize(p.Tags)), ("$indexed", p.IndexedAt.ToUnixTimeMilliseconds()),
                     ("$vector", MemoryMarshal.AsBytes(vector.AsSpan()).ToArray()), ("$kind", p.Kind == PassageKind.Image ? "image" : "text"),
-                    ("$imageType", p.Image?.MediaType), ("$image", p.Image?.Data));
+                    ("$imageType", p.Image?.MediaType), ("$image", p.Image?.Data), ("$fields", PassageFields.ToJson(p.Fields)));
                 added.Add(((long)insert.ExecuteScalar()!, vector));
             }
 

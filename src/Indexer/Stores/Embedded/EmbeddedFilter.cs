@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using T5Gemma2.Rag.Indexer.Stores.Fields;
 
 namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 
@@ -41,6 +42,72 @@ internal static class EmbeddedFilter
             command.Parameters.AddWithValue("$filter_after", after.ToUnixTimeMilliseconds());
         }
 
+        if (filter.Fields is { } fields)
+        {
+            conditions.Add(new FieldSql(command).Translate(fields));
+        }
+
         return conditions.Count == 0 ? string.Empty : " AND " + string.Join(" AND ", conditions);
+    }
+
+    /// <summary>" ORDER BY …" for a listing: the fields' values, then the rowid (so equal values keep one order).</summary>
+    public static string OrderBySql(IReadOnlyList<FieldOrder> order, SqliteCommand command)
+    {
+        var keys = new List<string>();
+        for (int i = 0; i < order.Count; i++)
+        {
+            PassageFields.ThrowIfInvalidName(order[i].Field, "order field");
+            keys.Add($"json_extract(p.fields, $order_path{i}){(order[i].Descending ? " DESC" : string.Empty)}");
+            command.Parameters.AddWithValue($"$order_path{i}", Path(order[i].Field));
+        }
+
+        keys.Add("p.rowid");
+        return " ORDER BY " + string.Join(", ", keys);
+    }
+
+    private static string Path(string field) => $"$.\"{field}\"";
+
+    /// <summary>
+    /// One field condition as SQL that is 0 or 1, never NULL (so NOT of a condition on a missing field is true, as in
+    /// C#): <c>IS</c> for equality, <c>coalesce(…, 0)</c> around comparisons. Values are bound, never spliced in.
+    /// </summary>
+    private sealed class FieldSql(SqliteCommand command)
+    {
+        private int _next;
+
+        public string Translate(FieldCondition condition) => condition switch
+        {
+            FieldCondition.DocumentIs d => $"p.document_id = {this.Bind(d.DocumentId)}",
+            FieldCondition.Equal { Value: null } e => $"json_extract(p.fields, {this.PathOf(e.Field)}) IS NULL",
+            FieldCondition.Equal e => $"json_extract(p.fields, {this.PathOf(e.Field)}) IS {this.Bind(e.Value)}",
+            FieldCondition.In i => $"coalesce(json_extract(p.fields, {this.PathOf(i.Field)}) IN (SELECT value FROM json_each({this.Bind(JsonSerializer.Serialize(i.Values.Select(PassageFields.ToStored)))})), 0)",
+            FieldCondition.ListContains l => $"EXISTS (SELECT 1 FROM json_each(p.fields, {this.PathOf(l.Field)}) WHERE json_each.value = {this.Bind(l.Value)})",
+            FieldCondition.Compare c => $"coalesce(json_extract(p.fields, {this.PathOf(c.Field)}) {Operator(c.Comparison)} {this.Bind(c.Value)}, 0)",
+            FieldCondition.And a => $"({this.Translate(a.Left)} AND {this.Translate(a.Right)})",
+            FieldCondition.Or o => $"({this.Translate(o.Left)} OR {this.Translate(o.Right)})",
+            FieldCondition.Not n => $"(NOT {this.Translate(n.Operand)})",
+            _ => throw new NotSupportedException($"the embedded store cannot run the field condition {condition.GetType().Name}."),
+        };
+
+        private static string Operator(FieldComparison comparison) => comparison switch
+        {
+            FieldComparison.LessThan => "<",
+            FieldComparison.LessThanOrEqual => "<=",
+            FieldComparison.GreaterThan => ">",
+            _ => ">=",
+        };
+
+        private string PathOf(string field)
+        {
+            PassageFields.ThrowIfInvalidName(field, "filter field");
+            return this.Bind(Path(field));
+        }
+
+        private string Bind(object? value)
+        {
+            string name = $"$filter_field{this._next++}";
+            command.Parameters.AddWithValue(name, PassageFields.ToStored(value) ?? DBNull.Value);
+            return name;
+        }
     }
 }

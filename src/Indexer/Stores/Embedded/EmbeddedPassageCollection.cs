@@ -135,6 +135,39 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<StoredPassage>> GetPassagesAsync(IReadOnlyCollection<string> passageIds, bool includeVectors, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(passageIds);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (passageIds.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyList<StoredPassage>>([]);
+        }
+
+        using var connection = this.OpenConnection();
+        using var command = Command(connection, null, string.Empty);
+        command.CommandText = $"SELECT {this.ReadColumns(includeVectors)} FROM passages p WHERE p.id IN (SELECT value FROM json_each($ids))";
+        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(passageIds));
+        return Task.FromResult(ReadStored(command, includeVectors, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One query: the filter and the order in SQL over the fields column, LIMIT and OFFSET for the page.</remarks>
+    public Task<IReadOnlyList<StoredPassage>> ListPassagesAsync(PassageListRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = this.OpenConnection();
+        using var command = Command(connection, null, string.Empty);
+        string conditions = EmbeddedFilter.ToSql(request.Filter, command);
+        string order = EmbeddedFilter.OrderBySql(request.OrderBy, command);
+        command.CommandText = $"SELECT {this.ReadColumns(request.IncludeVectors)} FROM passages p WHERE 1{conditions}{order} LIMIT $limit OFFSET $offset";
+        command.Parameters.AddWithValue("$limit", request.Top);
+        command.Parameters.AddWithValue("$offset", request.Skip);
+        return Task.FromResult(ReadStored(command, request.IncludeVectors, cancellationToken));
+    }
+
+    /// <inheritdoc />
     public Task UpsertDocumentsAsync(IReadOnlyList<DocumentUpdate> updates, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(updates);
@@ -248,6 +281,22 @@ public sealed class EmbeddedPassageCollection : IPassageCollection
     {
         this._vectors.Reload(this.OpenConnection, this._file.Path);
         this._vectors.Graphs.SaveAfterBuild();
+    }
+
+    /// <summary>The passage columns, then the vector when it is wanted (read by <see cref="ReadStored"/>).</summary>
+    private string ReadColumns(bool includeVectors) => EmbeddedSchema.PassageColumns(this._file.SchemaVersion) + (includeVectors ? ", p.vector" : string.Empty);
+
+    private static IReadOnlyList<StoredPassage> ReadStored(SqliteCommand command, bool includeVectors, CancellationToken cancellationToken)
+    {
+        using var reader = command.ExecuteReader();
+        var passages = new List<StoredPassage>();
+        while (reader.Read())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            passages.Add(new StoredPassage(EmbeddedSearch.ReadPassage(reader), includeVectors ? ReadVector(reader, 19) : ReadOnlyMemory<float>.Empty));
+        }
+
+        return passages;
     }
 
     private static DocumentRecord ReadDocument(SqliteDataReader reader) =>

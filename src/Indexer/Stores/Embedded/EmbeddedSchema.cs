@@ -6,11 +6,12 @@ namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
 /// external-content FTS5 table (porter stemming, diacritics folded) over text, title and section path serves BM25.
 /// Version 2 added each passage's kind and image (media type and encoded bytes); a version 1 file is migrated when it is
 /// opened writable (<see cref="MigrateFrom1"/>: the new columns, every old passage text), and read as it is when it
-/// cannot be written.
+/// cannot be written. Version 3 added each passage's typed fields (a JSON object, <c>'{}'</c> for indexed documents),
+/// migrated the same way (<see cref="MigrateFrom2"/>).
 /// </summary>
 internal static class EmbeddedSchema
 {
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>The oldest version this t5rag reads.</summary>
     public const int OldestReadable = 1;
@@ -44,7 +45,8 @@ internal static class EmbeddedSchema
             vector BLOB NOT NULL,
             kind TEXT NOT NULL DEFAULT 'text',
             image_type TEXT,
-            image BLOB);
+            image BLOB,
+            fields TEXT NOT NULL DEFAULT '{}');
         CREATE INDEX IF NOT EXISTS passages_document ON passages(document_id);
         CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
             text, title, section_path, content='passages', content_rowid='rowid',
@@ -64,11 +66,19 @@ internal static class EmbeddedSchema
         ALTER TABLE passages ADD COLUMN image BLOB;
         """;
 
+    /// <summary>Version 2 to 3: the typed fields of records written through the VectorData connector.</summary>
+    public const string MigrateFrom2 = """
+        ALTER TABLE passages ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
+        """;
+
     private const string CommonPassageColumns =
         "p.rowid, p.id, p.document_id, p.source, p.title, p.section_path, p.page, p.start, p.length, p.chunk_index, p.text, p.content_hash, p.token_count, p.tags, p.indexed_at";
 
     /// <summary>The columns a passage is read from, in the order <c>EmbeddedSearch</c> reads them, for a file of <paramref name="version"/>.</summary>
-    public static string PassageColumns(int version) => version >= 2
-        ? CommonPassageColumns + ", p.kind, p.image_type, p.image"
-        : CommonPassageColumns + ", 'text', NULL, NULL"; // a read-only version 1 file: text passages only
+    public static string PassageColumns(int version) => version switch
+    {
+        >= 3 => CommonPassageColumns + ", p.kind, p.image_type, p.image, p.fields",
+        2 => CommonPassageColumns + ", p.kind, p.image_type, p.image, '{}'", // a read-only version 2 file: no fields
+        _ => CommonPassageColumns + ", 'text', NULL, NULL, '{}'", // a read-only version 1 file: text passages only
+    };
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using T5Gemma2.Rag.Indexer.Documents;
+using T5Gemma2.Rag.Indexer.Stores.Fields;
 using static T5Gemma2.Rag.Indexer.Stores.Embedded.EmbeddedSql;
 
 namespace T5Gemma2.Rag.Indexer.Stores.Embedded;
@@ -85,27 +86,31 @@ internal static class EmbeddedSearch
         var passages = new Dictionary<long, Passage>();
         while (reader.Read())
         {
-            passages[reader.GetInt64(0)] = new Passage
-            {
-                Id = reader.GetString(1),
-                DocumentId = reader.GetString(2),
-                Source = reader.GetString(3),
-                Title = reader.IsDBNull(4) ? null : reader.GetString(4),
-                SectionPath = reader.IsDBNull(5) ? null : reader.GetString(5),
-                Page = reader.IsDBNull(6) ? null : reader.GetInt32(6),
-                Start = reader.GetInt32(7),
-                Length = reader.GetInt32(8),
-                ChunkIndex = reader.GetInt32(9),
-                Text = reader.GetString(10),
-                ContentHash = reader.GetString(11),
-                TokenCount = reader.GetInt32(12),
-                Tags = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(13)) ?? [],
-                IndexedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(14)),
-                Kind = reader.GetString(15) == "image" ? PassageKind.Image : PassageKind.Text,
-                Image = reader.IsDBNull(16) || reader.IsDBNull(17) ? null : new PassageImage(reader.GetString(16), (byte[])reader.GetValue(17)),
-            };
+            passages[reader.GetInt64(0)] = ReadPassage(reader);
         }
 
         return passages;
     }
+
+    /// <summary>The passage of the current row of a query that selects <see cref="EmbeddedSchema.PassageColumns"/> first.</summary>
+    public static Passage ReadPassage(SqliteDataReader reader) => new()
+    {
+        Id = reader.GetString(1),
+        DocumentId = reader.GetString(2),
+        Source = reader.GetString(3),
+        Title = reader.IsDBNull(4) ? null : reader.GetString(4),
+        SectionPath = reader.IsDBNull(5) ? null : reader.GetString(5),
+        Page = reader.IsDBNull(6) ? null : reader.GetInt32(6),
+        Start = reader.GetInt32(7),
+        Length = reader.GetInt32(8),
+        ChunkIndex = reader.GetInt32(9),
+        Text = reader.GetString(10),
+        ContentHash = reader.GetString(11),
+        TokenCount = reader.GetInt32(12),
+        Tags = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(13)) ?? [],
+        IndexedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(14)),
+        Kind = reader.GetString(15) == "image" ? PassageKind.Image : PassageKind.Text,
+        Image = reader.IsDBNull(16) || reader.IsDBNull(17) ? null : new PassageImage(reader.GetString(16), (byte[])reader.GetValue(17)),
+        Fields = PassageFields.FromJson(reader.GetString(18)),
+    };
 }

@@ -1,5 +1,7 @@
 using System.Text;
 using Qdrant.Client.Grpc;
+using T5Gemma2.Rag.Indexer.Stores.Fields;
+using FieldCondition = T5Gemma2.Rag.Indexer.Stores.Fields.FieldCondition;
 using static Qdrant.Client.Grpc.Conditions;
 
 namespace T5Gemma2.Rag.Indexer.Stores.Qdrant;
@@ -53,8 +55,34 @@ public static class QdrantFilters
             must.Add(Range(QdrantSchema.IndexedAt, new global::Qdrant.Client.Grpc.Range { Gte = after.ToUnixTimeMilliseconds() }));
         }
 
+        if (filter.Fields is { } fields)
+        {
+            must.Add(Translate(fields));
+        }
+
         return new QdrantFilterPlan(must.Count == 0 ? null : new Filter { Must = { must } }, clientPrefix);
     }
+
+    /// <summary>
+    /// A field condition as Qdrant's: keyword, integer and bool matches (a list field matches when any element does, which
+    /// is what <see cref="FieldCondition.ListContains"/> asks), ranges for doubles (equality too, since Qdrant matches no
+    /// floats), datetime ranges for timestamps (equality as their stored text), is_empty for null, and should / must_not
+    /// for OR and NOT (must_not of a condition on a missing field holds, as C# reads <c>!(r.Rating &gt; 3)</c> for null).
+    /// </summary>
+    public static Condition Translate(FieldCondition condition) => condition switch
+    {
+        FieldCondition.DocumentIs d => MatchKeyword(QdrantSchema.DocumentId, d.DocumentId),
+        FieldCondition.Equal e => Equal(QdrantSchema.FieldKey(e.Field), e.Value),
+        FieldCondition.ListContains l => Equal(QdrantSchema.FieldKey(l.Field), l.Value),
+        FieldCondition.In i when i.Values.All(v => v is string) => Match(QdrantSchema.FieldKey(i.Field), [.. i.Values.Cast<string>()]),
+        FieldCondition.In i when i.Values.All(v => v is long) => Match(QdrantSchema.FieldKey(i.Field), [.. i.Values.Cast<long>()]),
+        FieldCondition.In i => Conditions.Filter(new Filter { Should = { i.Values.Select(v => Equal(QdrantSchema.FieldKey(i.Field), v)) } }),
+        FieldCondition.Compare c => Compare(QdrantSchema.FieldKey(c.Field), c.Comparison, c.Value),
+        FieldCondition.And a => Conditions.Filter(new Filter { Must = { Translate(a.Left), Translate(a.Right) } }),
+        FieldCondition.Or o => Conditions.Filter(new Filter { Should = { Translate(o.Left), Translate(o.Right) } }),
+        FieldCondition.Not n => Conditions.Filter(new Filter { MustNot = { Translate(n.Operand) } }),
+        _ => throw new NotSupportedException($"the Qdrant store cannot run the field condition {condition.GetType().Name}."),
+    };
 
     /// <summary>Adds <paramref name="condition"/> to <paramref name="filter"/> (AND), or makes a filter of it alone.</summary>
     public static Filter And(Filter? filter, Condition condition)
@@ -104,6 +132,49 @@ public static class QdrantFilters
         }
 
         return builder.Append('=').Append(value).ToString();
+    }
+
+    private static Condition Equal(string key, object? value) => value switch
+    {
+        null => IsEmpty(key),
+        string text => MatchKeyword(key, text),
+        long whole => Match(key, whole),
+        bool flag => Match(key, flag),
+        double number => Range(key, new global::Qdrant.Client.Grpc.Range { Gte = number, Lte = number }),
+        DateTimeOffset time => MatchKeyword(key, PassageFields.FormatTimestamp(time)),
+        _ => throw new NotSupportedException($"the Qdrant store cannot compare field '{key}' with a {value.GetType().Name}."),
+    };
+
+    private static Condition Compare(string key, FieldComparison comparison, object value)
+    {
+        if (value is DateTimeOffset time)
+        {
+            DateTime utc = time.UtcDateTime;
+            return comparison switch
+            {
+                FieldComparison.LessThan => DatetimeRange(key, lt: utc),
+                FieldComparison.LessThanOrEqual => DatetimeRange(key, lte: utc),
+                FieldComparison.GreaterThan => DatetimeRange(key, gt: utc),
+                _ => DatetimeRange(key, gte: utc),
+            };
+        }
+
+        double bound = value switch
+        {
+            long whole => whole,
+            double number => number,
+            _ => throw new NotSupportedException($"the Qdrant store compares only numbers and timestamps, not field '{key}' with a {value.GetType().Name}."),
+        };
+        var range = new global::Qdrant.Client.Grpc.Range();
+        switch (comparison)
+        {
+            case FieldComparison.LessThan: range.Lt = bound; break;
+            case FieldComparison.LessThanOrEqual: range.Lte = bound; break;
+            case FieldComparison.GreaterThan: range.Gt = bound; break;
+            default: range.Gte = bound; break;
+        }
+
+        return Range(key, range);
     }
 
     /// <summary>

@@ -140,6 +140,67 @@ public sealed class QdrantPassageCollection : IPassageCollection
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredPassage>> GetPassagesAsync(IReadOnlyCollection<string> passageIds, bool includeVectors, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(passageIds);
+        var passages = new List<StoredPassage>();
+
+        // Ids that are not UUIDs cannot be point ids, so no such passage exists.
+        var ids = passageIds.Select(id => Guid.TryParse(id, out var guid) ? guid : (Guid?)null).OfType<Guid>().Distinct().ToList();
+        foreach (var chunk in ids.Chunk(ReadPageSize))
+        {
+            PointId[] points = [.. chunk.Select(g => (PointId)g)];
+            var found = await this.Call("read passages", token => this._store.Client.RetrieveAsync(
+                this.PhysicalName, points, new WithPayloadSelector { Enable = true }, this.VectorsSelector(includeVectors), cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            passages.AddRange(found.Where(p => String(p.Payload, QdrantSchema.Kind) == QdrantSchema.PassageKind).Select(p => ToStored(p.Id, p.Payload, p.Vectors, includeVectors)));
+        }
+
+        return passages;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A scroll under the filter. Ordered by one field, through Qdrant's order_by (which needs that field indexed:
+    /// an integer, number or timestamp field the record schema marks indexed), reading skip + top points; unordered, in
+    /// point-id order, page by page. Qdrant orders by one key only, and cannot order while a source prefix must be
+    /// finished on the client: both are refused rather than sorted here.
+    /// </remarks>
+    public async Task<IReadOnlyList<StoredPassage>> ListPassagesAsync(PassageListRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var plan = QdrantFilters.Translate(request.Filter, this.Options.TenantTag);
+        var filter = QdrantFilters.And(plan.Filter, QdrantFilters.OfKind(QdrantSchema.PassageKind));
+        int want = request.Skip + request.Top;
+        if (request.OrderBy.Count > 0)
+        {
+            if (request.OrderBy.Count > 1 || plan.ClientSourcePrefix is not null)
+            {
+                throw new NotSupportedException(request.OrderBy.Count > 1
+                    ? $"the Qdrant store orders by one field; this listing orders by {string.Join(", ", request.OrderBy.Select(o => $"'{o.Field}'"))}."
+                    : "the Qdrant store cannot order a listing whose source prefix does not end at a '/'.");
+            }
+
+            var order = new OrderBy { Key = QdrantSchema.FieldKey(request.OrderBy[0].Field), Direction = request.OrderBy[0].Descending ? Direction.Desc : Direction.Asc };
+            var ordered = await this.Call("list passages", token => this._store.Client.ScrollAsync(this.PhysicalName, filter, (uint)want, payloadSelector: true,
+                vectorsSelector: this.VectorsSelector(request.IncludeVectors), orderBy: order, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            return [.. ordered.Result.Skip(request.Skip).Select(p => ToStored(p.Id, p.Payload, p.Vectors, request.IncludeVectors))];
+        }
+
+        var kept = new List<StoredPassage>();
+        PointId? offset = null;
+        do
+        {
+            var page = await this.Call("list passages", token => this._store.Client.ScrollAsync(this.PhysicalName, filter, (uint)Math.Min(want, ReadPageSize), offset,
+                payloadSelector: true, vectorsSelector: this.VectorsSelector(request.IncludeVectors), cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            kept.AddRange(page.Result.Where(p => plan.Accepts(String(p.Payload, QdrantSchema.Source))).Select(p => ToStored(p.Id, p.Payload, p.Vectors, request.IncludeVectors)));
+            offset = page.NextPageOffset;
+        }
+        while (kept.Count < want && offset is not null && offset.PointIdOptionsCase != PointId.PointIdOptionsOneofCase.None);
+
+        return [.. kept.Skip(request.Skip).Take(request.Top)];
+    }
+
+    /// <inheritdoc />
     /// <remarks>Not atomic (Qdrant has no transactions), but ordered so that any interruption is repaired by the next run; see the type's remarks.</remarks>
     public async Task UpsertDocumentsAsync(IReadOnlyList<DocumentUpdate> updates, CancellationToken cancellationToken = default)
     {
@@ -559,6 +620,11 @@ public sealed class QdrantPassageCollection : IPassageCollection
                 [QdrantSchema.IndexedAt] = p.IndexedAt.ToUnixTimeMilliseconds(),
             },
         };
+        if (p.Fields.Count > 0)
+        {
+            point.Payload[QdrantSchema.Fields] = p.Fields.Where(f => f.Value is not null).ToDictionary(f => f.Key, f => ToValue(f.Value));
+        }
+
         if (p.Title is { } title)
         {
             point.Payload[QdrantSchema.Title] = title;
@@ -639,6 +705,41 @@ public sealed class QdrantPassageCollection : IPassageCollection
         Image = payload.TryGetValue(QdrantSchema.ImageType, out var type) && payload.TryGetValue(QdrantSchema.Image, out var data)
             ? new PassageImage(type.StringValue, Convert.FromBase64String(data.StringValue))
             : null,
+        Fields = payload.TryGetValue(QdrantSchema.Fields, out var fields) && fields.StructValue is { } values
+            ? values.Fields.ToDictionary(f => f.Key, f => FromValue(f.Value), StringComparer.Ordinal)
+            : new Dictionary<string, object?>(),
+    };
+
+    private WithVectorsSelector VectorsSelector(bool includeVectors) => includeVectors
+        ? new WithVectorsSelector { Include = new VectorsSelector { Names = { QdrantSchema.DenseVector } } }
+        : new WithVectorsSelector { Enable = false };
+
+    private static StoredPassage ToStored(PointId id, MapField<string, Value> payload, VectorsOutput? vectors, bool includeVectors) => new(
+        ToPassage(id, payload),
+        includeVectors && vectors?.Vectors?.Vectors is { } named && named.TryGetValue(QdrantSchema.DenseVector, out var vector) && vector.GetDenseVector() is { } dense
+            ? dense.Data.ToArray()
+            : ReadOnlyMemory<float>.Empty);
+
+    /// <summary>A field's value as a payload value (<see cref="Fields.PassageFields"/>' types; a list element by element).</summary>
+    private static Value ToValue(object? value) => value switch
+    {
+        null => new Value { NullValue = NullValue.NullValue },
+        string text => text,
+        long whole => whole,
+        double number => number,
+        bool flag => flag,
+        System.Collections.IEnumerable list => new Value { ListValue = new ListValue { Values = { list.Cast<object?>().Select(ToValue) } } },
+        _ => throw new ArgumentException($"a passage field holds a {value.GetType().Name}, which the Qdrant store does not keep."),
+    };
+
+    private static object? FromValue(Value value) => value.KindCase switch
+    {
+        Value.KindOneofCase.StringValue => value.StringValue,
+        Value.KindOneofCase.IntegerValue => value.IntegerValue,
+        Value.KindOneofCase.DoubleValue => value.DoubleValue,
+        Value.KindOneofCase.BoolValue => value.BoolValue,
+        Value.KindOneofCase.ListValue => value.ListValue.Values.Select(FromValue).ToList(),
+        _ => null,
     };
 
     private static string String(MapField<string, Value> payload, string key) =>

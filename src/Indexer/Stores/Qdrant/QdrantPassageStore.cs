@@ -9,6 +9,8 @@ using Qdrant.Client;
 using Qdrant.Client.Grpc;
 using QdrantCollectionInfo = Qdrant.Client.Grpc.CollectionInfo;
 
+using T5Gemma2.Rag.Indexer.Stores.Fields;
+
 namespace T5Gemma2.Rag.Indexer.Stores.Qdrant;
 
 /// <summary>
@@ -145,7 +147,7 @@ public sealed partial class QdrantPassageStore : IPassageStore
         var collection = await this.OpenAsync(name, physical, info, cancellationToken).ConfigureAwait(false);
         if (collection.Settings.IsCompatibleWith(settings))
         {
-            await this.EnsurePayloadIndexesAsync(physical, info, cancellationToken).ConfigureAwait(false);
+            await this.EnsurePayloadIndexesAsync(physical, info, collection.Settings.Record, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -217,7 +219,10 @@ public sealed partial class QdrantPassageStore : IPassageStore
 
         var createdAt = metadata.TryGetValue(QdrantSchema.MetaCreatedAt, out var created) ? DateTimeOffset.FromUnixTimeMilliseconds(created.IntegerValue) : DateTimeOffset.UnixEpoch;
         string? Prompt(string key) => metadata.TryGetValue(key, out var value) ? value.StringValue : null;
-        var settings = new CollectionSettings(checked((int)dimensions.IntegerValue), model.StringValue, Prompt(QdrantSchema.MetaQueryPrompt), Prompt(QdrantSchema.MetaPassagePrompt));
+        var settings = new CollectionSettings(checked((int)dimensions.IntegerValue), model.StringValue, Prompt(QdrantSchema.MetaQueryPrompt), Prompt(QdrantSchema.MetaPassagePrompt))
+        {
+            Record = Prompt(QdrantSchema.MetaRecordSchema) is { } record ? RecordSchema.Parse(record, $"Qdrant collection '{physical}' at {this.Endpoint}") : null,
+        };
         return Task.FromResult(new QdrantPassageCollection(this, name, physical, settings, createdAt));
     }
 
@@ -254,7 +259,7 @@ public sealed partial class QdrantPassageStore : IPassageStore
                 [QdrantSchema.MetaCreatedAt] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             },
         };
-        foreach (var (key, prompt) in new[] { (QdrantSchema.MetaQueryPrompt, settings.QueryPrompt), (QdrantSchema.MetaPassagePrompt, settings.PassagePrompt) })
+        foreach (var (key, prompt) in new[] { (QdrantSchema.MetaQueryPrompt, settings.QueryPrompt), (QdrantSchema.MetaPassagePrompt, settings.PassagePrompt), (QdrantSchema.MetaRecordSchema, settings.Record?.ToJson()) })
         {
             if (prompt is not null)
             {
@@ -289,7 +294,8 @@ public sealed partial class QdrantPassageStore : IPassageStore
     /// Creates the payload indexes the collection lacks: right after creation, before any point arrives (an index made
     /// later must be built over every point), and again on later opens, so a creation cut short is completed.
     /// </summary>
-    private async Task EnsurePayloadIndexesAsync(string physical, QdrantCollectionInfo info, CancellationToken cancellationToken)
+    /// <remarks>A collection of records also gets one index per field its record schema marks indexed (<see cref="QdrantSchema.FieldIndexType"/>).</remarks>
+    private async Task EnsurePayloadIndexesAsync(string physical, QdrantCollectionInfo info, RecordSchema? record, CancellationToken cancellationToken)
     {
         (string Field, PayloadSchemaType Type, PayloadIndexParams? Parameters)[] indexes =
         [
@@ -302,6 +308,11 @@ public sealed partial class QdrantPassageStore : IPassageStore
         if (this.Options.TenantTag is not null)
         {
             indexes = [.. indexes, (QdrantSchema.Tenant, PayloadSchemaType.Keyword, new PayloadIndexParams { KeywordIndexParams = new KeywordIndexParams { IsTenant = true } })];
+        }
+
+        if (record is not null)
+        {
+            indexes = [.. indexes, .. record.Fields.Where(f => f.IsIndexed).Select(f => (QdrantSchema.FieldKey(f.Name), QdrantSchema.FieldIndexType(f.Kind), (PayloadIndexParams?)null))];
         }
 
         foreach (var (field, type, parameters) in indexes.Where(i => !info.PayloadSchema.ContainsKey(i.Field)))

@@ -1,4 +1,6 @@
+using Qdrant.Client.Grpc;
 using T5Gemma2.Rag.Indexer.Documents;
+using T5Gemma2.Rag.Indexer.Stores.Fields;
 
 namespace T5Gemma2.Rag.Indexer.Stores.Qdrant;
 
@@ -66,6 +68,29 @@ internal static class QdrantSchema
     public const string MetaQueryPrompt = "t5rag_query_prompt";
     public const string MetaPassagePrompt = "t5rag_passage_prompt";
     public const string MetaCreatedAt = "t5rag_created_at";
+
+    /// <summary>The record schema (<see cref="RecordSchema.ToJson"/>) of a collection written through the VectorData connector.</summary>
+    public const string MetaRecordSchema = "t5rag_record_schema";
+
+    /// <summary>A passage's typed fields, as one nested object: a field is filtered as <see cref="FieldKey"/>.</summary>
+    public const string Fields = "fields";
+
+    /// <summary>A field's payload path ("fields.Rating"); field names are plain identifiers (<see cref="PassageFields.ThrowIfInvalidName"/>), so no quoting is needed.</summary>
+    public static string FieldKey(string field)
+    {
+        PassageFields.ThrowIfInvalidName(field, "field");
+        return Fields + "." + field;
+    }
+
+    /// <summary>The payload index a field of this kind gets: timestamps, stored as RFC 3339 text, a datetime one.</summary>
+    public static PayloadSchemaType FieldIndexType(FieldKind kind) => kind switch
+    {
+        FieldKind.String or FieldKind.StringList => PayloadSchemaType.Keyword,
+        FieldKind.Integer or FieldKind.IntegerList => PayloadSchemaType.Integer,
+        FieldKind.Number or FieldKind.NumberList => PayloadSchemaType.Float,
+        FieldKind.Boolean => PayloadSchemaType.Bool,
+        _ => PayloadSchemaType.Datetime,
+    };
 
     /// <summary>
     /// The point id of a document's record: a passage-style id at chunk index −1, which no passage has, so it never

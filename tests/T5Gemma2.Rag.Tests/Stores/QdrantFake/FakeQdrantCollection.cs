@@ -114,9 +114,27 @@ internal sealed class FakeQdrantCollection
     public IEnumerable<RetrievedPoint> Get(IEnumerable<PointId> ids, WithPayloadSelector? payload, WithVectorsSelector? vectors) =>
         ids.Select(id => Guid.Parse(id.Uuid)).Distinct().Where(this._points.ContainsKey).Select(id => this.Retrieved(this._points[id], payload, vectors));
 
-    /// <summary>One page in id order from <paramref name="offset"/>, and the id that starts the next page (null at the end).</summary>
-    public (List<RetrievedPoint> Page, PointId? Next) Scroll(Filter? filter, PointId? offset, int limit, WithPayloadSelector? payload, WithVectorsSelector? vectors)
+    /// <summary>
+    /// One page in id order from <paramref name="offset"/>, and the id that starts the next page (null at the end); with
+    /// <paramref name="orderBy"/>, the first points in that field's order and no next page, and, as Qdrant does, refused
+    /// unless the field has a range index (integer, float or datetime).
+    /// </summary>
+    public (List<RetrievedPoint> Page, PointId? Next) Scroll(Filter? filter, PointId? offset, int limit, WithPayloadSelector? payload, WithVectorsSelector? vectors, OrderBy? orderBy = null)
     {
+        if (orderBy is not null)
+        {
+            if (!this.PayloadSchema.TryGetValue(orderBy.Key, out var index) || index.DataType is not (PayloadSchemaType.Integer or PayloadSchemaType.Float or PayloadSchemaType.Datetime))
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"Bad request: No range index for `order_by` key `{orderBy.Key}` found. Please create one to use `order_by`."));
+            }
+
+            var withField = this._points.Values.Where(p => FakeQdrantFilter.Matches(filter, p.Id, p.Payload) && FakeQdrantFilter.Lookup(p.Payload, orderBy.Key) is not null);
+            var sorted = orderBy.Direction == Direction.Desc
+                ? withField.OrderByDescending(p => FakeQdrantFilter.SortKey(p.Payload, orderBy.Key))
+                : withField.OrderBy(p => FakeQdrantFilter.SortKey(p.Payload, orderBy.Key));
+            return ([.. sorted.Take(limit).Select(p => this.Retrieved(p, payload, vectors))], null);
+        }
+
         Guid start = offset is null ? Guid.Empty : Guid.Parse(offset.Uuid);
         var matching = this._points.Values.Where(p => p.Id.CompareTo(start) >= 0 && FakeQdrantFilter.Matches(filter, p.Id, p.Payload)).Take(limit + 1).ToList();
         var page = matching.Take(limit).Select(p => this.Retrieved(p, payload, vectors)).ToList();

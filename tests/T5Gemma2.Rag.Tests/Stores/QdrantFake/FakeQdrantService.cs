@@ -123,7 +123,7 @@ internal sealed class FakeQdrantService(FakeQdrantServer server)
 
     private ScrollResponse Scroll(ScrollPoints request)
     {
-        var (page, next) = this.Collection(request.CollectionName).Scroll(request.Filter, request.Offset, request.HasLimit ? (int)request.Limit : 10, request.WithPayload, request.WithVectors);
+        var (page, next) = this.Collection(request.CollectionName).Scroll(request.Filter, request.Offset, request.HasLimit ? (int)request.Limit : 10, request.WithPayload, request.WithVectors, request.OrderBy);
         var response = new ScrollResponse { Result = { page } };
         if (next is not null)
         {
