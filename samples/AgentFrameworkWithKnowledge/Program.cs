@@ -107,7 +107,18 @@ AIAgent agent = new ChatClientAgent(chat, new ChatClientAgentOptions
 AgentSession session = await agent.CreateSessionAsync().ConfigureAwait(false);
 Console.WriteLine();
 Console.WriteLine($"{spec} ← \"{question}\"");
-var response = await agent.RunAsync(question, session).ConfigureAwait(false);
+AgentResponse response;
+try
+{
+    response = await agent.RunAsync(question, session).ConfigureAwait(false);
+}
+catch (Exception ex) when (ex is HttpRequestException or System.ClientModel.ClientResultException or AggregateException { InnerException: HttpRequestException or System.ClientModel.ClientResultException })
+{
+    // The chat model could not be reached or refused the request (the OpenAI client retries, then aggregates): its words, not a stack trace.
+    Console.Error.WriteLine($"the chat model ({spec}) failed: {(ex is AggregateException { InnerException: { } first } ? first : ex).Message}");
+    return 4;
+}
+
 Console.WriteLine(response.Text);
 Console.WriteLine();
 foreach (var source in knowledge.GetCitations(session))
