@@ -85,6 +85,7 @@ public sealed class ContextPacker
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(reservedTokens);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.FirstNumber, 1, "options.FirstNumber");
         int budget = Math.Min(options.TokenBudget ?? this._maxPositions, this._maxPositions - reservedTokens);
         ArgumentOutOfRangeException.ThrowIfLessThan(budget, 16, "options.TokenBudget");
 
@@ -129,7 +130,7 @@ public sealed class ContextPacker
         int leftOut = 0;
         foreach (var passage in Ordered(passages, options.Order))
         {
-            int number = packed.Count + 1;
+            int number = options.FirstNumber + packed.Count;
             bool asImage = passage is { Kind: PassageKind.Image, Image: not null } && this._imageBlock is not null;
             if (passage.Kind == PassageKind.Image && !asImage && string.IsNullOrWhiteSpace(passage.Text))
             {

@@ -40,5 +40,8 @@ public sealed class PackingOptions
     /// <summary>A passage cut by the budget is kept only when at least this many of its tokens fit.</summary>
     public int MinimumTruncatedPassageTokens { get; init; } = 32;
 
+    /// <summary>The first passage's marker number: an agent given passages twice in one turn numbers the second lot on from the first, so each [n] names one passage.</summary>
+    public int FirstNumber { get; init; } = 1;
+
     public static PackingOptions Default { get; } = new();
 }

@@ -57,4 +57,27 @@ internal sealed class HostScope(PassageFilter filter)
         // A document's tags are not in its record: under a tag filter, an existing document cannot be shown to be inside.
         return this.Filter.Tags is { Count: > 0 } ? outside : null;
     }
+
+    /// <summary>
+    /// Why a retrieval found nothing, in one sentence: the collection is empty, the caller's filter matches nothing the
+    /// knowledge base may show, or nothing matched well enough. The host's own filter is not described: it is the
+    /// host's configuration, and the caller sees only that its filter found nothing inside it.
+    /// </summary>
+    public async Task<string> ExplainNothingFoundAsync(IPassageCollection collection, PassageFilter asked, double? scoreThreshold, CancellationToken cancellationToken)
+    {
+        var info = await collection.GetInfoAsync(cancellationToken).ConfigureAwait(false);
+        if (info.Passages == 0)
+        {
+            return $"collection '{collection.Name}' is empty: nothing has been indexed into it yet; add documents with index_text or index_file.";
+        }
+
+        string within = this.IsLimited ? " among the passages this knowledge base may show" : string.Empty;
+        if (!asked.IsEmpty)
+        {
+            return $"no passage of collection '{collection.Name}' matches the filter ({RetrievalOverrides.Describe(asked)}){within}; check the source prefix or document id, or search without them.";
+        }
+
+        string threshold = scoreThreshold is { } t ? $" (score threshold {t})" : string.Empty;
+        return $"no passage of collection '{collection.Name}'{within} matches the query well enough{threshold}; try other words.";
+    }
 }

@@ -84,7 +84,7 @@ public sealed class KnowledgeBasePlugin
             return SearchResults.Failed(wrongTop);
         }
 
-        var asked = CallerFilter(source, documentId);
+        var asked = RetrievalOverrides.CallerFilter(source, documentId);
         if (this._options.Retrieval.Narrowed(top ?? this._options.Retrieval.Top, asked) is not { } retrieval)
         {
             return SearchResults.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken).ConfigureAwait(false));
@@ -127,7 +127,7 @@ public sealed class KnowledgeBasePlugin
             return AnswerResult.Failed(wrongTop);
         }
 
-        var asked = CallerFilter(source, documentId);
+        var asked = RetrievalOverrides.CallerFilter(source, documentId);
         if (this._options.Retrieval.Narrowed(top ?? this._options.Retrieval.Top, asked) is not { } retrieval)
         {
             return AnswerResult.Failed(await this.ExplainNothingFoundAsync(asked, cancellationToken).ConfigureAwait(false));
@@ -303,13 +303,6 @@ public sealed class KnowledgeBasePlugin
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The filter a call's arguments ask for, before the host's is applied.</summary>
-    private static PassageFilter CallerFilter(string? source, string? documentId) => new()
-    {
-        SourcePrefix = string.IsNullOrWhiteSpace(source) ? null : source.Trim(),
-        DocumentIds = string.IsNullOrWhiteSpace(documentId) ? null : [documentId.Trim()],
-    };
-
     /// <summary>
     /// What index_file may read: the file roots, and under a host's source prefix only that prefix's folder too, so a
     /// link inside one tenant's folder cannot pull another tenant's files in under the first tenant's paths.
@@ -329,29 +322,8 @@ public sealed class KnowledgeBasePlugin
     private string? OutOfRange(int? top) =>
         top is { } count && (count < 1 || count > this._options.MaxTop) ? $"top {top}: expected 1 to {this._options.MaxTop}." : null;
 
-    /// <summary>
-    /// Why a retrieval found nothing, in one sentence: the collection is empty, the caller's filter matches nothing the
-    /// knowledge base may show, or nothing matched well enough. The host's own filter is not described: it is the
-    /// host's configuration, and the caller sees only that its filter found nothing inside it.
-    /// </summary>
-    private async Task<string> ExplainNothingFoundAsync(PassageFilter asked, CancellationToken cancellationToken, double? scoreThreshold = null)
-    {
-        var collection = this._retriever.Collection;
-        var info = await collection.GetInfoAsync(cancellationToken).ConfigureAwait(false);
-        if (info.Passages == 0)
-        {
-            return $"collection '{collection.Name}' is empty: nothing has been indexed into it yet; add documents with index_text or index_file.";
-        }
-
-        string within = this._scope.IsLimited ? " among the passages this knowledge base may show" : string.Empty;
-        if (!asked.IsEmpty)
-        {
-            return $"no passage of collection '{collection.Name}' matches the filter ({RetrievalOverrides.Describe(asked)}){within}; check the source prefix or document id, or search without them.";
-        }
-
-        string threshold = scoreThreshold is { } t ? $" (score threshold {t})" : string.Empty;
-        return $"no passage of collection '{collection.Name}'{within} matches the query well enough{threshold}; try other words.";
-    }
+    private Task<string> ExplainNothingFoundAsync(PassageFilter asked, CancellationToken cancellationToken, double? scoreThreshold = null) =>
+        this._scope.ExplainNothingFoundAsync(this._retriever.Collection, asked, scoreThreshold, cancellationToken);
 
     /// <summary>
     /// The ask call's image: base64 or a data: URI when it decodes to an image, else a path, read only inside the

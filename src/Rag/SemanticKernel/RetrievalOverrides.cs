@@ -13,6 +13,13 @@ internal static class RetrievalOverrides
     public static RetrievalOptions? Narrowed(this RetrievalOptions host, int top, PassageFilter caller) =>
         host.Filter.Intersect(caller) is { } filter ? host with { Top = top, Filter = filter } : null;
 
+    /// <summary>The filter a call's arguments ask for, before the host's is applied.</summary>
+    public static PassageFilter CallerFilter(string? source, string? documentId) => new()
+    {
+        SourcePrefix = string.IsNullOrWhiteSpace(source) ? null : source.Trim(),
+        DocumentIds = string.IsNullOrWhiteSpace(documentId) ? null : [documentId.Trim()],
+    };
+
     /// <summary>The filter in words, for messages: "source starting with '…', document '…'".</summary>
     public static string Describe(PassageFilter filter)
     {

@@ -3,7 +3,6 @@ using System.ClientModel.Primitives;
 using System.Globalization;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
-using Microsoft.ML.Tokenizers;
 using OllamaSharp;
 using OpenAI;
 using T5Gemma2.Rag.Answering;
@@ -35,9 +34,6 @@ public sealed partial class AnswererSpec
     public static readonly Uri OllamaEndpoint = new("http://localhost:11434");
 
     private const string Forms = "expected t5gemma2, openai:<base url>?model=<id> or ollama:<url>?model=<id> (each may add &context=<tokens>)";
-
-    // One tokenizer for every chat answerer: its data is loaded once, on the first chat answerer.
-    private static readonly Lazy<Tokenizer> s_chatTokenizer = new(() => TiktokenTokenizer.CreateForModel("gpt-4o"));
 
     private AnswererSpec(AnswererKind kind, Uri? endpoint, string? model, int contextTokens)
     {
@@ -216,11 +212,11 @@ public sealed partial class AnswererSpec
         }
 
         ArgumentNullException.ThrowIfNull(chatClient);
-        return new RagAnswerer(retriever, ContextPacker.ForChatModel(s_chatTokenizer.Value, this.ContextTokens), chatClient, loggerFactory);
+        return new RagAnswerer(retriever, ContextPacker.ForChatModel(ChatTokenizer.Default, this.ContextTokens), chatClient, loggerFactory);
     }
 
     /// <summary>Counts text in the tokens a chat answerer's context is counted in (for usage figures).</summary>
-    public static int CountChatTokens(string text) => s_chatTokenizer.Value.CountTokens(text);
+    public static int CountChatTokens(string text) => ChatTokenizer.Default.CountTokens(text);
 
     [System.Text.RegularExpressions.GeneratedRegex("//[^/@?]*@")]
     private static partial System.Text.RegularExpressions.Regex UserInfo();
