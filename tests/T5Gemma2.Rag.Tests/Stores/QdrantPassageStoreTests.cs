@@ -1,5 +1,5 @@
-using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Qdrant;
+using T5Gemma2.Rag.Tests.Infrastructure;
 
 namespace T5Gemma2.Rag.Tests.Stores;
 
@@ -10,33 +10,10 @@ namespace T5Gemma2.Rag.Tests.Stores;
 /// </summary>
 public sealed class QdrantPassageStoreTests : QdrantStoreContract, IAsyncDisposable
 {
-    private const string NoServer = "no Qdrant server: set QDRANT_URL (e.g. http://localhost:6334) to run the store contract against one (compose/docker-compose.yml starts it)";
-    private readonly List<QdrantStoreOptions> _created = [];
+    private readonly LiveQdrant _server = new("t5rag_test_", "the store contract");
 
-    /// <summary>Deletes what the test made, through a store of its own (the test disposed its store already).</summary>
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var options in this._created)
-        {
-            using var store = QdrantPassageStore.Connect(options);
-            foreach (string name in await store.ListCollectionsAsync(CancellationToken.None))
-            {
-                await store.DeleteCollectionAsync(name, CancellationToken.None);
-            }
-        }
-    }
+    public ValueTask DisposeAsync() => this._server.DisposeAsync();
 
-    protected override QdrantPassageStore? CreateStore(Func<QdrantStoreOptions, QdrantStoreOptions> configure, out string? skipReason)
-    {
-        if (Environment.GetEnvironmentVariable(QdrantStoreLocation.UrlVariable) is not { Length: > 0 } url)
-        {
-            skipReason = NoServer;
-            return null;
-        }
-
-        skipReason = null;
-        var options = configure(QdrantStoreLocation.Parse(url).ToOptions() with { CollectionPrefix = $"t5rag_test_{Guid.NewGuid().ToString("N")[..10]}_" });
-        this._created.Add(options);
-        return QdrantPassageStore.Connect(options);
-    }
+    protected override QdrantPassageStore? CreateStore(Func<QdrantStoreOptions, QdrantStoreOptions> configure, out string? skipReason) =>
+        this._server.Connect(configure, out skipReason);
 }
