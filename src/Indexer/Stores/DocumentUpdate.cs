@@ -1,3 +1,5 @@
+using T5Gemma2.Rag.Indexer.Stores.Fields;
+
 namespace T5Gemma2.Rag.Indexer.Stores;
 
 /// <summary>A document's new state: its record and all its passages, which replace whatever the collection held for it.</summary>
@@ -19,6 +21,7 @@ public sealed record DocumentUpdate(DocumentRecord Document, IReadOnlyList<Store
                     throw new ArgumentException($"passage {stored.Passage.Id} of document '{update.Document.DocumentId}' has a {stored.Vector.Length}-dimension vector; collection '{collection}' holds {dimensions}.", nameof(updates));
                 }
 
+                PassageFields.ThrowIfInvalid(stored.Passage.Fields, stored.Passage.Id);
                 if (stored.Passage.DocumentId != update.Document.DocumentId)
                 {
                     throw new ArgumentException($"passage {stored.Passage.Id} belongs to document '{stored.Passage.DocumentId}', not '{update.Document.DocumentId}'.", nameof(updates));

@@ -21,15 +21,14 @@ internal static class RecordFieldTypes
             return scalar;
         }
 
-        return ElementType(type) is { } element
-            ? ScalarKind(element) switch
-            {
-                FieldKind.String => FieldKind.StringList,
-                FieldKind.Integer => FieldKind.IntegerList,
-                FieldKind.Number => FieldKind.NumberList,
-                _ => null,
-            }
-            : null;
+        // Lists of exactly the element types ToStored writes (no Guid, short or uint lists).
+        return ElementType(type) switch
+        {
+            { } e when e == typeof(string) => FieldKind.StringList,
+            { } e when e == typeof(int) || e == typeof(long) => FieldKind.IntegerList,
+            { } e when e == typeof(float) || e == typeof(double) => FieldKind.NumberList,
+            _ => null,
+        };
     }
 
     /// <summary>A record's value as stored: string, long, double, bool, a timestamp's text, or a list of strings, longs or doubles.</summary>
@@ -42,7 +41,7 @@ internal static class RecordFieldTypes
         DateTimeOffset time => PassageFields.FormatTimestamp(time),
         DateTime time => PassageFields.FormatTimestamp(AsUtc(time)),
         float or double => Convert.ToDouble(value, CultureInfo.InvariantCulture),
-        sbyte or byte or short or ushort or int or uint or long => Convert.ToInt64(value, CultureInfo.InvariantCulture),
+        byte or short or int or uint or long => Convert.ToInt64(value, CultureInfo.InvariantCulture),
         IEnumerable<string> texts => texts.ToArray(),
         IEnumerable<float> numbers => numbers.Select(n => (double)n).ToArray(),
         IEnumerable<double> numbers => numbers.ToArray(),

@@ -38,11 +38,10 @@ internal sealed class RecordFilterTranslator : FilterTranslatorBase
         BinaryExpression { NodeType: ExpressionType.NotEqual } notEqual => new FieldCondition.Not(this.Equality(notEqual)),
         BinaryExpression { NodeType: ExpressionType.LessThan or ExpressionType.LessThanOrEqual or ExpressionType.GreaterThan or ExpressionType.GreaterThanOrEqual } comparison => this.Comparison(comparison),
         UnaryExpression { NodeType: ExpressionType.Not } not => new FieldCondition.Not(this.Condition(not.Operand)),
-        UnaryExpression { NodeType: ExpressionType.Convert } convert when convert.Type == typeof(bool) => this.Condition(convert.Operand),
+        _ when node.Type == typeof(bool) && this.TryBindField(node, out var flag) => new FieldCondition.Equal(flag.StorageName, true),
         MethodCallExpression call => this.Method(call),
         MemberExpression { Member.Name: "HasValue" } hasValue when this.TryBindField(hasValue.Expression!, out var nullable) =>
             new FieldCondition.Not(new FieldCondition.Equal(nullable.StorageName, null)),
-        _ when node.Type == typeof(bool) && this.TryBindField(node, out var flag) => new FieldCondition.Equal(flag.StorageName, true),
         ConstantExpression { Value: bool } => throw Unsupported(node, "a constant condition inside a filter"),
         _ => throw Unsupported(node, $"{node.NodeType} expressions"),
     };
@@ -52,7 +51,7 @@ internal sealed class RecordFilterTranslator : FilterTranslatorBase
         var (property, value) = this.PropertyAndConstant(equal);
         if (property is KeyPropertyModel)
         {
-            return value is null ? throw Unsupported(equal, "comparing the key with null") : new FieldCondition.DocumentIs(RecordMapper.KeyText(value));
+            return value is null ? throw Unsupported(equal, "comparing the key with null") : new FieldCondition.DocumentIn([RecordMapper.KeyText(value)]);
         }
 
         if (this.KindOf(property) is FieldKind.StringList or FieldKind.IntegerList or FieldKind.NumberList)
@@ -60,7 +59,7 @@ internal sealed class RecordFilterTranslator : FilterTranslatorBase
             throw Unsupported(equal, $"comparing list property '{property.ModelName}' as a whole (use {property.ModelName}.Contains(value))");
         }
 
-        return new FieldCondition.Equal(property.StorageName, RecordFieldTypes.ToConditionValue(value));
+        return new FieldCondition.Equal(property.StorageName, this.ValueFor(property, value));
     }
 
     private FieldCondition Comparison(BinaryExpression comparison)
@@ -84,7 +83,7 @@ internal sealed class RecordFilterTranslator : FilterTranslatorBase
             (ExpressionType.GreaterThan, false) or (ExpressionType.LessThan, true) => FieldComparison.GreaterThan,
             _ => FieldComparison.GreaterThanOrEqual,
         };
-        return new FieldCondition.Compare(property.StorageName, op, RecordFieldTypes.ToConditionValue(value)!);
+        return new FieldCondition.Compare(property.StorageName, op, this.ValueFor(property, value)!);
     }
 
     private FieldCondition Method(MethodCallExpression call)
@@ -103,7 +102,7 @@ internal sealed class RecordFilterTranslator : FilterTranslatorBase
             }
 
             return Constant(item, call) is { } value
-                ? new FieldCondition.ListContains(list.StorageName, RecordFieldTypes.ToConditionValue(value)!)
+                ? new FieldCondition.ListContains(list.StorageName, this.ValueFor(list, value)!)
                 : throw Unsupported(call, "looking for null in a list");
         }
 
@@ -116,14 +115,14 @@ internal sealed class RecordFilterTranslator : FilterTranslatorBase
                 throw Unsupported(call, "Contains over an empty collection (it matches nothing)");
             }
 
-            if (property is KeyPropertyModel)
+            if (items.Any(i => i is null))
             {
-                return items.Select(k => (FieldCondition)new FieldCondition.DocumentIs(RecordMapper.KeyText(k!))).Aggregate((a, b) => new FieldCondition.Or(a, b));
+                throw Unsupported(call, "null among the values of Contains");
             }
 
-            return items.Any(i => i is null)
-                ? throw Unsupported(call, "null among the values of Contains")
-                : new FieldCondition.In(property.StorageName, [.. items.Select(i => RecordFieldTypes.ToConditionValue(i)!)]);
+            return property is KeyPropertyModel
+                ? new FieldCondition.DocumentIn([.. items.Select(k => RecordMapper.KeyText(k!))])
+                : new FieldCondition.In(property.StorageName, [.. items.Select(i => this.ValueFor(property, i)!)]);
         }
 
         throw Unsupported(call, "Contains other than list-property.Contains(value) or values.Contains(property)");
@@ -146,7 +145,11 @@ internal sealed class RecordFilterTranslator : FilterTranslatorBase
         throw Unsupported(node, $"'{other}' ({other.NodeType}), which is not a record property,");
     }
 
-    /// <summary>Binds a key or data property, looking through conversions (nullable lifts, widening) and <c>.Value</c>.</summary>
+    /// <summary>
+    /// Binds a key or data property, looking through <c>.Value</c> and the conversions that keep every value (nullable
+    /// lifts, widening to long or double, unboxing a dynamic record's object): a narrowing cast such as <c>(int)r.Price</c>
+    /// would compare other values than the store holds, so it is refused.
+    /// </summary>
     private bool TryBindField(Expression expression, out PropertyModel property)
     {
         while (true)
@@ -154,6 +157,11 @@ internal sealed class RecordFilterTranslator : FilterTranslatorBase
             switch (expression)
             {
                 case UnaryExpression { NodeType: ExpressionType.Convert or ExpressionType.ConvertChecked } convert:
+                    if (!KeepsEveryValue(convert.Operand.Type, convert.Type))
+                    {
+                        throw Unsupported(convert, $"converting {TypeName(convert.Operand.Type)} to {TypeName(convert.Type)}, which changes the values compared,");
+                    }
+
                     expression = convert.Operand;
                     continue;
                 case MemberExpression { Member.Name: "Value", Expression: { } inner } when Nullable.GetUnderlyingType(inner.Type) is not null:
@@ -180,6 +188,27 @@ internal sealed class RecordFilterTranslator : FilterTranslatorBase
     }
 
     private FieldKind? KindOf(PropertyModel property) => this._schema.Fields.FirstOrDefault(f => f.Name == property.StorageName)?.Kind;
+
+    /// <summary>
+    /// A constant as the field's kind stores it, so both stores compare like with like: a whole number against a number
+    /// field becomes a double (Qdrant matches no integer against a double payload), a date a UTC instant.
+    /// </summary>
+    private object? ValueFor(PropertyModel property, object? value) => (this.KindOf(property), RecordFieldTypes.ToConditionValue(value)) switch
+    {
+        (FieldKind.Number or FieldKind.NumberList, long whole) => (double)whole,
+        (_, var converted) => converted,
+    };
+
+    private static string TypeName(Type type) => Nullable.GetUnderlyingType(type) is { } underlying ? underlying.Name + "?" : type.Name;
+
+    private static bool KeepsEveryValue(Type from, Type to)
+    {
+        Type source = Nullable.GetUnderlyingType(from) ?? from, target = Nullable.GetUnderlyingType(to) ?? to;
+        return from == typeof(object) || source == target
+            || (target == typeof(double) && (source == typeof(float) || source == typeof(int) || source == typeof(long) || source == typeof(short) || source == typeof(byte) || source == typeof(uint)))
+            || (target == typeof(long) && (source == typeof(int) || source == typeof(short) || source == typeof(byte) || source == typeof(uint)))
+            || (target == typeof(int) && (source == typeof(short) || source == typeof(byte)));
+    }
 
     private static object? Constant(Expression expression, Expression whole)
     {

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.VectorData;
 using Microsoft.Extensions.VectorData.ProviderServices;
+using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Indexer.Stores;
 using T5Gemma2.Rag.Indexer.Stores.Embedded;
 using T5Gemma2.Rag.Indexer.Stores.Fields;
@@ -97,6 +98,8 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
     public override async Task EnsureCollectionExistsAsync(CancellationToken cancellationToken = default) =>
         await this.RunAsync("EnsureCollectionExists", async () =>
         {
+            // Asked of the store every time: the collection may have been deleted by another instance or process.
+            this.Forget();
             if (await this.TryOpenAsync("EnsureCollectionExists", cancellationToken).ConfigureAwait(false) is not null)
             {
                 return true;
@@ -108,7 +111,10 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
                 throw new InvalidOperationException($"vector property '{this._model.VectorProperty.ModelName}' declares no dimension count; a collection needs one to be created.");
             }
 
-            var settings = new CollectionSettings(dimensions, this._modelId ?? ExternalModelId) { Record = this.Schema };
+            // Our generator's settings carry its prompts too, so t5rag search over the collection embeds queries as these were.
+            var settings = (this._model.VectorProperty.EmbeddingGenerator is OnnxEmbeddingGenerator ours && ours.Dimensions == dimensions
+                ? ours.CollectionSettings()
+                : new CollectionSettings(dimensions, this._modelId ?? ExternalModelId)) with { Record = this.Schema };
             await this._store.OpenOrCreateCollectionAsync(this.Name, settings, cancellationToken).ConfigureAwait(false);
             return await this.TryOpenAsync("EnsureCollectionExists", cancellationToken).ConfigureAwait(false) is not null;
         }).ConfigureAwait(false);
@@ -224,7 +230,10 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
         IReadOnlyList<Embedding>? generated = null;
         if (!T5Gemma2CollectionModelBuilder.IsNativeVector(vectorProperty.Type))
         {
-            generated = await vectorProperty.GenerateEmbeddingsAsync(batch.Select(r => vectorProperty.GetValueAsObject(r) ?? throw new ArgumentException($"record '{this._mapper.KeyOf(r)}' has no value in '{vectorProperty.ModelName}' to embed.", nameof(records))), cancellationToken).ConfigureAwait(false);
+            var inputs = batch.Select(r => vectorProperty.GetValueAsObject(r) ?? throw new ArgumentException($"record '{this._mapper.KeyOf(r)}' has no value in '{vectorProperty.ModelName}' to embed.", nameof(records))).ToList();
+            generated = inputs.All(i => i is string) && vectorProperty.EmbeddingGenerator is IEmbeddingGenerator<string, Embedding<float>> strings
+                ? [.. await strings.GenerateAsync(inputs.Cast<string>(), KindOf(EmbeddingInputKind.Passage), cancellationToken).ConfigureAwait(false)]
+                : await vectorProperty.GenerateEmbeddingsAsync(inputs!, cancellationToken).ConfigureAwait(false);
         }
 
         var now = DateTimeOffset.UtcNow;
@@ -331,6 +340,8 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
             ReadOnlyMemory<float> memory => memory,
             float[] array => array,
             Embedding<float> embedding => embedding.Vector,
+            string text when vectorProperty.EmbeddingGenerator is IEmbeddingGenerator<string, Embedding<float>> strings =>
+                (await strings.GenerateAsync([text], KindOf(EmbeddingInputKind.Query), cancellationToken).ConfigureAwait(false))[0].Vector,
             _ when vectorProperty.EmbeddingGenerator is not null => EmbeddingVector(await vectorProperty.GenerateEmbeddingAsync(searchValue, cancellationToken).ConfigureAwait(false)),
             _ => throw new NotSupportedException(VectorDataStrings.InvalidSearchInputAndNoEmbeddingGeneratorWasConfigured(typeof(TInput), NativeVectorTypes)),
         };
@@ -341,6 +352,12 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
 
         return vector;
     }
+
+    /// <summary>
+    /// Options that tell an asymmetric model (our generator: EmbeddingGemma's query and document prompts) which side it
+    /// embeds; MEVD's own dispatch passes none, so a string generator is called directly. Other generators ignore them.
+    /// </summary>
+    private static EmbeddingGenerationOptions KindOf(EmbeddingInputKind kind) => new EmbeddingGenerationOptions().WithInputKind(kind);
 
     private static ReadOnlyMemory<float> EmbeddingVector(Embedding embedding) => embedding is Embedding<float> floats
         ? floats.Vector
@@ -413,7 +430,7 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
         string where = $"collection '{this.Name}' in {this._store.Location}";
         if (stored.Record is not { } schema)
         {
-            throw new VectorStoreException($"{where} holds documents indexed by t5rag, not records written through VectorData; search it with t5rag or PassageRetriever, or give the records another collection.");
+            throw this.Failure($"{where} holds documents indexed by t5rag, not records written through VectorData; search it with t5rag or PassageRetriever, or give the records another collection.", operation);
         }
 
         if (schema.FirstDifference(this.Schema) is { } difference)
@@ -424,12 +441,12 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
         int dimensions = this._model.VectorProperty.Dimensions;
         if (dimensions > 0 && stored.Dimensions != dimensions)
         {
-            throw new VectorStoreException($"{where} holds {stored.Dimensions}-dimension vectors; '{this._model.VectorProperty.ModelName}' declares {dimensions}.");
+            throw this.Failure($"{where} holds {stored.Dimensions}-dimension vectors; '{this._model.VectorProperty.ModelName}' declares {dimensions}.", operation);
         }
 
         if (this._modelId is { } model && stored.ModelId != ExternalModelId && stored.ModelId != model)
         {
-            throw new VectorStoreException($"{where} holds vectors of model '{stored.ModelId}'; this collection's are '{model}'.");
+            throw this.Failure($"{where} holds vectors of model '{stored.ModelId}'; this collection's are '{model}'.", operation);
         }
     }
 
@@ -442,9 +459,19 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
         }
         catch (T5RagException ex)
         {
+            this.Forget();
             throw this.Failure(ex.Message, operation, ex);
         }
+        catch (Exception ex) when (ex is ObjectDisposedException || ex is not (ArgumentException or NotSupportedException or OperationCanceledException or VectorStoreException or InvalidOperationException))
+        {
+            // What the store's client threw itself (SQLite, gRPC, a collection closed by a delete elsewhere): the next call opens afresh.
+            this.Forget();
+            throw this.Failure($"{operation} on collection '{this.Name}' in {this._store.Location} failed: {ex.Message}", operation, ex);
+        }
     }
+
+    /// <summary>Drops the opened collection, so the next call asks the store again.</summary>
+    private void Forget() => Volatile.Write(ref this._collection, null);
 
     private VectorStoreException Failure(string message, string operation, Exception? inner = null) => new(message, inner)
     {

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.VectorData;
 using T5Gemma2.Rag.Indexer.Stores;
+using T5Gemma2.Rag.Indexer.VectorData;
 using T5Gemma2.Rag.Tests.Infrastructure;
 using T5Gemma2.Rag.Tests.Stores.QdrantFake;
 
@@ -20,6 +22,17 @@ public sealed class FakeQdrantVectorStoreTests(SharedMiniLm miniLm) : VectorStor
         {
             await server.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task QdrantOrdersOnlyByAnIndexedNumberOrDateAndSaysSo()
+    {
+        using var store = this._server!.Connect(o => o);
+        var hotels = new T5Gemma2VectorStoreCollection<string, Hotel>(store, "hotels");
+        await hotels.EnsureCollectionExistsAsync(TestContext.Current.CancellationToken);
+        var byName = new FilteredRecordRetrievalOptions<Hotel> { OrderBy = o => o.Ascending(h => h.Name!) };
+        var error = await Assert.ThrowsAsync<NotSupportedException>(async () => await hotels.GetAsync(h => h.Rating > 0, 5, byName, TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("'Name'", error.Message, StringComparison.Ordinal);
     }
 
     protected override IPassageStore? CreateStore(out string? skipReason)

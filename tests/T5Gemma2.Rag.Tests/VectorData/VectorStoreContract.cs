@@ -121,6 +121,8 @@ public abstract class VectorStoreContract(SharedMiniLm miniLm)
         string[] names = ["Harbor View", "Station Inn", "Nowhere"];
         string[] keys = ["h2", "h6"];
         int[] ratings = [1, 5];
+        int cheap = 49; // a whole number against a double property: compared as the number it is, in both stores
+        string[] manyKeys = [.. Enumerable.Range(0, 400).Select(i => $"absent-{i}"), "h3", "h5"];
         List<Expression<Func<Hotel, bool>>> filters =
         [
             h => h.Name == "Harbor View",
@@ -154,6 +156,10 @@ public abstract class VectorStoreContract(SharedMiniLm miniLm)
             h => !(h.Open && (h.Rating > 4 || h.Tags.Contains("bar"))),
             h => (h.Price > 40 && h.Price < 200) || h.Name == null,
             h => h.Description == "budget beds near the station",
+            h => h.Price == cheap,
+            h => h.Price > cheap && h.Price <= 100,
+            h => manyKeys.Contains(h.HotelId),
+            h => h.Opened > after && (h.Tags.Contains("sea") || h.Tags.Contains("bar") || h.Tags.Contains("ski")),
         ];
         foreach (var filter in filters)
         {
@@ -176,6 +182,7 @@ public abstract class VectorStoreContract(SharedMiniLm miniLm)
             (h => h.Tags.Any(t => t == "sea"), "Any"),
             (h => h.Rating + 1 > 3, "Add"),
             (h => h.Tags == null, "list property 'Tags'"),
+            (h => (int)h.Price! == 95, "converting Double? to Int32"),
         ];
         foreach (var (filter, names) in unsupported)
         {
@@ -201,6 +208,11 @@ public abstract class VectorStoreContract(SharedMiniLm miniLm)
         var byOpening = Hotels().OrderBy(h => h.Opened).Select(h => h.HotelId).ToList();
         var oldestFirst = new FilteredRecordRetrievalOptions<Hotel> { OrderBy = o => o.Ascending(h => h.Opened) };
         Assert.Equal(byOpening.Take(4), await hotels.GetAsync(h => h.Rating > 0, 4, oldestFirst, Token).Select(h => h.HotelId).ToListAsync(Token));
+
+        // A record without a value for the order field is left out (Qdrant's order_by does so; the embedded store the same).
+        var byPrice = Hotels().Where(h => h.Price is not null).OrderBy(h => h.Price).Select(h => h.HotelId).ToList();
+        var cheapestFirst = new FilteredRecordRetrievalOptions<Hotel> { OrderBy = o => o.Ascending(h => h.Price) };
+        Assert.Equal(byPrice, await hotels.GetAsync(h => h.Rating > 0, 10, cheapestFirst, Token).Select(h => h.HotelId).ToListAsync(Token));
 
         // Unordered pages still partition the matches: no record twice, none left out.
         var pages = new List<string>();
@@ -329,6 +341,26 @@ public abstract class VectorStoreContract(SharedMiniLm miniLm)
 
         var ratedThree = await dynamic.GetAsync(r => (int)r["Rating"]! == 3, 10, cancellationToken: Token).Select(r => (string)r["HotelId"]!).ToListAsync(Token);
         Assert.Equal(["h2", "h5"], ratedThree.Order(StringComparer.Ordinal));
+        var closed = await dynamic.GetAsync(r => !(bool)r["Open"]!, 10, cancellationToken: Token).Select(r => (string)r["HotelId"]!).ToListAsync(Token);
+        Assert.Equal(Hotels().Where(h => !h.Open).Select(h => h.HotelId), closed.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task ACollectionDeletedElsewhereIsMadeAgainOrReportedNotAsARawStoreError()
+    {
+        using var store = this.Store();
+        using var vectors = new T5Gemma2VectorStore(store);
+        var mine = await FilledAsync(store);
+        Assert.NotNull(await mine.GetAsync("h1", cancellationToken: Token));
+
+        await vectors.EnsureCollectionDeletedAsync("hotels", Token);
+        var gone = await Assert.ThrowsAsync<VectorStoreException>(() => mine.UpsertAsync(Hotels()[1], Token));
+        Assert.Equal("hotels", gone.CollectionName);
+
+        await mine.EnsureCollectionExistsAsync(Token);
+        await mine.UpsertAsync(Hotels()[1], Token);
+        Assert.Equal("h2", (await mine.GetAsync("h2", cancellationToken: Token))!.HotelId);
+        Assert.Null(await mine.GetAsync("h1", cancellationToken: Token));
     }
 
     /// <summary>A store with the hotels collection filled.</summary>

@@ -50,19 +50,30 @@ internal static class EmbeddedFilter
         return conditions.Count == 0 ? string.Empty : " AND " + string.Join(" AND ", conditions);
     }
 
-    /// <summary>" ORDER BY …" for a listing: the fields' values, then the rowid (so equal values keep one order).</summary>
+    /// <summary>
+    /// " AND … IS NOT NULL" for each order field, then " ORDER BY …": the fields' values, then the rowid (so equal values
+    /// keep one order). Passages without a value for an order field are left out, as Qdrant's order_by leaves them out,
+    /// so a listing is the same in both stores.
+    /// </summary>
     public static string OrderBySql(IReadOnlyList<FieldOrder> order, SqliteCommand command)
     {
+        if (order.Count == 0)
+        {
+            return " ORDER BY p.rowid";
+        }
+
         var keys = new List<string>();
+        var present = new List<string>();
         for (int i = 0; i < order.Count; i++)
         {
             PassageFields.ThrowIfInvalidName(order[i].Field, "order field");
             keys.Add($"json_extract(p.fields, $order_path{i}){(order[i].Descending ? " DESC" : string.Empty)}");
+            present.Add($" AND json_extract(p.fields, $order_path{i}) IS NOT NULL");
             command.Parameters.AddWithValue($"$order_path{i}", Path(order[i].Field));
         }
 
         keys.Add("p.rowid");
-        return " ORDER BY " + string.Join(", ", keys);
+        return string.Concat(present) + " ORDER BY " + string.Join(", ", keys);
     }
 
     private static string Path(string field) => $"$.\"{field}\"";
@@ -77,7 +88,7 @@ internal static class EmbeddedFilter
 
         public string Translate(FieldCondition condition) => condition switch
         {
-            FieldCondition.DocumentIs d => $"p.document_id = {this.Bind(d.DocumentId)}",
+            FieldCondition.DocumentIn d => $"p.document_id IN (SELECT value FROM json_each({this.Bind(JsonSerializer.Serialize(d.DocumentIds))}))",
             FieldCondition.Equal { Value: null } e => $"json_extract(p.fields, {this.PathOf(e.Field)}) IS NULL",
             FieldCondition.Equal e => $"json_extract(p.fields, {this.PathOf(e.Field)}) IS {this.Bind(e.Value)}",
             FieldCondition.In i => $"coalesce(json_extract(p.fields, {this.PathOf(i.Field)}) IN (SELECT value FROM json_each({this.Bind(JsonSerializer.Serialize(i.Values.Select(PassageFields.ToStored)))})), 0)",

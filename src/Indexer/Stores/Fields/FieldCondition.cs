@@ -16,8 +16,8 @@ public abstract record FieldCondition
     {
     }
 
-    /// <summary>The passage's document id is this (a record's key).</summary>
-    public sealed record DocumentIs(string DocumentId) : FieldCondition;
+    /// <summary>The passage's document id is one of these (a record's key, or any of several keys).</summary>
+    public sealed record DocumentIn(IReadOnlyList<string> DocumentIds) : FieldCondition;
 
     /// <summary>A scalar field equals the value; a null value: the field is absent or null.</summary>
     public sealed record Equal(string Field, object? Value) : FieldCondition;

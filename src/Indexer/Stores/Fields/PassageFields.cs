@@ -37,14 +37,18 @@ public static class PassageFields
     /// <summary>A condition's value as the stores compare it: a point in time as its stored text, anything else as it is.</summary>
     public static object? ToStored(object? value) => value is DateTimeOffset time ? FormatTimestamp(time) : value;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first field whose value is not one the stores hold.</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first field whose value is not one the stores hold (a list read
+    /// back, of longs, doubles or strings as objects, is one).
+    /// </summary>
     public static void ThrowIfInvalid(IReadOnlyDictionary<string, object?> fields, string passageId)
     {
         ArgumentNullException.ThrowIfNull(fields);
         foreach (var (name, value) in fields)
         {
             ThrowIfInvalidName(name, $"field of passage {passageId}");
-            if (value is not (null or string or long or double or bool or IReadOnlyList<string> or IReadOnlyList<long> or IReadOnlyList<double>))
+            bool list = value is System.Collections.IEnumerable items and not string && items.Cast<object?>().All(i => i is string or long or double);
+            if (!list && value is not (null or string or long or double or bool))
             {
                 throw new ArgumentException($"field '{name}' of passage {passageId} holds a {value.GetType().Name}; expected a string, long, double, bool, a list of strings, longs or doubles, or null.", nameof(fields));
             }

@@ -71,7 +71,7 @@ public static class QdrantFilters
     /// </summary>
     public static Condition Translate(FieldCondition condition) => condition switch
     {
-        FieldCondition.DocumentIs d => MatchKeyword(QdrantSchema.DocumentId, d.DocumentId),
+        FieldCondition.DocumentIn d => d.DocumentIds.Count == 1 ? MatchKeyword(QdrantSchema.DocumentId, d.DocumentIds[0]) : Match(QdrantSchema.DocumentId, [.. d.DocumentIds]),
         FieldCondition.Equal e => Equal(QdrantSchema.FieldKey(e.Field), e.Value),
         FieldCondition.ListContains l => Equal(QdrantSchema.FieldKey(l.Field), l.Value),
         FieldCondition.In i when i.Values.All(v => v is string) => Match(QdrantSchema.FieldKey(i.Field), [.. i.Values.Cast<string>()]),

@@ -2,6 +2,7 @@ using Google.Protobuf.Collections;
 using Qdrant.Client.Grpc;
 using QdrantCollectionInfo = Qdrant.Client.Grpc.CollectionInfo;
 using T5Gemma2.Rag.Indexer.Documents;
+using T5Gemma2.Rag.Indexer.Stores.Fields;
 using static Qdrant.Client.Grpc.Conditions;
 
 namespace T5Gemma2.Rag.Indexer.Stores.Qdrant;
@@ -109,16 +110,7 @@ public sealed class QdrantPassageCollection : IPassageCollection
         ArgumentNullException.ThrowIfNull(passageIds);
         var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
 
-        // Ids that are not UUIDs cannot be point ids, so no such passage exists.
-        var wanted = new Dictionary<Guid, string>();
-        foreach (string id in passageIds)
-        {
-            if (Guid.TryParse(id, out var guid))
-            {
-                wanted.TryAdd(guid, id);
-            }
-        }
-
+        var wanted = PointIds(passageIds);
         foreach (var chunk in wanted.Keys.Chunk(ReadPageSize))
         {
             PointId[] ids = [.. chunk.Select(g => (PointId)g)];
@@ -145,9 +137,7 @@ public sealed class QdrantPassageCollection : IPassageCollection
         ArgumentNullException.ThrowIfNull(passageIds);
         var passages = new List<StoredPassage>();
 
-        // Ids that are not UUIDs cannot be point ids, so no such passage exists.
-        var ids = passageIds.Select(id => Guid.TryParse(id, out var guid) ? guid : (Guid?)null).OfType<Guid>().Distinct().ToList();
-        foreach (var chunk in ids.Chunk(ReadPageSize))
+        foreach (var chunk in PointIds(passageIds).Keys.Chunk(ReadPageSize))
         {
             PointId[] points = [.. chunk.Select(g => (PointId)g)];
             var found = await this.Call("read passages", token => this._store.Client.RetrieveAsync(
@@ -178,6 +168,12 @@ public sealed class QdrantPassageCollection : IPassageCollection
                 throw new NotSupportedException(request.OrderBy.Count > 1
                     ? $"the Qdrant store orders by one field; this listing orders by {string.Join(", ", request.OrderBy.Select(o => $"'{o.Field}'"))}."
                     : "the Qdrant store cannot order a listing whose source prefix does not end at a '/'.");
+            }
+
+            // order_by needs a range index: refused here in words rather than by the server's InvalidArgument.
+            if (this.Settings.Record?.Fields.FirstOrDefault(f => f.Name == request.OrderBy[0].Field) is not { IsIndexed: true, Kind: FieldKind.Integer or FieldKind.Number or FieldKind.Timestamp })
+            {
+                throw new NotSupportedException($"the Qdrant store orders by an indexed integer, number or date field (IsIndexed); '{request.OrderBy[0].Field}' is not one.");
             }
 
             var order = new OrderBy { Key = QdrantSchema.FieldKey(request.OrderBy[0].Field), Direction = request.OrderBy[0].Descending ? Direction.Desc : Direction.Asc };
@@ -709,6 +705,21 @@ public sealed class QdrantPassageCollection : IPassageCollection
             ? values.Fields.ToDictionary(f => f.Key, f => FromValue(f.Value), StringComparer.Ordinal)
             : new Dictionary<string, object?>(),
     };
+
+    /// <summary>The passage ids that are UUIDs, by point id (an id that is not one cannot be a point id, so no such passage exists).</summary>
+    private static Dictionary<Guid, string> PointIds(IEnumerable<string> passageIds)
+    {
+        var ids = new Dictionary<Guid, string>();
+        foreach (string id in passageIds)
+        {
+            if (Guid.TryParse(id, out var guid))
+            {
+                ids.TryAdd(guid, id);
+            }
+        }
+
+        return ids;
+    }
 
     private WithVectorsSelector VectorsSelector(bool includeVectors) => includeVectors
         ? new WithVectorsSelector { Include = new VectorsSelector { Names = { QdrantSchema.DenseVector } } }
