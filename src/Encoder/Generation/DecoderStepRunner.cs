@@ -45,7 +45,7 @@ internal sealed class DecoderStepRunner : IDisposable
         this._logits.AsSpan(((row * this._length) + position) * this._decoder.VocabSize, this._decoder.VocabSize);
 
     /// <summary>Every logit of the last run, [batch, tokens, vocab] flattened.</summary>
-    public float[] AllLogits() => [.. this._logits];
+    public float[] AllLogits() => [.. this._logits.AsSpan(0, this._batch * this._length * this._decoder.VocabSize)];
 
     /// <summary>
     /// One step: <paramref name="tokens"/> ([batch × length], row by row) at the positions after the cache's filled
@@ -99,12 +99,20 @@ internal sealed class DecoderStepRunner : IDisposable
         this._shapeValues.Clear();
         int kv = this._decoder.NumKeyValueHeads, d = this._decoder.HeadDim;
         this._ids = new long[this._batch * length];
-        this._logits = new float[(long)this._batch * length * this._decoder.VocabSize];
+        // Logits are [batch, tokens, vocab]: a 262k-word vocabulary makes them megabytes a token. Decoding without the
+        // cache feeds one token more each step, so the buffer grows by doubling and a step binds its front, rather than
+        // each step allocating (and the GC holding) a new one.
+        long logits = (long)this._batch * length * this._decoder.VocabSize;
+        if (this._logits.Length < logits)
+        {
+            this._logits = new float[this._logits.Length == 0 ? logits : Math.Max(logits, Math.Min(2L * this._logits.Length, Array.MaxLength))];
+        }
+
         this._newKeys = [.. Enumerable.Range(0, this._decoder.NumLayers).Select(_ => new float[this._batch * kv * length * d])];
         this._newValues = [.. Enumerable.Range(0, this._decoder.NumLayers).Select(_ => new float[this._batch * kv * d * length])];
 
         this._binding.BindInput(DecoderGraphNames.InputIds, this.Keep(OrtValue.CreateTensorValueFromMemory(this._ids, [this._batch, length])));
-        this._binding.BindOutput(DecoderGraphNames.Logits, this.Keep(OrtValue.CreateTensorValueFromMemory(this._logits, [this._batch, length, this._decoder.VocabSize])));
+        this._binding.BindOutput(DecoderGraphNames.Logits, this.Keep(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, this._logits.AsMemory(0, (int)logits), [this._batch, length, this._decoder.VocabSize])));
         for (int layer = 0; layer < this._decoder.NumLayers; layer++)
         {
             this._binding.BindOutput(DecoderGraphNames.NewKey(layer), this.Keep(OrtValue.CreateTensorValueFromMemory(this._newKeys[layer], [this._batch, kv, length, d])));
