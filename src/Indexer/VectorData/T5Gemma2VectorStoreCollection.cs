@@ -100,8 +100,11 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
         {
             // Asked of the store every time: the collection may have been deleted by another instance or process.
             this.Forget();
-            if (await this.TryOpenAsync("EnsureCollectionExists", cancellationToken).ConfigureAwait(false) is not null)
+            if (await this.TryOpenAsync("EnsureCollectionExists", cancellationToken).ConfigureAwait(false) is { } existing)
             {
+                // Opened through the store's create path with this record schema, so a store that indexes fields (Qdrant)
+                // adds an index for a property marked IsIndexed since the collection was made.
+                await this._store.OpenOrCreateCollectionAsync(this.Name, existing.Settings with { Record = this.Schema }, cancellationToken).ConfigureAwait(false);
                 return true;
             }
 
@@ -274,6 +277,7 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
         ArgumentNullException.ThrowIfNull(keywords);
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
         options ??= new HybridSearchOptions<TRecord>();
+        _ = this._model.GetVectorPropertyOrSingle(new VectorSearchOptions<TRecord> { VectorProperty = options.VectorProperty });
         var textProperty = this._model.GetFullTextDataPropertyOrSingle(options.AdditionalProperty);
         if (textProperty.StorageName != this.Schema.Text)
         {

@@ -35,6 +35,36 @@ public sealed class FakeQdrantVectorStoreTests(SharedMiniLm miniLm) : VectorStor
         Assert.Contains("'Name'", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task APropertyMarkedIndexedAfterTheCollectionWasMadeGetsItsIndexWhenTheCollectionIsEnsured()
+    {
+        using var store = this._server!.Connect(o => o);
+        using var vectors = new T5Gemma2VectorStore(store);
+        VectorStoreCollectionDefinition Definition(bool ratingIndexed) => new()
+        {
+            Properties =
+            [
+                new VectorStoreKeyProperty("Id", typeof(string)),
+                new VectorStoreDataProperty("Rating", typeof(int)) { IsIndexed = ratingIndexed },
+                new VectorStoreVectorProperty("Embedding", typeof(ReadOnlyMemory<float>), 2),
+            ],
+        };
+        var before = vectors.GetDynamicCollection("rated", Definition(ratingIndexed: false));
+        await before.EnsureCollectionExistsAsync(TestContext.Current.CancellationToken);
+        await before.UpsertAsync(
+        [
+            new Dictionary<string, object?> { ["Id"] = "a", ["Rating"] = 2, ["Embedding"] = new ReadOnlyMemory<float>([1f, 0f]) },
+            new Dictionary<string, object?> { ["Id"] = "b", ["Rating"] = 5, ["Embedding"] = new ReadOnlyMemory<float>([0f, 1f]) },
+        ], TestContext.Current.CancellationToken);
+        var byRating = new FilteredRecordRetrievalOptions<Dictionary<string, object?>> { OrderBy = o => o.Descending(r => r["Rating"]!) };
+        await Assert.ThrowsAsync<NotSupportedException>(async () => await before.GetAsync(r => (int)r["Rating"]! > 0, 5, byRating, TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken));
+
+        var after = vectors.GetDynamicCollection("rated", Definition(ratingIndexed: true));
+        await after.EnsureCollectionExistsAsync(TestContext.Current.CancellationToken);
+        var ordered = await after.GetAsync(r => (int)r["Rating"]! > 0, 5, byRating, TestContext.Current.CancellationToken).Select(r => (string)r["Id"]!).ToListAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(["b", "a"], ordered);
+    }
+
     protected override IPassageStore? CreateStore(out string? skipReason)
     {
         skipReason = null;

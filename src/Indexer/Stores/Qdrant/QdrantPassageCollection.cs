@@ -170,13 +170,16 @@ public sealed class QdrantPassageCollection : IPassageCollection
                     : "the Qdrant store cannot order a listing whose source prefix does not end at a '/'.");
             }
 
-            // order_by needs a range index: refused here in words rather than by the server's InvalidArgument.
-            if (this.Settings.Record?.Fields.FirstOrDefault(f => f.Name == request.OrderBy[0].Field) is not { IsIndexed: true, Kind: FieldKind.Integer or FieldKind.Number or FieldKind.Timestamp })
+            // order_by needs a range index: refused here in words rather than by the server's InvalidArgument. The index is
+            // looked up on the server, since one may have been added after the collection was made.
+            string key = QdrantSchema.FieldKey(request.OrderBy[0].Field);
+            var info = await this._store.ReadInfoAsync(this.PhysicalName, cancellationToken).ConfigureAwait(false);
+            if (info?.PayloadSchema.TryGetValue(key, out var index) != true || index!.DataType is not (PayloadSchemaType.Integer or PayloadSchemaType.Float or PayloadSchemaType.Datetime))
             {
                 throw new NotSupportedException($"the Qdrant store orders by an indexed integer, number or date field (IsIndexed); '{request.OrderBy[0].Field}' is not one.");
             }
 
-            var order = new OrderBy { Key = QdrantSchema.FieldKey(request.OrderBy[0].Field), Direction = request.OrderBy[0].Descending ? Direction.Desc : Direction.Asc };
+            var order = new OrderBy { Key = key, Direction = request.OrderBy[0].Descending ? Direction.Desc : Direction.Asc };
             var ordered = await this.Call("list passages", token => this._store.Client.ScrollAsync(this.PhysicalName, filter, (uint)want, payloadSelector: true,
                 vectorsSelector: this.VectorsSelector(request.IncludeVectors), orderBy: order, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             return [.. ordered.Result.Skip(request.Skip).Select(p => ToStored(p.Id, p.Payload, p.Vectors, request.IncludeVectors))];

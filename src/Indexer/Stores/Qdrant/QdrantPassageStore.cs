@@ -147,7 +147,8 @@ public sealed partial class QdrantPassageStore : IPassageStore
         var collection = await this.OpenAsync(name, physical, info, cancellationToken).ConfigureAwait(false);
         if (collection.Settings.IsCompatibleWith(settings))
         {
-            await this.EnsurePayloadIndexesAsync(physical, info, collection.Settings.Record, cancellationToken).ConfigureAwait(false);
+            // The caller's record schema when it gives one: fields it marks indexed since creation get their index too.
+            await this.EnsurePayloadIndexesAsync(physical, info, settings.Record ?? collection.Settings.Record, cancellationToken).ConfigureAwait(false);
         }
         else
         {
