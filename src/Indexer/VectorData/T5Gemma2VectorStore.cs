@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.VectorData;
 using T5Gemma2.Rag.Indexer.Stores;
+using T5Gemma2.Rag.Indexer.Stores.Embedded;
+using T5Gemma2.Rag.Indexer.Stores.Qdrant;
 
 namespace T5Gemma2.Rag.Indexer.VectorData;
 
@@ -25,7 +27,7 @@ public sealed class T5Gemma2VectorStore : VectorStore
         this._store = store;
         this._ownsStore = ownsStore;
         this._options = options ?? new T5Gemma2VectorStoreOptions();
-        this._metadata = new VectorStoreMetadata { VectorStoreSystemName = T5Gemma2VectorStoreCollection<string, object>.SystemName(store), VectorStoreName = store.Location };
+        this._metadata = new VectorStoreMetadata { VectorStoreSystemName = SystemName(store), VectorStoreName = store.Location };
     }
 
     /// <summary>Opens the store <paramref name="location"/> names (a directory, or qdrant://host:port), owned by the vector store.</summary>
@@ -48,9 +50,9 @@ public sealed class T5Gemma2VectorStore : VectorStore
         {
             names = await this._store.ListCollectionsAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (T5RagException ex)
+        catch (Exception ex) when (VectorStoreFailures.IsStoreFailure(ex))
         {
-            throw this.Failure(ex, "ListCollectionNames");
+            throw VectorStoreFailures.From(ex, this._metadata, null, "ListCollectionNames");
         }
 
         foreach (string name in names)
@@ -65,9 +67,9 @@ public sealed class T5Gemma2VectorStore : VectorStore
         {
             return await this._store.OpenCollectionAsync(name, cancellationToken).ConfigureAwait(false) is not null; // the store's: not disposed
         }
-        catch (T5RagException ex)
+        catch (Exception ex) when (VectorStoreFailures.IsStoreFailure(ex))
         {
-            throw this.Failure(ex, "CollectionExists", name);
+            throw VectorStoreFailures.From(ex, this._metadata, name, "CollectionExists");
         }
     }
 
@@ -77,9 +79,9 @@ public sealed class T5Gemma2VectorStore : VectorStore
         {
             await this._store.DeleteCollectionAsync(name, cancellationToken).ConfigureAwait(false);
         }
-        catch (T5RagException ex)
+        catch (Exception ex) when (VectorStoreFailures.IsStoreFailure(ex))
         {
-            throw this.Failure(ex, "EnsureCollectionDeleted", name);
+            throw VectorStoreFailures.From(ex, this._metadata, name, "EnsureCollectionDeleted");
         }
     }
 
@@ -103,18 +105,18 @@ public sealed class T5Gemma2VectorStore : VectorStore
         base.Dispose(disposing);
     }
 
+    /// <summary>The name MEVD telemetry and exceptions give a store: "t5gemma2-embedded" or "t5gemma2-qdrant".</summary>
+    internal static string SystemName(IPassageStore store) => store switch
+    {
+        EmbeddedPassageStore => "t5gemma2-embedded",
+        QdrantPassageStore => "t5gemma2-qdrant",
+        _ => store.GetType().Name,
+    };
+
     private T5Gemma2CollectionOptions CollectionOptions(VectorStoreCollectionDefinition? definition) => new()
     {
         Definition = definition,
         EmbeddingGenerator = this._options.EmbeddingGenerator,
         ModelId = this._options.ModelId,
-    };
-
-    private VectorStoreException Failure(T5RagException ex, string operation, string? collection = null) => new(ex.Message, ex)
-    {
-        VectorStoreSystemName = this._metadata.VectorStoreSystemName,
-        VectorStoreName = this._metadata.VectorStoreName,
-        CollectionName = collection,
-        OperationName = operation,
     };
 }

@@ -5,9 +5,7 @@ using Microsoft.Extensions.VectorData;
 using Microsoft.Extensions.VectorData.ProviderServices;
 using T5Gemma2.Rag.Encoder.Embeddings;
 using T5Gemma2.Rag.Indexer.Stores;
-using T5Gemma2.Rag.Indexer.Stores.Embedded;
 using T5Gemma2.Rag.Indexer.Stores.Fields;
-using T5Gemma2.Rag.Indexer.Stores.Qdrant;
 
 namespace T5Gemma2.Rag.Indexer.VectorData;
 
@@ -36,6 +34,7 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
     private readonly CollectionModel _model;
     private readonly RecordMapper _mapper;
     private readonly string? _modelId;
+    private readonly VectorStoreMetadata _storeMetadata;
     private readonly VectorStoreCollectionMetadata _metadata;
     private readonly SemaphoreSlim _opening = new(1, 1);
     private IPassageCollection? _collection;
@@ -66,10 +65,11 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
         this._mapper = new RecordMapper(this._model);
         this._modelId = options.ModelId
             ?? this._model.VectorProperty.EmbeddingGenerator?.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId;
+        this._storeMetadata = new VectorStoreMetadata { VectorStoreSystemName = T5Gemma2VectorStore.SystemName(store), VectorStoreName = store.Location };
         this._metadata = new VectorStoreCollectionMetadata
         {
-            VectorStoreSystemName = SystemName(store),
-            VectorStoreName = store.Location,
+            VectorStoreSystemName = this._storeMetadata.VectorStoreSystemName,
+            VectorStoreName = this._storeMetadata.VectorStoreName,
             CollectionName = name,
         };
     }
@@ -78,14 +78,6 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
 
     /// <summary>The record shape this collection writes and expects to find.</summary>
     public RecordSchema Schema => this._mapper.Schema;
-
-    /// <summary>The name MEVD telemetry and exceptions give a store: "t5gemma2-embedded" or "t5gemma2-qdrant".</summary>
-    internal static string SystemName(IPassageStore store) => store switch
-    {
-        EmbeddedPassageStore => "t5gemma2-embedded",
-        QdrantPassageStore => "t5gemma2-qdrant",
-        _ => store.GetType().Name,
-    };
 
     public override async Task<bool> CollectionExistsAsync(CancellationToken cancellationToken = default) =>
         await this.RunAsync("CollectionExists", async () =>
@@ -118,8 +110,7 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
             var settings = (this._model.VectorProperty.EmbeddingGenerator is OnnxEmbeddingGenerator ours && ours.Dimensions == dimensions
                 ? ours.CollectionSettings()
                 : new CollectionSettings(dimensions, this._modelId ?? ExternalModelId)) with { Record = this.Schema };
-            await this._store.OpenOrCreateCollectionAsync(this.Name, settings, cancellationToken).ConfigureAwait(false);
-            return await this.TryOpenAsync("EnsureCollectionExists", cancellationToken).ConfigureAwait(false) is not null;
+            return await this.TryOpenAsync("EnsureCollectionExists", cancellationToken, async () => await this._store.OpenOrCreateCollectionAsync(this.Name, settings, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false) is not null;
         }).ConfigureAwait(false);
 
     public override async Task EnsureCollectionDeletedAsync(CancellationToken cancellationToken = default) =>
@@ -404,18 +395,21 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
         await this.TryOpenAsync(operation, cancellationToken).ConfigureAwait(false)
             ?? throw this.Failure($"collection '{this.Name}' does not exist in {this._store.Location}; call EnsureCollectionExistsAsync first.", operation);
 
-    /// <summary>The store's collection, opened and checked against the record schema once; null when there is none.</summary>
-    private async Task<IPassageCollection?> TryOpenAsync(string operation, CancellationToken cancellationToken)
+    /// <summary>
+    /// The store's collection, opened (by <paramref name="open"/> when given: creating it) and checked against the record
+    /// schema once; null when there is none.
+    /// </summary>
+    private async Task<IPassageCollection?> TryOpenAsync(string operation, CancellationToken cancellationToken, Func<Task<IPassageCollection?>>? open = null)
     {
-        if (Volatile.Read(ref this._collection) is { } open)
+        if (Volatile.Read(ref this._collection) is { } opened)
         {
-            return open;
+            return opened;
         }
 
         await this._opening.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (this._collection is null && await this._store.OpenCollectionAsync(this.Name, cancellationToken).ConfigureAwait(false) is { } found)
+            if (this._collection is null && await (open ?? (() => this._store.OpenCollectionAsync(this.Name, cancellationToken)))().ConfigureAwait(false) is { } found)
             {
                 this.ThrowIfIncompatible(found.Settings, operation);
                 this._collection = found;
@@ -461,27 +455,17 @@ public class T5Gemma2VectorStoreCollection<TKey, TRecord> : VectorStoreCollectio
         {
             return await call().ConfigureAwait(false);
         }
-        catch (T5RagException ex)
+        catch (Exception ex) when (VectorStoreFailures.IsStoreFailure(ex))
         {
+            // The collection may be gone or closed (a delete elsewhere): the next call opens it afresh.
             this.Forget();
-            throw this.Failure(ex.Message, operation, ex);
-        }
-        catch (Exception ex) when (ex is ObjectDisposedException || ex is not (ArgumentException or NotSupportedException or OperationCanceledException or VectorStoreException or InvalidOperationException))
-        {
-            // What the store's client threw itself (SQLite, gRPC, a collection closed by a delete elsewhere): the next call opens afresh.
-            this.Forget();
-            throw this.Failure($"{operation} on collection '{this.Name}' in {this._store.Location} failed: {ex.Message}", operation, ex);
+            throw VectorStoreFailures.From(ex, this._storeMetadata, this.Name, operation);
         }
     }
 
     /// <summary>Drops the opened collection, so the next call asks the store again.</summary>
     private void Forget() => Volatile.Write(ref this._collection, null);
 
-    private VectorStoreException Failure(string message, string operation, Exception? inner = null) => new(message, inner)
-    {
-        VectorStoreSystemName = this._metadata.VectorStoreSystemName,
-        VectorStoreName = this._metadata.VectorStoreName,
-        CollectionName = this.Name,
-        OperationName = operation,
-    };
+    private VectorStoreException Failure(string message, string operation) => VectorStoreFailures.Create(this._storeMetadata, this.Name, operation, message);
+
 }

@@ -173,7 +173,7 @@ public sealed class QdrantPassageCollection : IPassageCollection
             // order_by needs a range index: refused here in words rather than by the server's InvalidArgument. The index is
             // looked up on the server, since one may have been added after the collection was made.
             string key = QdrantSchema.FieldKey(request.OrderBy[0].Field);
-            var info = await this._store.ReadInfoAsync(this.PhysicalName, cancellationToken).ConfigureAwait(false);
+            var info = await this._store.ReadInfoAsync(this.PhysicalName, cancellationToken, knownToExist: true).ConfigureAwait(false);
             if (info?.PayloadSchema.TryGetValue(key, out var index) != true || index!.DataType is not (PayloadSchemaType.Integer or PayloadSchemaType.Float or PayloadSchemaType.Datetime))
             {
                 throw new NotSupportedException($"the Qdrant store orders by an indexed integer, number or date field (IsIndexed); '{request.OrderBy[0].Field}' is not one.");
